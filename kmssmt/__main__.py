@@ -1,0 +1,5 @@
+import sys
+
+from kmssmt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,33 @@
+"""Errors that end a command with exit code 2 and a `file:line:col: reason` message."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Unreadable or malformed input. `str()` gives `file:line:col: reason`."""
+
+    def __init__(self, file: str, reason: str, line: int | None = None, column: int | None = None):
+        self.file = file
+        self.reason = reason
+        self.line = line
+        self.column = column
+        super().__init__(self.location_message())
+
+    def location_message(self) -> str:
+        if self.line is None:
+            return f"{self.file}: {self.reason}"
+        return f"{self.file}:{self.line}:{self.column or 1}: {self.reason}"
+
+
+class QueryError(InputError):
+    """A query that does not parse. `str()` gives `query:col: reason`."""
+
+    def __init__(self, reason: str, column: int):
+        super().__init__("query", reason, None, column)
+
+    def location_message(self) -> str:
+        return f"query:{self.column}: {self.reason}"
+
+
+class LimitExceeded(InputError):
+    """Input beyond a documented resource limit."""

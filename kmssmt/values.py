@@ -1,0 +1,94 @@
+"""Typed readings of condition values, shared by the evaluator and the symbolic compiler.
+
+Every function returns None for a value that does not read as its type; an operator
+then matches nothing with that value (so a negated operator matches)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from kmssmt.glob import fold
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class IpRange:
+    version: int  # 4 or 6
+    low: int
+    high: int
+
+    def contains(self, address: tuple[int, int]) -> bool:
+        return address[0] == self.version and self.low <= address[1] <= self.high
+
+
+def parse_ip(text: str) -> tuple[int, int] | None:
+    """An address as (version, integer)."""
+    try:
+        addr = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return addr.version, int(addr)
+
+
+def parse_cidr(text: str) -> IpRange | None:
+    """A CIDR block or a single address; host bits are ignored (validate flags them)."""
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+    return IpRange(net.version, int(net.network_address), int(net.broadcast_address))
+
+
+def cidr_has_host_bits(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError:
+        return parse_cidr(text) is not None
+    return False
+
+
+def parse_date(text: str) -> int | None:
+    """ISO 8601 date or date-time (Z or an offset; none means UTC) as microseconds since 1970."""
+    value = text.strip()
+    if not value or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def format_date(micros: int) -> str:
+    seconds, micro = divmod(micros, 1_000_000)
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=micro)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def parse_number(text: str) -> Decimal | None:
+    value = text.strip()
+    if not value or len(value) > 64:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    return number
+
+
+def parse_bool(text: str) -> bool | None:
+    value = fold(text)
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
