@@ -1,0 +1,105 @@
+"""`prove`: a property of a policy set, proven for every request of a query or refuted
+by a concrete request that the evaluator confirms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kmssmt.ast import Policy, Statement
+from kmssmt.evaluate import Decision, StatementRef, evaluate
+from kmssmt.query import Query, parse_query, query_contains
+from kmssmt.request import Request
+from kmssmt.symbolic.dimensions import Engine
+from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from kmssmt.symbolic.smt import not_
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
+
+Mode = Literal["never", "always"]
+Verdict = Literal["proven", "refuted", "unknown"]
+
+
+class ReplayError(AssertionError):
+    """A symbolic answer the concrete evaluator contradicts: a bug, never shown as an answer."""
+
+
+@dataclass(frozen=True)
+class ProveResult:
+    verdict: Verdict
+    mode: Mode
+    query: str
+    counterexample: Request | None
+    decision: Decision | None
+    reason: str
+    engine: str
+    seconds: float
+    notes: tuple[str, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def statements(self) -> tuple[StatementRef, ...]:
+        return self.decision.statements if self.decision else ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "property": self.mode, "query": self.query,
+                "counterexample": self.counterexample.to_json() if self.counterexample else None,
+                "statements": [ref.to_json() for ref in self.statements], "reason": self.reason,
+                "engine": self.engine, "seconds": round(self.seconds, 6), "notes": list(self.notes),
+                "stats": self.stats}
+
+
+def replay(policies: Sequence[Policy], query: Query, mode: Mode, request: Request) -> Decision:
+    """Check a counterexample with the evaluator; raise ReplayError when it does not hold."""
+    decision = evaluate(policies, request)
+    if not query_contains(query, request):
+        raise ReplayError(f"counterexample {request.to_json()} is outside the query {query.text!r}")
+    if decision.allowed != (mode == "never"):
+        raise ReplayError(f"counterexample {request.to_json()} is {decision.reason} by the evaluator")
+    return decision
+
+
+def _describe(mode: Mode, decision: Decision, statements: dict[tuple[str, int], Statement], request: Request) -> str:
+    from kmssmt.explain import why_applies
+
+    if mode == "always":
+        if decision.reason == "explicit-deny":
+            ref = decision.statements[0]
+            stmt = statements.get((ref.file, ref.index))
+            why = f": {why_applies(stmt, request)}" if stmt else ""
+            return f"denied by an explicit Deny, {ref}{why}"
+        return "denied: no Allow statement applies to this request"
+    ref = decision.statements[0]
+    stmt = statements.get((ref.file, ref.index))
+    why = f": {why_applies(stmt, request)}" if stmt else ""
+    return f"allowed by {ref}{why}"
+
+
+def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,
+          engine: Engine = "exact") -> ProveResult:
+    """`never`: no request of the query is allowed. `always`: every request of it is allowed."""
+    started = time.perf_counter()
+    parsed = parse_query(query) if isinstance(query, str) else query
+    try:
+        problem = Problem([policies], [parsed], engine)
+    except EncodingUnsupported as exc:
+        return ProveResult("unknown", mode, parsed.text, None, None, str(exc), engine,
+                           time.perf_counter() - started)
+    allowed = problem.allowed(0)
+    target = allowed if mode == "never" else not_(allowed)
+    outcome = check(problem.preamble(), [problem.query_term(parsed), target], timeout)
+    notes = tuple(problem.fallbacks)
+    stats = problem.stats() | {"solve_seconds": round(outcome.seconds, 6)}
+    seconds = time.perf_counter() - started
+    if outcome.status == "unsat":
+        reason = "no request in the query is allowed" if mode == "never" else "every request in the query is allowed"
+        return ProveResult("proven", mode, parsed.text, None, None, reason, engine, seconds, notes, stats)
+    if outcome.status == "unknown":
+        return ProveResult("unknown", mode, parsed.text, None, None, outcome.reason, engine, seconds, notes, stats)
+    request = problem.decode(outcome.model)
+    decision = replay(policies, parsed, mode, request)
+    by_place = {(s.span.file, s.index): s for p in policies for s in p.statements}
+    reason = _describe(mode, decision, by_place, request)
+    return ProveResult("refuted", mode, parsed.text, request, decision, reason, engine,
+                       time.perf_counter() - started, notes, stats)

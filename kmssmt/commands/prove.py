@@ -1,0 +1,63 @@
+"""`kmssmt prove`: prove a property or print a counterexample request."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from kmssmt.analyses.prove import ProveResult, ReplayError, prove
+from kmssmt.loading import load_policies
+from kmssmt.query import parse_query
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+EXIT = {"proven": 0, "refuted": 1, "unknown": 3}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("prove", help="prove a property (exit 0 proven, 1 refuted, 3 unknown)",
+                                   description="Prove that no request of a query is allowed (--never) or that "
+                                               "every request of it is (--always).")
+    parser.add_argument("policies", nargs="+", metavar="POLICY", help="policy files (or system:NAME)")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--never", metavar="QUERY", help="no request of QUERY is allowed")
+    group.add_argument("--always", metavar="QUERY", help="every request of QUERY is allowed")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help="solver timeout in seconds")
+    parser.add_argument("--engine", choices=("exact", "naive"), default="exact",
+                        help="exact finite encoding (default) or plain Z3 strings and regexes")
+    parser.add_argument("--save-counterexample", metavar="FILE", help="write the counterexample request JSON here")
+    parser.set_defaults(run=run)
+
+
+def render_text(result: ProveResult) -> str:
+    lines = [f"{result.verdict.upper()}  {result.mode}: {result.query}"]
+    if result.counterexample is not None:
+        request = result.counterexample
+        who = f"{request.principal} " if request.principal else ""
+        context = ", ".join(f"{k}={v}" for k, v in sorted(request.context.items())) or "no condition keys"
+        lines.append(f"  counterexample: {who}{request.action} on {request.resource} ({context})")
+        lines.append(f"  {result.reason}")
+        lines.append(f"  request: {json.dumps(request.to_json())}")
+    else:
+        lines.append(f"  {result.reason}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    lines.append(f"  ({result.engine} engine, {result.seconds * 1000:.1f} ms)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    query = parse_query(args.never if args.never is not None else args.always)
+    mode = "never" if args.never is not None else "always"
+    policies = load_policies(args.policies)
+    try:
+        result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine)
+    except ReplayError as exc:
+        print(f"internal error: {exc}")
+        return 70
+    if args.save_counterexample and result.counterexample is not None:
+        with open(args.save_counterexample, "w", encoding="utf-8") as handle:
+            json.dump(result.counterexample.to_json(), handle, indent=2)
+            handle.write("\n")
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
+    return EXIT[result.verdict]

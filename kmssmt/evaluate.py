@@ -1,0 +1,119 @@
+"""The concrete evaluator: decides one request against a policy set. It is the oracle
+every symbolic answer is replayed through."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kmssmt.ast import ConditionClause, Policy, Statement
+from kmssmt.glob import fold, glob_match
+from kmssmt.operators import lookup_operator
+from kmssmt.request import Request
+
+Reason = Literal["allowed", "explicit-deny", "implicit-deny"]
+
+
+@dataclass(frozen=True)
+class StatementRef:
+    """Where a deciding statement is written."""
+
+    file: str
+    line: int
+    column: int
+    index: int
+    effect: str
+    sid: str | None
+
+    @staticmethod
+    def of(statement: Statement) -> StatementRef:
+        span = statement.span
+        return StatementRef(span.file, span.line, span.column, statement.index, statement.effect, statement.sid)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column, "index": self.index,
+                "effect": self.effect, "sid": self.sid}
+
+    def __str__(self) -> str:
+        name = f" Sid {self.sid!r}" if self.sid else f" statement {self.index + 1}"
+        return f"{self.file}:{self.line}:{self.column}:{name} ({self.effect})"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: Reason
+    statements: tuple[StatementRef, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"decision": "allow" if self.allowed else "deny", "reason": self.reason,
+                "statements": [ref.to_json() for ref in self.statements]}
+
+
+def folded_context(context: Mapping[str, str]) -> dict[str, str]:
+    """Condition key names are case-insensitive."""
+    return {fold(key): value for key, value in context.items()}
+
+
+def action_matches(statement: Statement, action: str) -> bool:
+    hit = any(glob_match(value.text, action, ignore_case=True) for value in statement.actions)
+    return hit != statement.not_action
+
+
+def resource_matches(statement: Statement, resource: str) -> bool:
+    hit = any(glob_match(value.text, resource) for value in statement.resources)
+    return hit != statement.not_resource
+
+
+def principal_matches(statement: Statement, principal: str | None) -> bool:
+    if statement.principals is None:
+        return True
+    for value in statement.principals:
+        if value.text == "*":
+            return True
+        if principal is not None and glob_match(value.text, principal):
+            return True
+    return False
+
+
+def clause_holds(clause: ConditionClause, context: Mapping[str, str]) -> bool:
+    """One operator/key pair: values OR together; a negated operator is NOR over its values
+    and true when the key is absent; a positive one is false when it is absent."""
+    operator = lookup_operator(clause.operator) if clause.known else None
+    if operator is None:
+        return False
+    present = context.get(fold(clause.key))
+    if present is None:
+        return operator.negated
+    hit = any(operator.base_test(present, value.text) for value in clause.values)
+    return hit != operator.negated
+
+
+def conditions_hold(statement: Statement, context: Mapping[str, str]) -> bool:
+    return all(clause_holds(clause, context) for clause in statement.conditions)
+
+
+def statement_applies(statement: Statement, request: Request, context: Mapping[str, str] | None = None) -> bool:
+    ctx = folded_context(request.context) if context is None else context
+    return (action_matches(statement, request.action)
+            and resource_matches(statement, request.resource)
+            and principal_matches(statement, request.principal)
+            and conditions_hold(statement, ctx))
+
+
+def all_statements(policies: Iterable[Policy]) -> list[Statement]:
+    return [statement for policy in policies for statement in policy.statements]
+
+
+def evaluate(policies: Sequence[Policy], request: Request) -> Decision:
+    """Allow when some Allow statement applies and no Deny statement does."""
+    context = folded_context(request.context)
+    applying = [s for s in all_statements(policies) if statement_applies(s, request, context)]
+    denies = tuple(StatementRef.of(s) for s in applying if s.effect == "Deny")
+    if denies:
+        return Decision(False, "explicit-deny", denies)
+    allows = tuple(StatementRef.of(s) for s in applying if s.effect == "Allow")
+    if allows:
+        return Decision(True, "allowed", allows)
+    return Decision(False, "implicit-deny", ())

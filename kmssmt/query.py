@@ -1,0 +1,276 @@
+"""The query language: parse `can ... on ... when ...` into a set of requests.
+
+A comparison on a key (`in`, `not in`, `=`, `!=`, `like`, `<`, ...) holds only for
+requests that carry the key with a well-formed value; `is absent` / `is present` say
+the rest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Union
+
+import lark
+
+from kmssmt.errors import QueryError
+from kmssmt.glob import fold, glob_match
+from kmssmt.operators import Family, lookup_operator
+from kmssmt.request import Request
+from kmssmt.resources import grammar_text
+from kmssmt.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
+
+MAX_QUERY_LENGTH = 10_000
+
+
+@dataclass(frozen=True)
+class Compare:
+    """`key <op> value`, resolved to a value family and a base operator.
+    It holds when the key is present and `base(value)` differs from `negated`."""
+
+    key: str
+    op: str
+    value: str
+    family: Family
+    base: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Presence:
+    key: str
+    present: bool
+
+
+@dataclass(frozen=True)
+class Not:
+    inner: Condition
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple[Condition, ...]
+
+
+Condition = Union[Compare, Presence, Not, And, Or]
+
+
+@dataclass(frozen=True)
+class Query:
+    principal: str | None  # None: anyone
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: Condition | None
+    text: str = ""
+
+
+@cache
+def _parser() -> lark.Lark:
+    return lark.Lark(grammar_text("query.lark"), parser="lalr", propagate_positions=True)
+
+
+def _key_type(key: str) -> str | None:
+    try:
+        from kmssmt.catalog import load_catalog
+    except ImportError:  # pragma: no cover - the catalog ships with the package
+        return None
+    return load_catalog().key_type(key)
+
+
+_ORDER_BASE = {"<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan", ">=": "GreaterThanEquals"}
+
+
+def _resolve_compare(key: str, op: str, value: str, column: int) -> Compare:
+    key_type = _key_type(key)
+    if op in ("in", "not in"):
+        if parse_cidr(value) is None:
+            raise QueryError(f"{value!r} is not an IPv4 or IPv6 address or CIDR block", column)
+        return Compare(key, op, value, "ip", "IpAddress", op == "not in")
+    if op == "like":
+        return Compare(key, op, value, "string", "StringLike", False)
+    if op in _ORDER_BASE:
+        if key_type != "date" and parse_number(value) is not None:
+            return Compare(key, op, value, "numeric", "Numeric" + _ORDER_BASE[op], False)
+        if parse_date(value) is not None:
+            return Compare(key, op, value, "date", "Date" + _ORDER_BASE[op], False)
+        raise QueryError(f"{op} needs a number or an ISO 8601 date, not {value!r}", column)
+    negated = op == "!="
+    if key_type == "ip":
+        if parse_ip(value) is None:
+            raise QueryError(f"{key} takes an IP address, not {value!r} (use `in` for a CIDR block)", column)
+        return Compare(key, op, value, "ip", "IpAddress", negated)
+    if key_type == "date":
+        if parse_date(value) is None:
+            raise QueryError(f"{key} takes an ISO 8601 date, not {value!r}", column)
+        return Compare(key, op, value, "date", "DateEquals", negated)
+    if key_type == "numeric":
+        if parse_number(value) is None:
+            raise QueryError(f"{key} takes a number, not {value!r}", column)
+        return Compare(key, op, value, "numeric", "NumericEquals", negated)
+    if key_type == "bool":
+        if parse_bool(value) is None:
+            raise QueryError(f"{key} takes true or false, not {value!r}", column)
+        return Compare(key, op, value, "string", "StringEqualsIgnoreCase", negated)
+    return Compare(key, op, value, "string", "StringEquals", negated)
+
+
+def _text(token: lark.Token) -> str:
+    if token.type == "STRING":
+        try:
+            decoded: str = json.loads(token.value)
+        except json.JSONDecodeError:
+            raise QueryError("bad escape in quoted value", token.column or 1) from None
+        return decoded
+    return str(token.value)
+
+
+class _Build(lark.Transformer[lark.Token, object]):
+    def item(self, children: list[lark.Token]) -> tuple[str, int]:
+        return _text(children[0]), children[0].column or 1
+
+    def key(self, children: list[lark.Token]) -> tuple[str, int]:
+        return str(children[0].value), children[0].column or 1
+
+    def item_list(self, children: list[tuple[str, int]]) -> tuple[str, ...]:
+        return tuple(text for text, _ in children)
+
+    def anyone(self, _: list[object]) -> None:
+        return None
+
+    def principal(self, children: list[tuple[str, int]]) -> str:
+        return children[0][0]
+
+    def _cmp(self, children: list[object], op: str) -> Compare:
+        (key, _), (value, column) = children[0], children[-1]  # type: ignore[misc]
+        return _resolve_compare(key, op, value, column)
+
+    def in_(self, children: list[object]) -> Compare:
+        return self._cmp(children, "in")
+
+    def not_in(self, children: list[object]) -> Compare:
+        return self._cmp(children, "not in")
+
+    def like(self, children: list[object]) -> Compare:
+        return self._cmp(children, "like")
+
+    def compare(self, children: list[object]) -> Compare:
+        op = str(children[1])
+        return self._cmp([children[0], children[2]], op)
+
+    def absent(self, children: list[tuple[str, int]]) -> Presence:
+        return Presence(children[0][0], False)
+
+    def present(self, children: list[tuple[str, int]]) -> Presence:
+        return Presence(children[0][0], True)
+
+    def not_(self, children: list[Condition]) -> Not:
+        return Not(children[0])
+
+    def and_(self, children: list[Condition]) -> And:
+        parts: list[Condition] = []
+        for child in children:
+            parts.extend(child.parts if isinstance(child, And) else (child,))
+        return And(tuple(parts))
+
+    def or_(self, children: list[Condition]) -> Or:
+        parts: list[Condition] = []
+        for child in children:
+            parts.extend(child.parts if isinstance(child, Or) else (child,))
+        return Or(tuple(parts))
+
+
+def parse_query(text: str) -> Query:
+    """Parse a query; errors raise QueryError (`query:col: reason`)."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QueryError(f"query longer than {MAX_QUERY_LENGTH} characters", 1)
+    try:
+        tree = _parser().parse(text)
+    except lark.exceptions.UnexpectedCharacters as exc:
+        raise QueryError(f"unexpected character {text[exc.pos_in_stream]!r}", exc.column) from None
+    except lark.exceptions.UnexpectedToken as exc:
+        expected = ", ".join(sorted(_describe(name) for name in exc.expected))
+        found = "end of query" if exc.token.type == "$END" else repr(str(exc.token))
+        at_end = exc.token.type == "$END" or not isinstance(exc.column, int) or exc.column < 1
+        column = len(text) + 1 if at_end else exc.column
+        raise QueryError(f"unexpected {found}; expected {expected}", column) from None
+    except lark.exceptions.UnexpectedEOF as exc:
+        raise QueryError(f"query ends early; expected {', '.join(sorted(exc.expected))}", len(text) + 1) from None
+    except RecursionError:
+        raise QueryError("query nests too deeply", 1) from None
+    try:
+        who, actions, resources, *rest = _Build().transform(tree).children
+    except lark.exceptions.VisitError as exc:
+        if isinstance(exc.orig_exc, QueryError):
+            raise exc.orig_exc from None
+        raise
+    condition = rest[0] if rest else None
+    return Query(who, actions, resources, condition, text)  # type: ignore[arg-type]
+
+
+_NAMES = {"BARE": "a value", "STRING": "a quoted value", "CMP": "a comparison", "COMMA": "','",
+          "LPAR": "'('", "RPAR": "')'"}
+
+
+def _describe(terminal: str) -> str:
+    if terminal in _NAMES:
+        return _NAMES[terminal]
+    if terminal.startswith("__ANON") or terminal.isupper():
+        return terminal.lower()
+    return terminal
+
+
+# -- concrete membership ----------------------------------------------------------------
+
+def _holds(condition: Condition, context: dict[str, str]) -> bool:
+    if isinstance(condition, Compare):
+        value = context.get(fold(condition.key))
+        if value is None or not _well_formed(condition.family, value):
+            return False
+        operator = lookup_operator(condition.base)
+        assert operator is not None
+        return operator.base_test(value, condition.value) != condition.negated
+    if isinstance(condition, Presence):
+        return (fold(condition.key) in context) == condition.present
+    if isinstance(condition, Not):
+        return not _holds(condition.inner, context)
+    if isinstance(condition, And):
+        return all(_holds(part, context) for part in condition.parts)
+    return any(_holds(part, context) for part in condition.parts)
+
+
+def _well_formed(family: Family, value: str) -> bool:
+    if family == "ip":
+        return parse_ip(value) is not None
+    if family == "numeric":
+        return parse_number(value) is not None
+    if family == "date":
+        return parse_date(value) is not None
+    return True
+
+
+def query_contains(query: Query, request: Request) -> bool:
+    """True when the request belongs to the query's set of requests."""
+    if query.principal is not None and (request.principal is None or not glob_match(query.principal, request.principal)):
+        return False
+    if not any(glob_match(a, request.action, ignore_case=True) for a in query.actions):
+        return False
+    if not any(glob_match(r, request.resource) for r in query.resources):
+        return False
+    if query.condition is None:
+        return True
+    return _holds(query.condition, {fold(k): v for k, v in request.context.items()})
+
+
+def condition_keys(condition: Condition | None) -> list[str]:
+    if condition is None:
+        return []
+    if isinstance(condition, (Compare, Presence)):
+        return [condition.key]
+    if isinstance(condition, Not):
+        return condition_keys(condition.inner)
+    return [key for part in condition.parts for key in condition_keys(part)]

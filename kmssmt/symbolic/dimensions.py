@@ -1,0 +1,399 @@
+"""The dimensions of the request universe and how each one is written for Z3.
+
+A string dimension is either exact (a finite partition into classes, the variable is a
+small integer) or, past the class limit or with the naive engine, a Z3 string constrained
+by regular expressions. Typed condition keys are bit-vectors (IP) or integers (numbers
+scaled to a decimal grid, dates in microseconds)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Literal
+
+import z3
+
+from kmssmt.glob import fold
+from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
+from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
+from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, glob_regex, int_member, not_, or_, string_literal
+from kmssmt.values import IpRange, format_date, parse_cidr, parse_date, parse_ip, parse_number
+
+Engine = Literal["exact", "naive"]
+ModelValues = Mapping[str, z3.ExprRef]
+
+
+class StringDimension:
+    """One string-valued dimension: action, an ARN component, or a string condition key."""
+
+    def __init__(self, var: str, engine: Engine, forbidden: str = "", candidates: Sequence[str] = (),
+                 fillers: Sequence[str] = ("example", "x1", ""), fold_case: bool = False,
+                 max_states: int = DEFAULT_MAX_STATES):
+        self.var = var
+        self.forbidden = forbidden
+        self.fold_case = fold_case
+        self.partition = StringPartition(var, forbidden, candidates, fillers, fold_case, max_states)
+        self.mode: Engine = engine
+        self.fallback: str | None = None
+        self._patterns: dict[int, tuple[str, str]] = {}
+
+    def add_glob(self, text: str) -> int:
+        pid = self.partition.add_glob(text)
+        self._patterns[pid] = ("glob", text)
+        return pid
+
+    def add_literal(self, text: str) -> int:
+        pid = self.partition.add_literal(text)
+        self._patterns.setdefault(pid, ("literal", text))
+        return pid
+
+    def add_ignore_case(self, text: str) -> int:
+        pid = self.partition.add_ignore_case(text)
+        self._patterns.setdefault(pid, ("ci", text))
+        return pid
+
+    def build(self) -> None:
+        if self.mode == "exact":
+            try:
+                self.partition.build()
+            except PartitionLimit as exc:
+                self.mode = "naive"
+                self.fallback = f"{exc}; this dimension uses Z3 strings"
+
+    @property
+    def size(self) -> int:
+        return len(self.partition) if self.mode == "exact" else 0
+
+    def declarations(self) -> list[str]:
+        if self.mode == "exact":
+            return [f"(declare-const {self.var} Int)", f"(assert (and (<= 0 {self.var}) (< {self.var} {self.size})))"]
+        decls = [f"(declare-const {self.var} String)"]
+        for ch in self.forbidden:
+            decls.append(f"(assert (not (str.contains {self.var} {string_literal(ch)})))")
+        return decls
+
+    def term(self, pid: int) -> str:
+        if self.mode == "exact":
+            return int_member(self.var, self.partition.classes_of(pid), self.size)
+        kind, text = self._patterns[pid]
+        if kind == "glob":
+            return f"(str.in_re {self.var} {glob_regex(text, self.fold_case)})"
+        if kind == "literal" and not self.fold_case:
+            return f"(= {self.var} {string_literal(text)})"
+        return f"(str.in_re {self.var} {glob_regex_literal(text, True)})"
+
+    def decode(self, model: ModelValues) -> str:
+        value = model.get(self.var)
+        if self.mode == "exact":
+            index = value.as_long() if value is not None else 0  # type: ignore[attr-defined]
+            return self.partition.witness(index)
+        return value.as_string() if value is not None else ""  # type: ignore[attr-defined]
+
+    def encode(self, value: str) -> str | None:
+        """Fix the variable to the class of `value`; None when it is outside the universe."""
+        if any(ch in self.forbidden for ch in value):
+            return None
+        if self.mode == "exact":
+            return f"(= {self.var} {self.partition.class_of(value)})"
+        return f"(= {self.var} {string_literal(value)})"
+
+
+def glob_regex_literal(text: str, ignore_case: bool) -> str:
+    """A regex for a literal string (no wildcard meaning), optionally ignoring case."""
+    pieces = []
+    for ch in text:
+        if ignore_case and ch.isascii() and ch.isalpha():
+            pieces.append(f"(re.union (str.to_re {string_literal(ch.lower())}) (str.to_re {string_literal(ch.upper())}))")
+        else:
+            pieces.append(f"(str.to_re {string_literal(ch)})")
+    if not pieces:
+        return '(str.to_re "")'
+    return pieces[0] if len(pieces) == 1 else f"(re.++ {' '.join(pieces)})"
+
+
+COMPONENT_CANDIDATES: tuple[tuple[str, ...], ...] = (
+    ("acs",),
+    ("kms", "ram"),
+    ("cn-hangzhou", "cn-shanghai", "cn-beijing", "ap-southeast-1", "us-west-1", "eu-central-1"),
+    ("1234567890123456", "9876543210987654", "5555555555555555"),
+    ("key/key-example", "key", "secret/example-secret", "alias/alias/example", "alias", "secret",
+     "certificate/cert-example", "user/alice", "role/app", "root", "example"),
+)
+
+
+class ArnDimension:
+    """A resource or principal ARN. Exact: five component dimensions, each glob split
+    into component tuples. Naive: one Z3 string with a well-formedness constraint."""
+
+    def __init__(self, prefix: str, engine: Engine, candidates: Sequence[Sequence[str]] = COMPONENT_CANDIDATES,
+                 max_states: int = DEFAULT_MAX_STATES):
+        self.prefix = prefix
+        self.engine = engine
+        self.components = [StringDimension(f"{prefix}{i}", "exact", ":", candidates[i], max_states=max_states)
+                           for i in range(ARN_FIELDS)] if engine == "exact" else []
+        self.whole = StringDimension(prefix, "naive") if engine == "naive" else None
+        self._tuples: list[list[tuple[int, ...]]] = []
+
+    def add_glob(self, text: str) -> int:
+        pid = len(self._tuples)
+        if self.whole is not None:
+            self._tuples.append([(self.whole.add_glob(text),)])
+            return pid
+        rows = []
+        for parts in sorted(split_arn_glob(text)):
+            rows.append(tuple(dim.add_glob(part) for dim, part in zip(self.components, parts)))
+        self._tuples.append(rows)
+        return pid
+
+    def build(self) -> None:
+        for dim in self.components:
+            dim.build()
+
+    @property
+    def fallbacks(self) -> list[str]:
+        return [dim.fallback for dim in self.components if dim.fallback]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [dim.size for dim in self.components]
+
+    def declarations(self) -> list[str]:
+        if self.whole is not None:
+            field = '(re.* (re.diff re.allchar (str.to_re ":")))'
+            shape = f'(re.++ {field} (str.to_re ":") {field} (str.to_re ":") {field} (str.to_re ":") {field} (str.to_re ":") {field})'
+            return self.whole.declarations() + [f"(assert (str.in_re {self.prefix} {shape}))"]
+        return [decl for dim in self.components for decl in dim.declarations()]
+
+    def term(self, pid: int) -> str:
+        if self.whole is not None:
+            return self.whole.term(self._tuples[pid][0][0])
+        return or_(and_(dim.term(cid) for dim, cid in zip(self.components, row)) for row in self._tuples[pid])
+
+    def decode(self, model: ModelValues) -> str:
+        if self.whole is not None:
+            return self.whole.decode(model)
+        return ":".join(dim.decode(model) for dim in self.components)
+
+    def encode(self, value: str) -> str | None:
+        if self.whole is not None:
+            return self.whole.encode(value)
+        parts = split_arn(value)
+        if parts is None:
+            return None
+        terms = [dim.encode(part) for dim, part in zip(self.components, parts)]
+        if any(t is None for t in terms):
+            return None
+        return and_(t for t in terms if t is not None)
+
+
+class KeyDimension:
+    """A condition key: a presence flag plus a value of its family."""
+
+    family = "string"
+
+    def __init__(self, name: str, var: str):
+        self.name = name
+        self.var = var
+        self.present = f"{var}_present"
+
+    def declarations(self) -> list[str]:
+        return [f"(declare-const {self.present} Bool)"]
+
+    def build(self) -> None:
+        return None
+
+    def base_term(self, operator: str, value: str) -> str:
+        raise NotImplementedError
+
+    def decode_value(self, model: ModelValues) -> str:
+        raise NotImplementedError
+
+    def encode_value(self, value: str) -> str | None:
+        raise NotImplementedError
+
+    def is_present(self, model: ModelValues) -> bool:
+        value = model.get(self.present)
+        return value is not None and z3.is_true(value)
+
+    def encode(self, value: str | None) -> str | None:
+        if value is None:
+            return not_(self.present)
+        inner = self.encode_value(value)
+        return None if inner is None else and_([self.present, inner])
+
+
+class StringKey(KeyDimension):
+    def __init__(self, name: str, var: str, engine: Engine, candidates: Sequence[str], max_states: int):
+        super().__init__(name, var)
+        self.values = StringDimension(f"{var}_s", engine, candidates=candidates, max_states=max_states)
+        self._ids: dict[tuple[str, str], int] = {}
+
+    def register(self, operator: str, value: str) -> None:
+        key = (operator, value)
+        if key in self._ids:
+            return
+        if operator in ("StringEquals", "StringNotEquals"):
+            self._ids[key] = self.values.add_literal(value)
+        elif operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+            self._ids[key] = self.values.add_ignore_case(value)
+        elif operator in ("StringLike", "StringNotLike"):
+            self._ids[key] = self.values.add_glob(value)
+        elif operator == "Bool":
+            if fold(value) in ("true", "false"):
+                self._ids[key] = self.values.add_ignore_case(fold(value))
+        else:
+            raise AssertionError(operator)
+
+    def build(self) -> None:
+        self.values.build()
+
+    def declarations(self) -> list[str]:
+        return super().declarations() + self.values.declarations()
+
+    def base_term(self, operator: str, value: str) -> str:
+        pid = self._ids.get((operator, value))
+        return FALSE if pid is None else self.values.term(pid)
+
+    def decode_value(self, model: ModelValues) -> str:
+        return self.values.decode(model)
+
+    def encode_value(self, value: str) -> str | None:
+        return self.values.encode(value)
+
+
+class IpKey(KeyDimension):
+    family = "ip"
+
+    def declarations(self) -> list[str]:
+        v = self.var
+        return super().declarations() + [
+            f"(declare-const {v}_v6 Bool)", f"(declare-const {v}_a4 (_ BitVec 32))",
+            f"(declare-const {v}_a6 (_ BitVec 128))"]
+
+    def register(self, operator: str, value: str) -> None:
+        return None
+
+    def _in(self, block: IpRange) -> str:
+        width, addr, flag = (32, f"{self.var}_a4", f"(not {self.var}_v6)") if block.version == 4 else \
+            (128, f"{self.var}_a6", f"{self.var}_v6")
+        return and_([flag, f"(bvule {bv(block.low, width)} {addr})", f"(bvule {addr} {bv(block.high, width)})"])
+
+    def base_term(self, operator: str, value: str) -> str:
+        block = parse_cidr(value)
+        return FALSE if block is None else self._in(block)
+
+    def decode_value(self, model: ModelValues) -> str:
+        import ipaddress
+
+        v6 = model.get(f"{self.var}_v6")
+        if v6 is not None and z3.is_true(v6):
+            raw = model.get(f"{self.var}_a6")
+            return str(ipaddress.IPv6Address(raw.as_long() if raw is not None else 0))  # type: ignore[attr-defined]
+        raw = model.get(f"{self.var}_a4")
+        return str(ipaddress.IPv4Address(raw.as_long() if raw is not None else 0))  # type: ignore[attr-defined]
+
+    def encode_value(self, value: str) -> str | None:
+        parsed = parse_ip(value)
+        if parsed is None:
+            return None
+        version, number = parsed
+        if version == 4:
+            return and_([f"(not {self.var}_v6)", f"(= {self.var}_a4 {bv(number, 32)})"])
+        return and_([f"{self.var}_v6", f"(= {self.var}_a6 {bv(number, 128)})"])
+
+
+_SMT_COMPARE = {"Equals": "=", "LessThan": "<", "LessThanEquals": "<=", "GreaterThan": ">",
+                "GreaterThanEquals": ">="}
+
+
+def _comparison(operator: str) -> str:
+    for prefix in ("Numeric", "Date"):
+        if operator.startswith(prefix):
+            rest = operator[len(prefix):].replace("Not", "")
+            return _SMT_COMPARE[rest]
+    raise AssertionError(operator)
+
+
+def _smt_int(value: int) -> str:
+    return str(value) if value >= 0 else f"(- {-value})"
+
+
+class NumberKey(KeyDimension):
+    """Numbers on a decimal grid one digit finer than every literal of the problem, so
+    every order relation between a request value and the literals is kept."""
+
+    family = "numeric"
+
+    def __init__(self, name: str, var: str):
+        super().__init__(name, var)
+        self.places = 0
+
+    def register(self, operator: str, value: str) -> None:
+        number = parse_number(value)
+        if number is not None:
+            exponent = number.as_tuple().exponent
+            assert isinstance(exponent, int)
+            self.places = max(self.places, -exponent if exponent < 0 else 0)
+
+    def build(self) -> None:
+        self.scale = 10 ** (self.places + 1)
+
+    def declarations(self) -> list[str]:
+        return super().declarations() + [f"(declare-const {self.var}_n Int)"]
+
+    def _scaled(self, number: Decimal) -> int:
+        return int(number * self.scale)
+
+    def base_term(self, operator: str, value: str) -> str:
+        number = parse_number(value)
+        if number is None:
+            return FALSE
+        return f"({_comparison(operator)} {self.var}_n {_smt_int(self._scaled(number))})"
+
+    def decode_value(self, model: ModelValues) -> str:
+        raw = model.get(f"{self.var}_n")
+        number = Decimal(raw.as_long() if raw is not None else 0) / self.scale  # type: ignore[attr-defined]
+        return format(number.normalize(), "f")
+
+    def encode_value(self, value: str) -> str | None:
+        number = parse_number(value)
+        if number is None:
+            return None
+        exact = number * self.scale
+        if exact == exact.to_integral_value():
+            grid = int(exact)
+        else:  # between two grid points: a point strictly between the same literals
+            grid = int(exact.to_integral_value(rounding="ROUND_FLOOR"))
+            if grid % 10 == 0:
+                grid += 1
+        return f"(= {self.var}_n {_smt_int(grid)})"
+
+
+_DATE_MIN = parse_date("0001-01-01T00:00:00Z")
+_DATE_MAX = parse_date("9999-12-31T23:59:59.999999Z")
+
+
+class DateKey(KeyDimension):
+    family = "date"
+
+    def register(self, operator: str, value: str) -> None:
+        return None
+
+    def declarations(self) -> list[str]:
+        t = f"{self.var}_t"
+        return super().declarations() + [f"(declare-const {t} Int)",
+                                          f"(assert (and (<= {_smt_int(_DATE_MIN or 0)} {t}) (<= {t} {_DATE_MAX})))"]
+
+    def base_term(self, operator: str, value: str) -> str:
+        moment = parse_date(value)
+        if moment is None:
+            return FALSE
+        return f"({_comparison(operator)} {self.var}_t {_smt_int(moment)})"
+
+    def decode_value(self, model: ModelValues) -> str:
+        raw = model.get(f"{self.var}_t")
+        return format_date(raw.as_long() if raw is not None else 0)  # type: ignore[attr-defined]
+
+    def encode_value(self, value: str) -> str | None:
+        moment = parse_date(value)
+        return None if moment is None else f"(= {self.var}_t {_smt_int(moment)})"

@@ -1,0 +1,286 @@
+"""One shared symbolic problem: every pattern of the policy sets and queries compared,
+the dimensions built over them, and the SMT-LIB terms of policies, statements and queries.
+
+Compile once, ask many questions: `allowed(i)`, `query_term(q)` and `statement_term(s)`
+are plain SMT-LIB strings over the declarations in `preamble()`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kmssmt.ast import ConditionClause, Policy, Statement
+from kmssmt.glob import fold
+from kmssmt.operators import lookup_operator
+from kmssmt.query import And, Compare, Condition, Not, Or, Presence, Query
+from kmssmt.request import Request
+from kmssmt.symbolic.dimensions import (
+    ArnDimension,
+    DateKey,
+    Engine,
+    IpKey,
+    KeyDimension,
+    ModelValues,
+    NumberKey,
+    StringDimension,
+    StringKey,
+)
+from kmssmt.symbolic.partition import DEFAULT_MAX_STATES
+from kmssmt.symbolic.smt import FALSE, TRUE, and_, not_, or_
+
+PRINCIPAL_CANDIDATES = (("acs",), ("ram",), ("",), ("1234567890123456", "9876543210987654", "5555555555555555"),
+                        ("user/alice", "role/app", "root", "user/example"))
+ACTION_CANDIDATES = ("ecs:DescribeInstances", "kms:UnlistedAction", "oss:GetObject")
+KEY_CANDIDATES = {"bool": ("true", "false"), "ip": (), "string": ("example", "demo")}
+
+
+class EncodingUnsupported(Exception):
+    """The problem uses something the encoding cannot represent exactly."""
+
+
+@dataclass
+class _KeyUse:
+    name: str
+    families: set[str] = field(default_factory=set)
+    values: list[tuple[str, str]] = field(default_factory=list)  # (operator, value)
+
+
+def _catalog_actions() -> tuple[str, ...]:
+    from kmssmt.catalog import load_catalog
+
+    return tuple(load_catalog().actions)
+
+
+def _catalog_key_type(name: str) -> str | None:
+    from kmssmt.catalog import load_catalog
+
+    return load_catalog().key_type(name)
+
+
+class Problem:
+    def __init__(self, policy_sets: Sequence[Sequence[Policy]], queries: Sequence[Query] = (),
+                 engine: Engine = "exact", max_states: int = DEFAULT_MAX_STATES,
+                 extra_statements: Sequence[Statement] = ()):
+        self.engine = engine
+        self.policy_sets = [list(s) for s in policy_sets]
+        self.action = StringDimension("act", engine, candidates=ACTION_CANDIDATES,
+                                      fillers=("Example", "X1", ""), fold_case=True, max_states=max_states)
+        self.resource = ArnDimension("res", engine, max_states=max_states)
+        self.principal = ArnDimension("prn", engine, PRINCIPAL_CANDIDATES, max_states=max_states)
+        self.uses_principal = False
+        self.catalog_action_ids = [self.action.add_literal(name) for name in _catalog_actions()]
+        self._uses: dict[str, _KeyUse] = {}
+        self._action_ids: dict[str, int] = {}
+        self._resource_ids: dict[str, int] = {}
+        self._principal_ids: dict[str, int] = {}
+        statements = [s for policies in self.policy_sets for p in policies for s in p.statements]
+        statements += list(extra_statements)
+        for statement in statements:
+            self._collect_statement(statement)
+        for query in queries:
+            self._collect_query(query)
+        self.keys: dict[str, KeyDimension] = {}
+        for index, folded in enumerate(sorted(self._uses)):
+            self.keys[folded] = self._make_key(self._uses[folded], f"k{index}", max_states)
+        self.action.build()
+        self.resource.build()
+        self.principal.build()
+        for key in self.keys.values():
+            key.build()
+        self._statement_terms: dict[int, str] = {}
+
+    # -- collecting patterns ---------------------------------------------------------
+    def _use(self, key: str) -> _KeyUse:
+        return self._uses.setdefault(fold(key), _KeyUse(key))
+
+    def _add_action(self, glob: str) -> None:
+        if glob not in self._action_ids:
+            self._action_ids[glob] = self.action.add_glob(glob)
+
+    def _add_resource(self, glob: str) -> None:
+        if glob not in self._resource_ids:
+            self._resource_ids[glob] = self.resource.add_glob(glob)
+
+    def _add_principal(self, glob: str) -> None:
+        self.uses_principal = True
+        if glob not in self._principal_ids:
+            self._principal_ids[glob] = self.principal.add_glob(glob)
+
+    def _collect_statement(self, statement: Statement) -> None:
+        for value in statement.actions:
+            self._add_action(value.text)
+        for value in statement.resources:
+            self._add_resource(value.text)
+        if statement.principals is not None:
+            self.uses_principal = True
+            for value in statement.principals:
+                if value.text != "*":
+                    self._add_principal(value.text)
+        for clause in statement.conditions:
+            self._collect_clause(clause)
+
+    def _collect_clause(self, clause: ConditionClause) -> None:
+        operator = lookup_operator(clause.operator) if clause.known else None
+        if operator is None:
+            return
+        use = self._use(clause.key)
+        use.families.add("string" if operator.family == "bool" else operator.family)
+        use.values += [(operator.name, value.text) for value in clause.values]
+
+    def _collect_query(self, query: Query) -> None:
+        if query.principal is not None:
+            self._add_principal(query.principal)
+        for action in query.actions:
+            self._add_action(action)
+        for resource in query.resources:
+            self._add_resource(resource)
+        self._collect_condition(query.condition)
+
+    def _collect_condition(self, condition: Condition | None) -> None:
+        if condition is None:
+            return
+        if isinstance(condition, Compare):
+            use = self._use(condition.key)
+            use.families.add(condition.family)
+            use.values.append((condition.base, condition.value))
+        elif isinstance(condition, Presence):
+            self._use(condition.key)
+        elif isinstance(condition, Not):
+            self._collect_condition(condition.inner)
+        else:
+            for part in condition.parts:
+                self._collect_condition(part)
+
+    def _make_key(self, use: _KeyUse, var: str, max_states: int) -> KeyDimension:
+        if len(use.families) > 1:
+            raise EncodingUnsupported(
+                f"condition key {use.name} is compared as {' and '.join(sorted(use.families))}; "
+                "one key must be used with one family of operators")
+        family = next(iter(use.families), "string")
+        key: KeyDimension
+        if family == "ip":
+            key = IpKey(use.name, var)
+        elif family == "numeric":
+            key = NumberKey(use.name, var)
+        elif family == "date":
+            key = DateKey(use.name, var)
+        else:
+            kind = _catalog_key_type(use.name) or "string"
+            key = StringKey(use.name, var, self.engine, KEY_CANDIDATES.get(kind, ()), max_states)
+        for operator, value in use.values:
+            key.register(operator, value)  # type: ignore[attr-defined]
+        return key
+
+    # -- terms -------------------------------------------------------------------------
+    def preamble(self) -> str:
+        decls = self.action.declarations() + self.resource.declarations()
+        if self.uses_principal:
+            decls += ["(declare-const prn_present Bool)"] + self.principal.declarations()
+        for key in self.keys.values():
+            decls += key.declarations()
+        return "\n".join(decls) + "\n"
+
+    def clause_term(self, clause: ConditionClause) -> str:
+        operator = lookup_operator(clause.operator) if clause.known else None
+        if operator is None:
+            return FALSE
+        key = self.keys[fold(clause.key)]
+        hit = or_(key.base_term(operator.name, value.text) for value in clause.values)
+        if operator.negated:
+            return or_([not_(key.present), not_(hit)])
+        return and_([key.present, hit])
+
+    def statement_term(self, statement: Statement) -> str:
+        cached = self._statement_terms.get(id(statement))
+        if cached is not None:
+            return cached
+        action = or_(self.action.term(self._action_ids[v.text]) for v in statement.actions)
+        resource = or_(self.resource.term(self._resource_ids[v.text]) for v in statement.resources)
+        parts = [not_(action) if statement.not_action else action,
+                 not_(resource) if statement.not_resource else resource]
+        if statement.principals is not None:
+            if any(v.text == "*" for v in statement.principals):
+                parts.append(TRUE)
+            else:
+                parts.append(and_(["prn_present",
+                                   or_(self.principal.term(self._principal_ids[v.text]) for v in statement.principals)]))
+        parts += [self.clause_term(clause) for clause in statement.conditions]
+        term = and_(parts)
+        self._statement_terms[id(statement)] = term
+        return term
+
+    def allowed_by(self, statements: Sequence[Statement]) -> str:
+        allows = or_(self.statement_term(s) for s in statements if s.effect == "Allow")
+        denies = or_(self.statement_term(s) for s in statements if s.effect == "Deny")
+        return and_([allows, not_(denies)])
+
+    def allowed(self, index: int = 0) -> str:
+        """Some Allow statement of policy set `index` applies and no Deny statement does."""
+        return self.allowed_by([s for p in self.policy_sets[index] for s in p.statements])
+
+    def query_term(self, query: Query) -> str:
+        parts = [or_(self.action.term(self._action_ids[a]) for a in query.actions),
+                 or_(self.resource.term(self._resource_ids[r]) for r in query.resources)]
+        if query.principal is not None:
+            parts.append(and_(["prn_present", self.principal.term(self._principal_ids[query.principal])]))
+        if query.condition is not None:
+            parts.append(self.condition_term(query.condition))
+        return and_(parts)
+
+    def condition_term(self, condition: Condition) -> str:
+        if isinstance(condition, Compare):
+            key = self.keys[fold(condition.key)]
+            hit = key.base_term(condition.base, condition.value)
+            return and_([key.present, not_(hit) if condition.negated else hit])
+        if isinstance(condition, Presence):
+            present = self.keys[fold(condition.key)].present
+            return present if condition.present else not_(present)
+        if isinstance(condition, Not):
+            return not_(self.condition_term(condition.inner))
+        if isinstance(condition, And):
+            return and_(self.condition_term(p) for p in condition.parts)
+        assert isinstance(condition, Or)
+        return or_(self.condition_term(p) for p in condition.parts)
+
+    def closed_world(self) -> str:
+        """The action is one of the catalog's actions."""
+        return or_(self.action.term(pid) for pid in self.catalog_action_ids)
+
+    # -- requests ----------------------------------------------------------------------
+    def decode(self, model: ModelValues) -> Request:
+        principal = None
+        if self.uses_principal:
+            present = model.get("prn_present")
+            if present is not None and bool(present):
+                principal = self.principal.decode(model)
+        context = {key.name: key.decode_value(model) for key in self.keys.values() if key.is_present(model)}
+        return Request(self.action.decode(model), self.resource.decode(model), principal, context)
+
+    def encode(self, request: Request) -> str | None:
+        """Constraints fixing the variables to a concrete request; None when the request
+        lies outside the universe (a malformed ARN, a malformed typed value)."""
+        parts = [self.action.encode(request.action), self.resource.encode(request.resource)]
+        if self.uses_principal:
+            if request.principal is None:
+                parts.append("(not prn_present)")
+            else:
+                parts += ["prn_present", self.principal.encode(request.principal)]
+        context = {fold(k): v for k, v in request.context.items()}
+        for folded, key in self.keys.items():
+            parts.append(key.encode(context.get(folded)))
+        if any(p is None for p in parts):
+            return None
+        return and_(p for p in parts if p is not None)
+
+    # -- reporting ---------------------------------------------------------------------
+    @property
+    def fallbacks(self) -> list[str]:
+        notes = [d.fallback for d in [self.action] if d.fallback]
+        notes += self.resource.fallbacks + self.principal.fallbacks
+        notes += [k.values.fallback for k in self.keys.values() if isinstance(k, StringKey) and k.values.fallback]
+        return notes
+
+    def stats(self) -> dict[str, object]:
+        return {"engine": self.engine, "action_classes": self.action.size, "resource_classes": self.resource.sizes,
+                "principal_classes": self.principal.sizes if self.uses_principal else [],
+                "keys": {k.name: k.family for k in self.keys.values()}}
