@@ -1,0 +1,487 @@
+"""Schema checks: from the JSON tree (kmssmt.parse) to the policy AST, one finding per problem.
+
+Element names are case-sensitive for the service. A name with stray spaces or in the wrong case is
+an error (the service does not recognise it) but is recovered, so the analysis sees what the author
+meant; an unknown name is an error and is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import get_close_matches
+
+from kmssmt.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
+from kmssmt.operators import lookup_operator, lookup_operator_loosely, suggest_operator
+from kmssmt.parse import (
+    DUPLICATE_KEY,
+    IDENTITY_POLICY_LIMIT,
+    NON_STRING,
+    RESOURCE_POLICY_LIMIT,
+    SPACED_CONDITION_VALUE,
+    SPACED_NAME,
+    SPACED_VALUE,
+    JArray,
+    JNode,
+    JObject,
+    JScalar,
+    JString,
+    Positions,
+)
+from kmssmt.rules import Rule, finding, rule
+
+MISSING_VERSION = rule(
+    "KMS100", "warning", "Missing Version",
+    "The document has no `Version` element. The service assumes version \"1\", the only one there is.",
+    '{"Statement": [...]}',
+    'Add "Version": "1".',
+)
+BAD_VERSION = rule(
+    "KMS101", "error", "Version is not \"1\"",
+    "The only policy language version is the string \"1\"; anything else is rejected by the service.",
+    '{"Version": "2012-10-17", "Statement": [...]}',
+    'Use "Version": "1".',
+)
+MISSING_STATEMENT = rule(
+    "KMS102", "error", "Missing Statement",
+    "The document has no `Statement` element; the service rejects it. It grants nothing.",
+    '{"Version": "1"}',
+    "Add the statements.",
+)
+BAD_STATEMENT = rule(
+    "KMS103", "error", "Statement is not a list or object",
+    "`Statement` must be a list of statement objects (or one statement object); the service rejects "
+    "anything else. Entries that are not objects are ignored.",
+    '{"Version": "1", "Statement": "Allow"}',
+    "Write Statement as a list of objects.",
+)
+UNKNOWN_ELEMENT = rule(
+    "KMS104", "error", "Unknown element",
+    "An element name the policy language does not define (at the top level: Version, Statement; in a "
+    "statement: Sid, Effect, Action, NotAction, Resource, NotResource, Principal, Condition). The service "
+    "rejects the document; the element is ignored.",
+    '{"Effect": "Allow", "Actions": "kms:*", "Resource": "*"}',
+    "Correct the element name.",
+)
+WRONG_CASE = rule(
+    "KMS105", "error", "Element name in the wrong case",
+    "Element names are case-sensitive: `action` is not `Action`. The service rejects the document; the "
+    "element is read under its correct name.",
+    '{"effect": "Allow", "action": "kms:*", "resource": "*"}',
+    "Use the exact element name.",
+)
+MISSING_EFFECT = rule(
+    "KMS106", "error", "Missing Effect",
+    "A statement has no `Effect`; the service rejects the document. The statement is left out of the analysis.",
+    '{"Action": "kms:*", "Resource": "*"}',
+    'Add "Effect": "Allow" or "Deny".',
+)
+BAD_EFFECT = rule(
+    "KMS107", "error", "Effect is not Allow or Deny",
+    "`Effect` must be exactly \"Allow\" or \"Deny\"; the service rejects anything else. A case variant "
+    "(\"allow\") is read as meant; any other value leaves the statement out of the analysis.",
+    '{"Effect": "allow", "Action": "kms:*", "Resource": "*"}',
+    'Write "Allow" or "Deny".',
+)
+BOTH_ACTION = rule(
+    "KMS108", "error", "Both Action and NotAction",
+    "A statement may have `Action` or `NotAction`, not both; the service rejects the document. "
+    "`Action` is used.",
+    '{"Effect": "Allow", "Action": "kms:*", "NotAction": "kms:Delete*", "Resource": "*"}',
+    "Keep one of them.",
+)
+NO_ACTION = rule(
+    "KMS109", "error", "Neither Action nor NotAction",
+    "A statement needs `Action` or `NotAction`; the service rejects the document. The statement matches "
+    "no action.",
+    '{"Effect": "Allow", "Resource": "*"}',
+    "Add the Action element.",
+)
+MISSING_RESOURCE = rule(
+    "KMS110", "error", "Missing Resource in an identity policy",
+    "Statements of identity (RAM user, group, role) policies need `Resource`; the service rejects the "
+    "document. The statement matches no resource. (In key and secret policies a missing Resource means "
+    "the key or secret itself, i.e. every resource the policy is attached to.)",
+    '{"Effect": "Allow", "Action": "kms:Decrypt"}',
+    'Add "Resource".',
+)
+BOTH_RESOURCE = rule(
+    "KMS111", "error", "Both Resource and NotResource",
+    "A statement may have `Resource` or `NotResource`, not both; the service rejects the document. "
+    "`Resource` is used.",
+    '{"Effect": "Allow", "Action": "kms:*", "Resource": "*", "NotResource": "acs:kms:*:*:key/k1"}',
+    "Keep one of them.",
+)
+WRONG_TYPE = rule(
+    "KMS112", "error", "Element of the wrong type",
+    "An element holds a value of the wrong JSON type (an object where strings are expected, a null, a "
+    "statement that is not an object, ...); the service rejects the document. The value is ignored.",
+    '{"Effect": "Allow", "Action": {"kms": "*"}, "Resource": "*"}',
+    "Use a string or a list of strings.",
+)
+DUPLICATE_SID = rule(
+    "KMS113", "warning", "Duplicate Sid",
+    "Two statements carry the same `Sid`; findings and reports that name statements by Sid become ambiguous.",
+    '[{"Sid": "Use", ...}, {"Sid": "Use", ...}]',
+    "Give each statement its own Sid.",
+)
+TOO_LARGE = rule(
+    "KMS114", "error", "Policy over the size limit",
+    f"An identity policy may hold at most {IDENTITY_POLICY_LIMIT} characters and a key or secret policy at "
+    f"most {RESOURCE_POLICY_LIMIT} bytes; the service rejects larger documents. kmssmt measures the "
+    "document without the whitespace between tokens (formatting is not part of the policy).",
+    "(a 7000-character identity policy)",
+    "Split the policy.",
+)
+UNKNOWN_OPERATOR = rule(
+    "KMS115", "error", "Unknown condition operator",
+    "A condition operator the policy language does not define; the service rejects the document. "
+    "kmssmt treats the clause as never satisfied.",
+    '"Condition": {"StringEqual": {"kms:tag/Project": "Apollo"}}',
+    "Use one of the documented operators.",
+)
+OPERATOR_CASE = rule(
+    "KMS116", "warning", "Condition operator spelled in another case",
+    "The operator differs from its documented spelling only in case or inner spacing. kmssmt reads it "
+    "as the documented operator; write it exactly to be sure the service does too.",
+    '"Condition": {"stringequals": {"kms:tag/Project": "Apollo"}}',
+    "Use the documented spelling.",
+)
+BAD_CONDITION = rule(
+    "KMS117", "error", "Malformed Condition",
+    "`Condition` must be `{Operator: {Key: value or [values]}}` with string values; the service rejects "
+    "other shapes. Malformed parts are ignored.",
+    '"Condition": {"IpAddress": "192.168.0.0/16"}',
+    "Write the condition as {Operator: {Key: [values]}}.",
+)
+EMPTY_LIST = rule(
+    "KMS118", "warning", "Empty list",
+    "An Action, Resource or condition value list is empty: it matches nothing, so the statement (or "
+    "the clause) never applies.",
+    '{"Effect": "Allow", "Action": [], "Resource": "*"}',
+    "Fill the list or remove the statement.",
+)
+BAD_PRINCIPAL = rule(
+    "KMS119", "error", "Malformed Principal",
+    "`Principal` must be \"*\" or an object such as `{\"RAM\": [ARNs]}`; the service rejects other shapes. "
+    "Strings found in it are used as principals.",
+    '"Principal": ["acs:ram::123:root"]',
+    'Write "Principal": {"RAM": [...]}.',
+)
+EMPTY_STATEMENTS = rule(
+    "KMS120", "warning", "No statements",
+    "The policy has no statements: it grants and denies nothing.",
+    '{"Version": "1", "Statement": []}',
+    "Add statements or delete the policy.",
+)
+
+_TOP_ELEMENTS = ("Version", "Statement")
+_STATEMENT_ELEMENTS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "Condition")
+_WHITESPACE = re.compile(r"\s+")
+
+
+class _Builder:
+    def __init__(self, pos: Positions, findings: list[Finding]):
+        self.pos = pos
+        self.findings = findings
+
+    def add(self, r: Rule, span: Span, message: str, sid: str | None = None) -> None:
+        self.findings.append(finding(r, span, message, sid=sid))
+
+    # -- element names -------------------------------------------------------------------------
+
+    def elements(self, obj: JObject, allowed: tuple[str, ...], where: str,
+                 sid: str | None = None) -> dict[str, tuple[JString, JNode]]:
+        """The recognised elements of `obj` by canonical name; later duplicates win."""
+        out: dict[str, tuple[JString, JNode]] = {}
+        folded = {name.lower(): name for name in allowed}
+        for key, value in obj.members:
+            name = key.text
+            canonical: str | None = None
+            if name in allowed:
+                canonical = name
+            else:
+                stripped = _WHITESPACE.sub("", name)
+                if stripped in allowed:
+                    canonical = stripped
+                    self.add(SPACED_NAME, key.span,
+                             f"element name {name!r} has stray spaces; read as {stripped!r}", sid)
+                elif stripped.lower() in folded:
+                    canonical = folded[stripped.lower()]
+                    self.add(WRONG_CASE, key.span, f"element name {name!r} must be written {canonical!r}; read as such",
+                             sid)
+                else:
+                    close = get_close_matches(stripped, list(allowed), n=1, cutoff=0.7)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    self.add(UNKNOWN_ELEMENT, key.span, f"unknown {where} element {name!r}{hint}; ignored", sid)
+                    continue
+            if canonical in out:
+                self.add(DUPLICATE_KEY, key.span,
+                         f"element {canonical!r} given twice (first at line {out[canonical][0].span.line}); "
+                         "the last one wins", sid)
+            out[canonical] = (key, value)
+        return out
+
+    # -- values --------------------------------------------------------------------------------
+
+    def strings(self, node: JNode, what: str, sid: str | None, compact: bool) -> tuple[Value, ...]:
+        """A string or list of strings. `compact` removes whitespace (actions, ARNs, keys) with KMS027."""
+        items: tuple[JNode, ...] = node.items if isinstance(node, JArray) else (node,)
+        if isinstance(node, JArray) and not node.items:
+            self.add(EMPTY_LIST, node.span, f"empty {what} list matches nothing", sid)
+        values: list[Value] = []
+        for item in items:
+            value = self.scalar(item, what, sid)
+            if value is None:
+                continue
+            if compact:
+                squeezed = _WHITESPACE.sub("", value.text)
+                if squeezed != value.text:
+                    self.add(SPACED_VALUE, value.span,
+                             f"whitespace inside {what} {value.text!r}; read as {squeezed!r}", sid)
+                    value = Value(squeezed, value.span)
+            values.append(value)
+        return tuple(values)
+
+    def scalar(self, item: JNode, what: str, sid: str | None) -> Value | None:
+        if isinstance(item, JString):
+            return Value(item.text, item.span)
+        if isinstance(item, JScalar) and item.kind != "null":
+            self.add(NON_STRING, item.span, f"{what} {item.text} is not a string; read as \"{item.text}\"", sid)
+            return Value(item.text, item.span)
+        kind = {JArray: "a nested list", JObject: "an object"}.get(type(item), "null")
+        self.add(WRONG_TYPE, item.span, f"{what} must be a string, not {kind}; ignored", sid)
+        return None
+
+    # -- document ------------------------------------------------------------------------------
+
+    def policy(self, root: JObject, name: str | None) -> Policy:
+        top = self.elements(root, _TOP_ELEMENTS, "top-level")
+        version: str | None = None
+        if "Version" not in top:
+            self.add(MISSING_VERSION, root.span, 'no "Version" element; "1" assumed')
+        else:
+            key, node = top["Version"]
+            if isinstance(node, JString | JScalar):
+                version = node.text
+            if not (isinstance(node, JString) and node.text == "1"):
+                shown = node.text if isinstance(node, JString | JScalar) else type(node).__name__
+                self.add(BAD_VERSION, node.span, f'Version must be the string "1", not {shown!r}')
+        raw_statements: list[JObject] = []
+        if "Statement" not in top:
+            self.add(MISSING_STATEMENT, root.span, 'no "Statement" element: the policy grants nothing')
+        else:
+            _, node = top["Statement"]
+            if isinstance(node, JObject):
+                raw_statements = [node]
+            elif isinstance(node, JArray):
+                for item in node.items:
+                    if isinstance(item, JObject):
+                        raw_statements.append(item)
+                    else:
+                        self.add(WRONG_TYPE, item.span, "a statement must be an object; ignored")
+                if not node.items:
+                    self.add(EMPTY_STATEMENTS, node.span, "the Statement list is empty")
+            else:
+                self.add(BAD_STATEMENT, node.span, "Statement must be a list of statement objects; ignored")
+        kind: PolicyKind = "identity"
+        for obj in raw_statements:
+            if any(_WHITESPACE.sub("", key.text).lower() == "principal" for key, _ in obj.members):
+                kind = "resource"
+        statements: list[Statement] = []
+        sids: dict[str, Span] = {}
+        for index, obj in enumerate(raw_statements):
+            statement = self.statement(index, obj, kind, sids)
+            if statement is not None:
+                statements.append(statement)
+        self.size(kind, root.span)
+        findings = tuple(sorted(self.findings, key=lambda f: (f.span.line, f.span.column, f.id)))
+        return Policy(self.pos.file, tuple(statements), kind, version, root.span, findings, name)
+
+    def size(self, kind: PolicyKind, span: Span) -> None:
+        minified = _minified(self.pos.text)
+        if kind == "identity":
+            if len(minified) > IDENTITY_POLICY_LIMIT:
+                self.add(TOO_LARGE, span, f"identity policy is {len(minified)} characters (without formatting); "
+                         f"the limit is {IDENTITY_POLICY_LIMIT}")
+        else:
+            size = len(minified.encode("utf-8"))
+            if size > RESOURCE_POLICY_LIMIT:
+                self.add(TOO_LARGE, span, f"key/secret policy is {size} bytes (without formatting); "
+                         f"the limit is {RESOURCE_POLICY_LIMIT}")
+
+    def statement(self, index: int, obj: JObject, kind: PolicyKind, sids: dict[str, Span]) -> Statement | None:
+        sid: str | None = None
+        raw_sid = next((v for k, v in obj.members if k.text == "Sid"), None)
+        if isinstance(raw_sid, JString):
+            sid = raw_sid.text
+        elements = self.elements(obj, _STATEMENT_ELEMENTS, "statement", sid)
+        if "Sid" in elements:
+            node = elements["Sid"][1]
+            if isinstance(node, JString):
+                sid = node.text
+                if sid in sids:
+                    self.add(DUPLICATE_SID, node.span, f"Sid {sid!r} also used at line {sids[sid].line}", sid)
+                else:
+                    sids[sid] = node.span
+            else:
+                sid = None
+                self.add(WRONG_TYPE, node.span, "Sid must be a string; ignored")
+        label = f"statement {index + 1}" + (f" ({sid})" if sid else "")
+
+        effect: Effect | None = None
+        if "Effect" not in elements:
+            self.add(MISSING_EFFECT, obj.span, f"{label} has no Effect; left out of the analysis", sid)
+        else:
+            node = elements["Effect"][1]
+            text = node.text if isinstance(node, JString | JScalar) else ""
+            if text in ("Allow", "Deny"):
+                effect = "Allow" if text == "Allow" else "Deny"
+            elif text.strip().lower() in ("allow", "deny"):
+                effect = "Allow" if text.strip().lower() == "allow" else "Deny"
+                self.add(BAD_EFFECT, node.span, f"Effect {text!r} must be written {effect!r}; read as such", sid)
+            else:
+                self.add(BAD_EFFECT, node.span,
+                         f"Effect {text or type(node).__name__!r} is not Allow or Deny; "
+                         f"{label} left out of the analysis",
+                         sid)
+
+        actions: tuple[Value, ...] = ()
+        not_action = False
+        if "Action" in elements and "NotAction" in elements:
+            self.add(BOTH_ACTION, elements["NotAction"][0].span, f"{label} has both Action and NotAction; "
+                     "Action is used", sid)
+        if "Action" in elements:
+            actions = self.strings(elements["Action"][1], "action", sid, compact=True)
+        elif "NotAction" in elements:
+            actions = self.strings(elements["NotAction"][1], "action", sid, compact=True)
+            not_action = True
+        else:
+            self.add(NO_ACTION, obj.span, f"{label} has neither Action nor NotAction; it matches no action", sid)
+
+        resources: tuple[Value, ...] = ()
+        not_resource = False
+        if "Resource" in elements and "NotResource" in elements:
+            self.add(BOTH_RESOURCE, elements["NotResource"][0].span, f"{label} has both Resource and NotResource; "
+                     "Resource is used", sid)
+        if "Resource" in elements:
+            resources = self.strings(elements["Resource"][1], "resource", sid, compact=True)
+        elif "NotResource" in elements:
+            resources = self.strings(elements["NotResource"][1], "resource", sid, compact=True)
+            not_resource = True
+        elif kind == "resource":
+            resources = (Value("*", _start(obj.span)),)
+        else:
+            self.add(MISSING_RESOURCE, obj.span, f"{label} has no Resource; it matches no resource", sid)
+
+        principals: tuple[Value, ...] | None = None
+        if "Principal" in elements:
+            principals = self.principals(elements["Principal"][1], sid)
+
+        conditions: tuple[ConditionClause, ...] = ()
+        if "Condition" in elements:
+            conditions = self.conditions(elements["Condition"][1], sid)
+
+        if effect is None:
+            return None
+        return Statement(index, effect, actions, not_action, resources, not_resource, principals, conditions,
+                         _start(obj.span), sid)
+
+    def principals(self, node: JNode, sid: str | None) -> tuple[Value, ...]:
+        if isinstance(node, JString):
+            return self.strings(node, "principal", sid, compact=True)
+        if isinstance(node, JObject):
+            values: list[Value] = []
+            for key, value in node.members:
+                if key.text.strip() != key.text:
+                    self.add(SPACED_NAME, key.span, f"principal type {key.text!r} has stray spaces; read as "
+                             f"{key.text.strip()!r}", sid)
+                values.extend(self.strings(value, "principal", sid, compact=True))
+            return tuple(values)
+        if isinstance(node, JArray):
+            self.add(BAD_PRINCIPAL, node.span, 'Principal must be "*" or {"RAM": [...]}; its strings are used', sid)
+            return self.strings(node, "principal", sid, compact=True)
+        self.add(BAD_PRINCIPAL, node.span, 'Principal must be "*" or {"RAM": [...]}; ignored', sid)
+        return ()
+
+    def conditions(self, node: JNode, sid: str | None) -> tuple[ConditionClause, ...]:
+        if not isinstance(node, JObject):
+            self.add(BAD_CONDITION, node.span, "Condition must be an object {Operator: {Key: values}}; ignored", sid)
+            return ()
+        clauses: dict[tuple[str, str], ConditionClause] = {}
+        for op_key, body in node.members:
+            written = op_key.text
+            operator = lookup_operator(written)
+            name = written
+            known = True
+            if operator is None:
+                loose = lookup_operator_loosely(written)
+                if loose is not None and lookup_operator(written.strip()) is not None:
+                    self.add(SPACED_NAME, op_key.span, f"operator {written!r} has stray spaces; read as "
+                             f"{loose.name!r}", sid)
+                elif loose is not None:
+                    self.add(OPERATOR_CASE, op_key.span, f"operator {written!r} read as {loose.name!r}", sid)
+                else:
+                    suggestion = suggest_operator(_WHITESPACE.sub("", written))
+                    hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+                    self.add(UNKNOWN_OPERATOR, op_key.span, f"unknown condition operator {written!r}{hint}; "
+                             "the clause is never satisfied", sid)
+                    known = False
+                operator = loose
+            if operator is not None:
+                name = operator.name
+            if not isinstance(body, JObject):
+                self.add(BAD_CONDITION, body.span,
+                         f"the body of {name} must be an object {{Key: values}}; ignored", sid)
+                continue
+            for key_node, values_node in body.members:
+                key = _WHITESPACE.sub("", key_node.text)
+                if key != key_node.text:
+                    self.add(SPACED_VALUE, key_node.span,
+                             f"whitespace inside condition key {key_node.text!r}; read as {key!r}", sid)
+                values = self.condition_values(values_node, sid)
+                ident = (name, key.lower())
+                if ident in clauses:
+                    self.add(DUPLICATE_KEY, key_node.span,
+                             f"{name} on {key!r} given twice (first at line {clauses[ident].span.line}); the last one "
+                             "wins", sid)
+                clauses[ident] = ConditionClause(name, key, values, key_node.span, known)
+        return tuple(clauses.values())
+
+    def condition_values(self, node: JNode, sid: str | None) -> tuple[Value, ...]:
+        items: tuple[JNode, ...] = node.items if isinstance(node, JArray) else (node,)
+        if isinstance(node, JArray) and not node.items:
+            self.add(EMPTY_LIST, node.span, "empty condition value list: the clause is never satisfied", sid)
+        values: list[Value] = []
+        for item in items:
+            if isinstance(item, JObject | JArray) or isinstance(item, JScalar) and item.kind == "null":
+                kind = "an object" if isinstance(item, JObject) else "a nested list" if isinstance(item, JArray) \
+                    else "null"
+                self.add(BAD_CONDITION, item.span, f"condition value must be a string, not {kind}; ignored", sid)
+                continue
+            value = self.scalar(item, "condition value", sid)
+            if value is None:
+                continue
+            if value.text != value.text.strip():
+                self.add(SPACED_CONDITION_VALUE, value.span,
+                         f"condition value {value.text!r} has leading or trailing spaces; the service compares it "
+                         "as written, so it is kept as written", sid)
+            values.append(value)
+        return tuple(values)
+
+
+def _start(span: Span) -> Span:
+    """The span of the opening bracket of a node."""
+    return Span(span.file, span.line, span.column, span.line, span.column + 1)
+
+
+_TOKENISH = re.compile(r'"(?:[^"\\\n]|\\.)*"|[^\s"]+')
+
+
+def _minified(text: str) -> str:
+    """The document without whitespace between tokens (strings kept whole)."""
+    return "".join(_TOKENISH.findall(text))
+
+
+def build_policy(root: JObject, findings: list[Finding], pos: Positions, name: str | None = None) -> Policy:
+    """The Policy for the JSON tree `root`; `findings` (syntax findings so far) is extended."""
+    return _Builder(pos, findings).policy(root, name)
