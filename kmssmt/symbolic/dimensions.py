@@ -7,6 +7,7 @@ scaled to a decimal grid, dates in microseconds)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Literal
@@ -87,7 +88,7 @@ class StringDimension:
         if self.mode == "exact":
             index = value.as_long() if value is not None else 0  # type: ignore[attr-defined]
             return self.partition.witness(index)
-        return value.as_string() if value is not None else ""  # type: ignore[attr-defined]
+        return z3_string(value) if value is not None else ""
 
     def encode(self, value: str) -> str | None:
         """Fix the variable to the class of `value`; None when it is outside the universe."""
@@ -397,3 +398,12 @@ class DateKey(KeyDimension):
     def encode_value(self, value: str) -> str | None:
         moment = parse_date(value)
         return None if moment is None else f"(= {self.var}_t {_smt_int(moment)})"
+
+
+def z3_string(value: z3.ExprRef) -> str:
+    """The Python string of a Z3 string value (Z3 writes non-ASCII as \\u{..} escapes)."""
+    text: str = value.as_string()  # type: ignore[attr-defined]
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}")

@@ -40,10 +40,13 @@ class StringClass:
     witness: str
 
 
-def glob_tokens(text: str, ignore_case: bool = False) -> tuple[Token, ...]:
+def glob_tokens(text: str, ignore_case: bool = False, literal: bool = False) -> tuple[Token, ...]:
+    """Tokens of a wildcard pattern; with `literal`, `*` and `?` are plain characters."""
     tokens: list[Token] = []
     for ch in text:
-        if ch == "*":
+        if literal and ch in "*?":
+            tokens.append(frozenset({ch}))
+        elif ch == "*":
             if tokens and tokens[-1] == STAR:
                 continue
             tokens.append(STAR)
@@ -140,7 +143,7 @@ class StringPartition:
         for pid, (kind, text) in enumerate(self._patterns):
             if kind in ("glob", "ci"):
                 self._wild_index[pid] = len(self._wild)
-                self._wild.append(glob_tokens(text, ignore_case=(kind == "ci")))
+                self._wild.append(glob_tokens(text, ignore_case=(kind == "ci"), literal=(kind == "ci")))
         chars: set[str] = set()
         for tokens in self._wild:
             for token in tokens:
@@ -268,7 +271,7 @@ class StringPartition:
                 for filler in self.fillers:
                     out.append(shown.replace("*", filler).replace("?", "x"))
             elif kind == "ci":
-                out += [text, text.upper()]
+                out += [text, text.upper(), text.capitalize()]
         return out
 
     def _improve_witnesses(self) -> None:

@@ -1,0 +1,49 @@
+"""The symbolic back-end agrees with the evaluator; prove answers are replayed."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kmssmt.analyses.prove import prove, replay
+from kmssmt.evaluate import evaluate
+from kmssmt.query import parse_query, query_contains
+from kmssmt.symbolic.crosscheck import CompiledDecider
+from kmssmt.symbolic.problem import Problem
+from tests.strategies import policy_documents, queries, requests, to_policy
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(policy_documents(), st.lists(requests(), min_size=1, max_size=8))
+def test_formula_and_evaluator_agree(document: dict[str, object], reqs: list) -> None:
+    policy = to_policy(document)
+    for engine in ("exact", "naive"):
+        decider = CompiledDecider([policy], Problem([[policy]], engine=engine))
+        for request in reqs:
+            symbolic = decider.allowed(request)
+            if symbolic is None:
+                continue  # outside the universe: a malformed ARN
+            assert symbolic == evaluate([policy], request).allowed, (engine, request)
+
+
+@SETTINGS
+@given(policy_documents(), queries(), st.sampled_from(["never", "always"]), st.lists(requests(), max_size=12))
+def test_prove_answers_hold(document: dict[str, object], text: str, mode: str, samples: list) -> None:
+    policy = to_policy(document)
+    query = parse_query(text)
+    result = prove([policy], query, mode, timeout=20)  # type: ignore[arg-type]
+    assert result.verdict in ("proven", "refuted")
+    if result.verdict == "refuted":
+        assert result.counterexample is not None
+        replay([policy], query, mode, result.counterexample)  # type: ignore[arg-type]
+    else:
+        for request in samples:
+            if query_contains(query, request) and ":" not in request.resource.split(":", 4)[-1]:
+                assert evaluate([policy], request).allowed == (mode == "always"), request
+    naive = prove([policy], query, mode, timeout=5, engine="naive")  # type: ignore[arg-type]
+    if naive.verdict != "unknown":
+        assert naive.verdict == result.verdict
+        if naive.counterexample is not None:
+            replay([policy], query, mode, naive.counterexample)  # type: ignore[arg-type]
