@@ -1,3 +1,38 @@
-"""kmssmt: prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver."""
+"""kmssmt: prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver.
+
+The library API:
+
+    >>> import kmssmt
+    >>> policy = kmssmt.parse_policy(text, "policy.json")
+    >>> kmssmt.prove([policy], "can anyone kms:Decrypt on * when acs:SourceIp not in 10.0.0.0/8")
+    >>> kmssmt.diff([old], [new])
+    >>> kmssmt.evaluate([policy], kmssmt.Request("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k"))
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+__all__ = ["Request", "diff", "evaluate", "load_policy", "parse_policy", "parse_query", "prove", "__version__"]
+
+if TYPE_CHECKING:
+    from kmssmt.analyses.diff import diff
+    from kmssmt.analyses.prove import prove
+    from kmssmt.evaluate import evaluate
+    from kmssmt.parse import load_policy, parse_policy
+    from kmssmt.query import parse_query
+    from kmssmt.request import Request
+
+_LAZY = {"diff": "kmssmt.analyses.diff", "prove": "kmssmt.analyses.prove", "evaluate": "kmssmt.evaluate",
+         "load_policy": "kmssmt.parse", "parse_policy": "kmssmt.parse", "parse_query": "kmssmt.query",
+         "Request": "kmssmt.request"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)

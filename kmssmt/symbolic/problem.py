@@ -272,6 +272,12 @@ class Problem:
             return None
         return and_(p for p in parts if p is not None)
 
+    def encode_context(self, request: Request) -> str:
+        """Constraints fixing only the condition keys to a request's context."""
+        context = {fold(k): v for k, v in request.context.items()}
+        parts = [key.encode(context.get(folded)) for folded, key in self.keys.items()]
+        return and_(p for p in parts if p is not None)
+
     # -- reporting ---------------------------------------------------------------------
     @property
     def fallbacks(self) -> list[str]:
@@ -284,3 +290,43 @@ class Problem:
         return {"engine": self.engine, "action_classes": self.action.size, "resource_classes": self.resource.sizes,
                 "principal_classes": self.principal.sizes if self.uses_principal else [],
                 "keys": {k.name: k.family for k in self.keys.values()}}
+
+
+_ORDER_WORDS = {"Equals": ("=", "!="), "NotEquals": ("=", "!="), "LessThan": ("<", ">="),
+                "LessThanEquals": ("<=", ">"), "GreaterThan": (">", "<="), "GreaterThanEquals": (">=", "<")}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """An atomic statement about one condition key, in words both ways, and its term."""
+
+    key: str
+    holds: str
+    fails: str
+    term: str
+
+
+def key_facts(problem: Problem) -> list[Fact]:
+    """Every atomic comparison the problem makes on a condition key, once each."""
+    facts: dict[str, Fact] = {}
+    for folded, use in sorted(problem._uses.items()):
+        key = problem.keys[folded]
+        for operator, value in use.values:
+            term = key.base_term(operator, value)
+            if term in facts or term in (TRUE, FALSE):
+                continue
+            name = use.name
+            if key.family == "ip":
+                words = (f"{name} in {value}", f"{name} outside {value}")
+            elif operator.startswith(("Numeric", "Date")):
+                suffix = operator.removeprefix("Numeric").removeprefix("Date")
+                pos, neg = _ORDER_WORDS[suffix]
+                words = (f"{name} {pos} {value}", f"{name} {neg} {value}")
+            elif operator.startswith("StringLike") or operator.startswith("StringNotLike"):
+                words = (f"{name} like {value!r}", f"{name} not like {value!r}")
+            elif "IgnoreCase" in operator or operator == "Bool":
+                words = (f"{name} = {value!r} (any case)", f"{name} != {value!r} (any case)")
+            else:
+                words = (f"{name} = {value!r}", f"{name} != {value!r}")
+            facts[term] = Fact(name, words[0], words[1], and_([key.present, term]))
+    return list(facts.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -47,3 +48,66 @@ def check(preamble: str, assertions: list[str], timeout: float = DEFAULT_TIMEOUT
     if reason in ("timeout", "canceled"):
         reason = f"solver timeout after {timeout:g} s"
     return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
+
+
+class Session:
+    """An incremental solver over one preamble: add terms, check, push and pop.
+    Many related questions (a diff's enumeration, a lint's checks) share one session."""
+
+    def __init__(self, preamble: str, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
+        z3.set_param("memory_max_size", memory_mb)
+        self.timeout = timeout
+        self.solver = z3.Solver()
+        self.solver.set("timeout", max(1, int(timeout * 1000)))
+        self.solver.from_string(preamble)
+        self.decls = declared_constants(preamble)
+
+    def add(self, *terms: str) -> None:
+        for term in terms:
+            self.solver.add(z3.parse_smt2_string(f"(assert {term})", decls=self.decls))
+
+    def push(self) -> None:
+        self.solver.push()
+
+    def pop(self) -> None:
+        self.solver.pop()
+
+    def check(self, *terms: str) -> Outcome:
+        """Satisfiability of what was added plus `terms` (which are not kept)."""
+        started = time.perf_counter()
+        self.solver.push()
+        try:
+            self.add(*terms)
+            result = self.solver.check()
+            seconds = time.perf_counter() - started
+            if result == z3.sat:
+                model = self.solver.model()
+                return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds)
+            if result == z3.unsat:
+                return Outcome("unsat", seconds=seconds)
+            reason = self.solver.reason_unknown()
+            if reason in ("timeout", "canceled"):
+                reason = f"solver timeout after {self.timeout:g} s"
+            return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
+        except z3.Z3Exception as exc:
+            return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
+        finally:
+            self.solver.pop()
+
+
+_DECLARATION = re.compile(r"\(declare-const (\S+) (Int|Bool|String|\(_ BitVec (\d+)\))\)")
+
+
+def declared_constants(preamble: str) -> dict[str, z3.ExprRef]:
+    """The constants a preamble declares, for parsing further terms over them."""
+    out: dict[str, z3.ExprRef] = {}
+    for name, sort, width in _DECLARATION.findall(preamble):
+        if sort == "Int":
+            out[name] = z3.Int(name)
+        elif sort == "Bool":
+            out[name] = z3.Bool(name)
+        elif sort == "String":
+            out[name] = z3.String(name)
+        else:
+            out[name] = z3.BitVec(name, int(width))
+    return out

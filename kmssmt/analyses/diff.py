@@ -1,0 +1,224 @@
+"""`diff`: what one policy set allows that another does not, with replayed witnesses and
+a summary of the differences in words."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kmssmt.ast import Policy
+from kmssmt.evaluate import evaluate
+from kmssmt.glob import glob_match
+from kmssmt.request import Request
+from kmssmt.symbolic.dimensions import Engine
+from kmssmt.symbolic.problem import EncodingUnsupported, Fact, Problem, key_facts
+from kmssmt.symbolic.smt import and_, not_, or_
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
+
+Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
+Side = Literal["old", "new"]
+DEFAULT_MAX_WITNESSES = 20
+
+
+class DiffReplayError(AssertionError):
+    """A witness the evaluator contradicts: a bug, never shown as an answer."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One distinct difference: `side` allows requests like `example` that the other side denies."""
+
+    side: Side
+    action: str
+    resource_pattern: str
+    conditions: tuple[str, ...]
+    example: Request
+
+    def sentence(self) -> str:
+        parts = [f"({c})" if " or " in c else c for c in self.conditions]
+        when = f" when {' and '.join(parts)}" if parts else ""
+        return f"{self.side} also allows {self.action} on {self.resource_pattern}{when}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"side": self.side, "action": self.action, "resource": self.resource_pattern,
+                "conditions": list(self.conditions), "text": self.sentence(), "example": self.example.to_json()}
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    relation: Relation
+    old_only: tuple[Request, ...]
+    new_only: tuple[Request, ...]
+    summary: tuple[Difference, ...]
+    truncated: bool
+    seconds: float
+    reason: str = ""
+    notes: tuple[str, ...] = ()
+    closed_world: bool = False
+    open_world_only: bool = False
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"relation": self.relation, "old_only": [r.to_json() for r in self.old_only],
+                "new_only": [r.to_json() for r in self.new_only], "summary": [d.to_json() for d in self.summary],
+                "truncated": self.truncated, "closed_world": self.closed_world,
+                "open_world_only": self.open_world_only, "reason": self.reason, "notes": list(self.notes),
+                "seconds": round(self.seconds, 6), "stats": self.stats}
+
+
+def _relation(old_more: bool, new_more: bool) -> Relation:
+    if old_more and new_more:
+        return "incomparable"
+    if old_more:
+        return "old-more"
+    if new_more:
+        return "new-more"
+    return "equivalent"
+
+
+def _replay(old: Sequence[Policy], new: Sequence[Policy], side: Side, request: Request) -> None:
+    allowed_old, allowed_new = evaluate(old, request).allowed, evaluate(new, request).allowed
+    expected = (True, False) if side == "old" else (False, True)
+    if (allowed_old, allowed_new) != expected:
+        raise DiffReplayError(f"witness {request.to_json()} for {side}-only gives old={allowed_old} new={allowed_new}")
+
+
+def _tidy(words: list[str]) -> list[str]:
+    """Drop what another condition already says: "K is present" beside a value of K,
+    and "or absent" when K is present."""
+    present = {w.removesuffix(" is present") for w in words if w.endswith(" is present")}
+    valued = {w.split(" ")[0] for w in words if not w.endswith((" is present", " is absent"))}
+    out = []
+    for w in words:
+        name = w.split(" ")[0]
+        if w.endswith(" is present") and name in valued:
+            continue
+        if w.endswith(" or absent") and name in present:
+            w = w.removesuffix(" or absent")
+        out.append(w)
+    return out
+
+
+def _tightest(patterns: Sequence[str], value: str) -> str:
+    """The most specific of the patterns that match `value` (or the value itself)."""
+    matching = [p for p in patterns if glob_match(p, value)]
+    if not matching:
+        return value
+    return min(matching, key=lambda p: (-len(p.replace("*", "").replace("?", "")), p.count("*"), p))
+
+
+class _Differ:
+    def __init__(self, old: Sequence[Policy], new: Sequence[Policy], engine: Engine, timeout: float,
+                 closed_world: bool):
+        self.old, self.new = old, new
+        self.problem = Problem([old, new], engine=engine)
+        self.session = Session(self.problem.preamble(), timeout)
+        if closed_world:
+            self.session.add(self.problem.closed_world())
+        self.allowed = (self.problem.allowed(0), self.problem.allowed(1))
+        self.patterns = sorted({v.text for p in [*old, *new] for s in p.statements for v in s.resources})
+        self.facts: list[Fact] | None = None
+
+    def only(self, side: Side) -> str:
+        mine, other = self.allowed if side == "old" else self.allowed[::-1]
+        return and_([mine, not_(other)])
+
+    def witness(self, side: Side, *extra: str) -> tuple[str, Request | None, str]:
+        outcome = self.session.check(self.only(side), *extra)
+        if outcome.status != "sat":
+            return outcome.status, None, outcome.reason
+        request = self.problem.decode(outcome.model)
+        _replay(self.old, self.new, side, request)
+        return "sat", request, ""
+
+    def block_term(self, request: Request) -> str:
+        """The action class and resource class of a witness."""
+        fixed = [self.problem.action.encode(request.action), self.problem.resource.encode(request.resource)]
+        return and_(t for t in fixed if t is not None)
+
+    def generalize(self, side: Side, request: Request, region: str) -> tuple[str, Difference]:
+        """Grow the witness's condition atom into a cube that lies wholly inside the
+        difference (greedily dropping literals), and say it in words."""
+        if self.facts is None:
+            self.facts = key_facts(self.problem)
+        context = {k.lower(): v for k, v in request.context.items()}
+        literals: list[tuple[str, str, str]] = []  # (term, words, key name), strongest first
+        for key in self.problem.keys.values():
+            if key.name.lower() not in context:
+                literals.append((not_(key.present), f"{key.name} is absent", key.name))
+        fixed = self.problem.encode_context(request)
+        for fact in self.facts:
+            if self.session.check(region, fact.term, fixed).status == "sat":
+                literals.append((fact.term, fact.holds, fact.key))
+            else:
+                literals.append((not_(fact.term), f"{fact.fails} or absent", fact.key))
+        for key in self.problem.keys.values():
+            if key.name.lower() in context:
+                literals.append((key.present, f"{key.name} is present", key.name))
+        outside = not_(self.only(side))
+        kept = list(literals)
+        for literal in literals:
+            trial = [lit for lit in kept if lit is not literal]
+            if self.session.check(region, outside, *(t for t, _, _ in trial)).status == "unsat":
+                kept = trial
+        words = tuple(_tidy([w for _, w, _ in kept]))
+        cube = and_([region] + [t for t, _, _ in kept])
+        difference = Difference(side, request.action, _tightest(self.patterns, request.resource), words, request)
+        return cube, difference
+
+
+def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_TIMEOUT,
+         max_witnesses: int = DEFAULT_MAX_WITNESSES, closed_world: bool = False,
+         engine: Engine = "exact") -> DiffResult:
+    """Compare two policy sets (each one principal's policies, or a key policy)."""
+    started = time.perf_counter()
+    try:
+        differ = _Differ(old, new, engine, timeout, closed_world)
+    except EncodingUnsupported as exc:
+        return DiffResult("unknown", (), (), (), False, time.perf_counter() - started, str(exc))
+    witnesses: dict[Side, list[Request]] = {"old": [], "new": []}
+    summary: list[Difference] = []
+    truncated = False
+    unknown: list[str] = []
+    for side in ("old", "new"):
+        blocked: list[str] = []
+        while True:
+            status, request, reason = differ.witness(side, *(not_(b) for b in blocked))
+            if status == "unknown":
+                unknown.append(reason)
+                break
+            if request is None:
+                break
+            if len(witnesses[side]) >= max_witnesses:
+                truncated = True
+                break
+            witnesses[side].append(request)
+            region = differ.block_term(request)
+            if engine != "exact":
+                break  # the naive engine gives one witness per direction
+            cube, difference = differ.generalize(side, request, region)
+            summary.append(difference)
+            blocked.append(cube)
+    seconds = time.perf_counter() - started
+    notes = tuple(differ.problem.fallbacks)
+    stats = differ.problem.stats()
+    if unknown and not (witnesses["old"] and witnesses["new"]):
+        return DiffResult("unknown", tuple(witnesses["old"]), tuple(witnesses["new"]), tuple(summary), truncated,
+                          seconds, "; ".join(unknown), notes, closed_world, stats=stats)
+    relation = _relation(bool(witnesses["old"]), bool(witnesses["new"]))
+    open_world_only = False
+    if relation != "equivalent" and not closed_world:
+        closed = Session(differ.problem.preamble(), timeout)
+        closed.add(differ.problem.closed_world())
+        either = or_([differ.only("old"), differ.only("new")])
+        open_world_only = closed.check(either).status == "unsat"
+    reason = {"equivalent": "both sides allow exactly the same requests",
+              "old-more": "old allows requests that new denies, and nothing the other way",
+              "new-more": "new allows requests that old denies, and nothing the other way",
+              "incomparable": "each side allows requests the other denies"}.get(relation, "")
+    if open_world_only:
+        reason += "; they differ only on actions outside the catalog (equivalent with --closed-world)"
+    return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), tuple(summary), truncated,
+                      time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats)

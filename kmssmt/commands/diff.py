@@ -1,0 +1,72 @@
+"""`kmssmt diff`: are two policies equivalent; if not, witnesses and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffReplayError, DiffResult, diff
+from kmssmt.errors import InputError
+from kmssmt.loading import load_policies
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("diff", help="compare two policies (exit 0 equivalent, 1 different, 3 unknown)",
+                                   description="Compare what two policy sets allow. Each side is one policy file, "
+                                               "or several with --old/--new (one principal's policy set).")
+    parser.add_argument("files", nargs="*", metavar="OLD NEW", help="the old and the new policy file")
+    parser.add_argument("--old", nargs="+", metavar="POLICY", help="the old policy set")
+    parser.add_argument("--new", nargs="+", metavar="POLICY", help="the new policy set")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S")
+    parser.add_argument("--max-witnesses", type=int, default=DEFAULT_MAX_WITNESSES, metavar="N",
+                        help="distinct differences to enumerate per direction (default 20)")
+    parser.add_argument("--closed-world", action="store_true",
+                        help="actions range over the catalog's actions only")
+    parser.add_argument("--engine", choices=("exact", "naive"), default="exact")
+    parser.set_defaults(run=run)
+
+
+def sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    if args.old or args.new:
+        if not (args.old and args.new) or args.files:
+            raise InputError("arguments", "give OLD NEW, or both --old ... and --new ...")
+        return args.old, args.new
+    if len(args.files) != 2:
+        raise InputError("arguments", "give exactly two files, OLD NEW (or --old ... --new ...)")
+    return [args.files[0]], [args.files[1]]
+
+
+def render_text(result: DiffResult) -> str:
+    lines = [f"{result.relation.upper()}: {result.reason}"]
+    world = "closed world (catalog actions only)" if result.closed_world else "open world (any action name)"
+    lines.append(f"  actions range over the {world}")
+    for difference in result.summary:
+        lines.append(f"  - {difference.sentence()}")
+        lines.append(f"      e.g. {json.dumps(difference.example.to_json())}")
+    if not result.summary:
+        for side, requests in (("old", result.old_only), ("new", result.new_only)):
+            for request in requests:
+                lines.append(f"  - {side} only: {json.dumps(request.to_json())}")
+    if result.truncated:
+        lines.append("  (list cut off at --max-witnesses; more differences exist)")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    lines.append(f"  ({result.seconds * 1000:.1f} ms)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    old_paths, new_paths = sides(args)
+    old, new = load_policies(old_paths), load_policies(new_paths)
+    try:
+        result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
+                      closed_world=args.closed_world, engine=args.engine)
+    except DiffReplayError as exc:
+        print(f"internal error: {exc}")
+        return 70
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
+    return EXIT[result.relation]
