@@ -1,0 +1,563 @@
+"""Account snapshots: the principals, policies, keys and secrets of one Alibaba Cloud account,
+read from a JSON file (schema: schemas/account.schema.json), and the account-level concrete
+evaluator that decides one request against the whole account.
+
+Semantics (the seeds and DESIGN.md are the authority):
+
+* The identity policies of a principal are its own attached policies plus those of every group
+  it belongs to (RAM users inherit their groups' policies; roles have no groups). A policy is
+  named: a custom policy of the snapshot, else a system policy from the catalog (seed 000 names
+  the six KMS system policies; the catalog holds their documents).
+* Same-account access (a principal of the key-owning account): allowed when an identity policy
+  *or* the key/secret policy allows and no explicit Deny applies in either. "Either a key policy
+  in KMS or a RAM policy is sufficient — you do not need both" (KMS key policy overview).
+* Cross-account access (a principal of another account): both the caller's identity policy and the
+  key policy must allow. The caller's identity policy lives in an account we cannot see, so the
+  evaluator assumes the worst case: it allows. Access then depends on the key/secret policy alone.
+* A request through an alias ARN is a request on the alias's key: the key policy applies (it is
+  evaluated with the key's ARN as the resource, because a key policy governs its key whatever name
+  the caller used), identity policies see the ARN the caller wrote (the 2024 custom-policy page: "if
+  you use a key alias to identify a key in cryptographic operations, you must configure the alias in
+  the resource element").
+* `kms:tag/<K>` and `acs:ResourceTag/<K>` describe the resource: for a key or secret of the
+  snapshot their values are the resource's tags, whatever the request claims.
+* The account's root identity is not a RAM principal: it has full permissions on its own resources
+  and RAM policies do not restrict it, so it is left out of the principal universe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cached_property
+from typing import Any, Literal, TypeVar
+
+from kmssmt.ast import Policy, Span, Statement
+from kmssmt.errors import InputError
+from kmssmt.evaluate import StatementRef, folded_context, statement_applies
+from kmssmt.glob import fold
+from kmssmt.request import Request
+
+PrincipalKind = Literal["user", "role"]
+Scope = Literal["same-account", "cross-account"]
+MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
+TAG_PREFIXES = ("kms:tag/", "acs:resourcetag/")  # folded
+SNAPSHOT_FIELDS = ("account_id", "policies", "users", "groups", "roles", "keys", "secrets")
+
+
+@dataclass(frozen=True)
+class NamedPolicy:
+    name: str
+    policy: Policy
+    system: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    policies: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    name: str
+    arn: str
+    policies: tuple[str, ...]
+    groups: tuple[str, ...]
+    span: Span
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    region: str
+    arn: str
+    aliases: tuple[str, ...]  # alias names as written by KMS: "alias/app"
+    alias_arns: tuple[str, ...]
+    tags: Mapping[str, str]
+    policy: Policy | None
+    deletion_protection: bool
+    rotation: bool
+    description: str
+    span: Span
+    kind: Literal["key"] = "key"
+
+    @property
+    def label(self) -> str:
+        return f"key/{self.id}"
+
+    @property
+    def arns(self) -> tuple[str, ...]:
+        return (self.arn,) + self.alias_arns
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    region: str
+    arn: str
+    encryption_key: str | None  # a key id of the snapshot; None = the service's own key
+    tags: Mapping[str, str]
+    policy: Policy | None
+    span: Span
+    kind: Literal["secret"] = "secret"
+
+    @property
+    def label(self) -> str:
+        return f"secret/{self.name}"
+
+    @property
+    def arns(self) -> tuple[str, ...]:
+        return (self.arn,)
+
+
+Resource = Key | Secret
+
+
+@dataclass
+class Account:
+    id: str
+    file: str
+    policies: dict[str, NamedPolicy]
+    users: list[Principal]
+    groups: dict[str, Group]
+    roles: list[Principal]
+    keys: list[Key]
+    secrets: list[Secret]
+    _identity: dict[str, list[Policy]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def principals(self) -> list[Principal]:
+        return sorted(self.users + self.roles, key=lambda p: p.arn)
+
+    @cached_property
+    def resources(self) -> list[Resource]:
+        out: list[Resource] = [*sorted(self.keys, key=lambda k: k.arn), *sorted(self.secrets, key=lambda s: s.arn)]
+        return out
+
+    @cached_property
+    def _by_arn(self) -> dict[str, Resource]:
+        table: dict[str, Resource] = {}
+        for resource in self.resources:
+            for arn in resource.arns:
+                table[arn] = resource
+        return table
+
+    @cached_property
+    def _principal_by_arn(self) -> dict[str, Principal]:
+        return {p.arn: p for p in self.principals}
+
+    @cached_property
+    def key_by_id(self) -> dict[str, Key]:
+        return {k.id: k for k in self.keys}
+
+    def principal(self, arn: str | None) -> Principal | None:
+        return self._principal_by_arn.get(arn) if arn is not None else None
+
+    def owner_of(self, resource_arn: str) -> Resource | None:
+        """The key (by key or alias ARN) or secret a resource ARN names, if it is in the snapshot."""
+        return self._by_arn.get(resource_arn)
+
+    def in_account(self, principal_arn: str | None) -> bool:
+        """A principal ARN of this account (`acs:ram::<this account>:...`)."""
+        if principal_arn is None:
+            return False
+        parts = principal_arn.split(":")
+        return len(parts) == 5 and parts[3] == self.id
+
+    def identity_policies(self, principal: Principal) -> list[Policy]:
+        """Own attached policies, then each group's, each policy once."""
+        cached = self._identity.get(principal.arn)
+        if cached is not None:
+            return cached
+        names = list(principal.policies)
+        for group in principal.groups:
+            names += self.groups[group].policies
+        seen: dict[str, Policy] = {}
+        for name in names:
+            seen.setdefault(name, self.policies[name].policy)
+        result = list(seen.values())
+        self._identity[principal.arn] = result
+        return result
+
+    def identity_statements(self, principal: Principal) -> list[Statement]:
+        return [s for p in self.identity_policies(principal) for s in p.statements]
+
+    def all_policies(self) -> list[Policy]:
+        out = [p.policy for p in self.policies.values()]
+        out += [r.policy for r in self.resources if r.policy is not None]
+        return out
+
+
+# -- effective context ------------------------------------------------------------------------
+
+def resource_context(context: Mapping[str, str], owner: Resource | None) -> dict[str, str]:
+    """The request context with the resource's tags as `kms:tag/K` and `acs:ResourceTag/K`
+    (folded names), replacing whatever the request claimed for those keys."""
+    folded = folded_context(context)
+    if owner is None:
+        return folded
+    out = {k: v for k, v in folded.items() if not k.startswith(TAG_PREFIXES)}
+    for tag, value in owner.tags.items():
+        for prefix in TAG_PREFIXES:
+            out[fold(prefix + tag)] = value
+    return out
+
+
+# -- the account-level evaluator ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AccountDecision:
+    allowed: bool
+    reason: Literal["allowed", "explicit-deny", "implicit-deny"]
+    scope: Scope
+    statements: tuple[StatementRef, ...]
+    resource: str | None  # the owner label when the resource is in the snapshot
+
+    def to_json(self) -> dict[str, Any]:
+        return {"decision": "allow" if self.allowed else "deny", "reason": self.reason, "scope": self.scope,
+                "resource": self.resource, "statements": [ref.to_json() for ref in self.statements]}
+
+
+def decide(account: Account, request: Request) -> AccountDecision:
+    """Decide one permission request against the whole account (see the module docstring)."""
+    owner = account.owner_of(request.resource)
+    context = resource_context(request.context, owner)
+    same = account.in_account(request.principal)
+    member = account.principal(request.principal)
+    applying: list[Statement] = []
+    if same and member is not None:
+        applying += [s for s in account.identity_statements(member) if statement_applies(s, request, context)]
+    if owner is not None and owner.policy is not None:
+        on_owner = replace(request, resource=owner.arn)
+        applying += [s for s in owner.policy.statements if statement_applies(s, on_owner, context)]
+    scope: Scope = "same-account" if same else "cross-account"
+    denies = tuple(StatementRef.of(s) for s in applying if s.effect == "Deny")
+    label = owner.label if owner is not None else None
+    if denies:
+        return AccountDecision(False, "explicit-deny", scope, denies, label)
+    allows = tuple(StatementRef.of(s) for s in applying if s.effect == "Allow")
+    # Cross-account: the external identity policy is assumed to allow (worst case), so the key or
+    # secret policy's Allow decides; identity policies of this account never apply to outsiders.
+    if allows:
+        return AccountDecision(True, "allowed", scope, allows, label)
+    return AccountDecision(False, "implicit-deny", scope, (), label)
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+class _Located:
+    """Line/column lookup for offsets of the snapshot text and the offsets of JSON values."""
+
+    def __init__(self, text: str, file: str):
+        self.text = text
+        self.file = file
+        self._starts = [0]
+        for index, ch in enumerate(text):
+            if ch == "\n":
+                self._starts.append(index + 1)
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        import bisect
+
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+    def span(self, offset: int) -> Span:
+        line, col = self.line_col(offset)
+        return Span(self.file, line, col)
+
+
+T = TypeVar("T")
+
+
+def _shift(obj: T, lines: int, columns: int, file: str) -> T:
+    """Move every Span inside `obj` (parsed from a slice) to where the slice sits in the file."""
+    if isinstance(obj, Span):
+        column = obj.column + (columns if obj.line == 1 else 0)
+        end_column = obj.end_column + (columns if obj.end_line == 1 else 0)
+        end_line = obj.end_line + lines if obj.end_line else 0
+        return Span(file, obj.line + lines, column, end_line, end_column)  # type: ignore[return-value]
+    if isinstance(obj, tuple):
+        return tuple(_shift(item, lines, columns, file) for item in obj)  # type: ignore[return-value]
+    if isinstance(obj, dict):
+        return {k: _shift(v, lines, columns, file) for k, v in obj.items()}  # type: ignore[return-value]
+    if is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _shift(getattr(obj, f.name), lines, columns, file) for f in fields(obj)}
+        if isinstance(obj, Policy):
+            changes["file"] = file
+        return replace(obj, **changes)  # type: ignore[type-var]
+    return obj
+
+
+class _Loader:
+    def __init__(self, text: str, file: str):
+        self.file = file
+        self.loc = _Located(text, file)
+        self.text = text
+        self.decoder = json.JSONDecoder()
+        # Offsets of JSON objects that follow `"document":` / `"policy":` keys, in order; used to
+        # give inline policies positions in the snapshot file.
+        self._doc_offsets = self._value_offsets(("document", "policy"))
+        self._first = {"document": 0, "policy": 0}
+
+    def _value_offsets(self, names: Sequence[str]) -> dict[str, list[int]]:
+        import re
+
+        out: dict[str, list[int]] = {n: [] for n in names}
+        pattern = re.compile(r'"(' + "|".join(names) + r')"\s*:\s*(?=\{)')
+        for match in pattern.finditer(self.text):
+            out[match.group(1)].append(match.end())
+        return out
+
+    def error(self, reason: str, path: str) -> InputError:
+        return InputError(self.file, f"{path}: {reason}")
+
+    def inline_policy(self, document: Any, key: str, path: str, name: str | None) -> Policy:
+        """Parse an inline document from its own text in the snapshot, so that its statements carry
+        their real `file:line:col`; fall back to a re-serialised copy when it cannot be located."""
+        from kmssmt.parse import parse_policy
+
+        if not isinstance(document, dict):
+            raise self.error("a policy document must be a JSON object", path)
+        candidates = self._doc_offsets[key]
+        while self._first[key] < len(candidates) and candidates[self._first[key]] < 0:
+            self._first[key] += 1
+        for index in range(self._first[key], len(candidates)):
+            start = candidates[index]
+            if start < 0:
+                continue
+            try:
+                value, end = self.decoder.raw_decode(self.text, start)
+            except json.JSONDecodeError:
+                continue
+            if value == document:
+                candidates[index] = -1
+                policy = parse_policy(self.text[start:end], self.file, name=name)
+                line, col = self.loc.line_col(start)
+                return _shift(policy, line - 1, col - 1, self.file)
+        text = json.dumps(document, indent=2)
+        return parse_policy(text, f"{self.file}#{path}", name=name)
+
+    def file_policy(self, rel: str, path: str, name: str) -> Policy:
+        from kmssmt.parse import load_policy
+
+        full = os.path.join(os.path.dirname(os.path.abspath(self.file)), rel) if not os.path.isabs(rel) else rel
+        policy = load_policy(os.path.relpath(full) if not os.path.isabs(rel) else full)
+        return replace(policy, name=name)
+
+
+def _str(data: Mapping[str, Any], name: str, path: str, loader: _Loader, required: bool = True) -> str:
+    value = data.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value):
+        raise loader.error(f'"{name}" must be a non-empty string', path)
+    return value
+
+
+def _strs(data: Mapping[str, Any], name: str, path: str, loader: _Loader) -> tuple[str, ...]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise loader.error(f'"{name}" must be a list of strings', path)
+    return tuple(value)
+
+
+def _tags(data: Mapping[str, Any], path: str, loader: _Loader) -> dict[str, str]:
+    value = data.get("tags", {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise loader.error('"tags" must be an object of strings', path)
+    return dict(sorted(value.items()))
+
+
+def _objects(data: Mapping[str, Any], name: str, loader: _Loader) -> list[dict[str, Any]]:
+    value = data.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise loader.error(f'"{name}" must be a list of objects', name)
+    return value
+
+
+def _check_fields(item: Mapping[str, Any], allowed: Sequence[str], path: str, loader: _Loader) -> None:
+    unknown = sorted(set(item) - set(allowed))
+    if unknown:
+        raise loader.error(f"unknown field(s) {', '.join(unknown)}", path)
+
+
+def looks_like_snapshot(data: object) -> bool:
+    """A snapshot is a JSON object with an account id and no policy `Statement`."""
+    return isinstance(data, dict) and "account_id" in data and "Statement" not in data
+
+
+def parse_account(text: str, file: str) -> Account:
+    """Parse a snapshot; malformed input raises InputError with `file:line:col` where known."""
+    from kmssmt.catalog import load_catalog
+    from kmssmt.parse import parse_policy
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(file, exc.msg, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise InputError(file, "snapshot nests too deeply") from None
+    loader = _Loader(text, file)
+    if not isinstance(data, dict):
+        raise InputError(file, "an account snapshot must be a JSON object", 1, 1)
+    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS), "snapshot", loader)
+    account_id = data.get("account_id")
+    if not isinstance(account_id, str) or not account_id.isdigit():
+        raise loader.error('"account_id" must be a string of digits', "account_id")
+    def inline(document: Any, key: str, path: str, name: str | None) -> Policy:
+        return loader.inline_policy(document, key, path, name)
+
+    policies: dict[str, NamedPolicy] = {}
+    for i, item in enumerate(_objects(data, "policies", loader)):
+        path = f"policies[{i}]"
+        _check_fields(item, ("name", "document", "file", "description"), path, loader)
+        name = _str(item, "name", path, loader)
+        if name in policies:
+            raise loader.error(f"policy {name!r} is defined twice", path)
+        if "document" in item:
+            policy = inline(item["document"], "document", path + ".document", name)
+        elif "file" in item:
+            policy = loader.file_policy(_str(item, "file", path, loader), path, name)
+        else:
+            raise loader.error('a policy needs "document" or "file"', path)
+        policies[name] = NamedPolicy(name, policy, False)
+
+    def resolve(names: tuple[str, ...], path: str) -> tuple[str, ...]:
+        for name in names:
+            if name in policies:
+                continue
+            text = load_catalog().system_policy(name)
+            if text is None:
+                raise loader.error(f"no custom or system policy named {name!r}", path)
+            policies[name] = NamedPolicy(name, parse_policy(text, f"system:{name}", name=name), True)
+        return names
+
+    def span_of(path: str, name: str) -> Span:
+        # The first occurrence of `"name": "<value>"` is a good enough anchor for a principal or resource.
+        needle = json.dumps(name)
+        offset = loader.text.find(needle)
+        return loader.loc.span(offset) if offset >= 0 else Span(file, 1, 1)
+
+    groups: dict[str, Group] = {}
+    for i, item in enumerate(_objects(data, "groups", loader)):
+        path = f"groups[{i}]"
+        _check_fields(item, ("name", "policies", "description"), path, loader)
+        name = _str(item, "name", path, loader)
+        groups[name] = Group(name, resolve(_strs(item, "policies", path, loader), path), span_of(path, name))
+
+    def principals(kind: PrincipalKind, section: str) -> list[Principal]:
+        out = []
+        seen: set[str] = set()
+        for i, item in enumerate(_objects(data, section, loader)):
+            path = f"{section}[{i}]"
+            _check_fields(item, ("name", "policies", "groups", "description", "arn"), path, loader)
+            name = _str(item, "name", path, loader)
+            if name in seen:
+                raise loader.error(f"{kind} {name!r} is listed twice", path)
+            seen.add(name)
+            member_of = _strs(item, "groups", path, loader) if kind == "user" else ()
+            if kind == "role" and "groups" in item:
+                raise loader.error("roles have no groups", path)
+            for group in member_of:
+                if group not in groups:
+                    raise loader.error(f"no group named {group!r}", path)
+            arn = f"acs:ram::{account_id}:{kind}/{name}"
+            out.append(Principal(kind, name, arn, resolve(_strs(item, "policies", path, loader), path), member_of,
+                                 span_of(path, name)))
+        return out
+
+    users = principals("user", "users")
+    roles = principals("role", "roles")
+
+    keys: list[Key] = []
+    for i, item in enumerate(_objects(data, "keys", loader)):
+        path = f"keys[{i}]"
+        _check_fields(item, ("id", "region", "aliases", "tags", "policy", "deletion_protection", "rotation",
+                             "description", "spec", "usage", "state"), path, loader)
+        key_id = _str(item, "id", path, loader)
+        region = _str(item, "region", path, loader)
+        aliases = _strs(item, "aliases", path, loader)
+        for alias in aliases:
+            if not alias.startswith("alias/") or ":" in alias:
+                raise loader.error(f"alias {alias!r} must look like alias/NAME", path)
+        policy = inline(item["policy"], "policy", path + ".policy", f"key policy of {key_id}") \
+            if item.get("policy") is not None else None
+        rotation = item.get("rotation", False)
+        if isinstance(rotation, dict):
+            rotation = bool(rotation.get("enabled", False))
+        protection = item.get("deletion_protection", False)
+        if not isinstance(rotation, bool) or not isinstance(protection, bool):
+            raise loader.error('"rotation" and "deletion_protection" must be booleans', path)
+        prefix = f"acs:kms:{region}:{account_id}:"
+        keys.append(Key(key_id, region, prefix + f"key/{key_id}", aliases, tuple(prefix + "alias/" + a for a in aliases),
+                        _tags(item, path, loader), policy, protection, rotation,
+                        _str(item, "description", path, loader, required=False), span_of(path, key_id)))
+    key_ids = {k.id for k in keys}
+    if len(key_ids) != len(keys):
+        raise loader.error("a key id is listed twice", "keys")
+
+    secrets: list[Secret] = []
+    for i, item in enumerate(_objects(data, "secrets", loader)):
+        path = f"secrets[{i}]"
+        _check_fields(item, ("name", "region", "encryption_key", "tags", "policy", "description", "type"), path,
+                      loader)
+        name = _str(item, "name", path, loader)
+        region = _str(item, "region", path, loader)
+        enc = item.get("encryption_key")
+        if enc is not None and (not isinstance(enc, str) or enc not in key_ids):
+            raise loader.error(f"encryption_key {enc!r} is not a key of the snapshot", path)
+        policy = inline(item["policy"], "policy", path + ".policy", f"secret policy of {name}") \
+            if item.get("policy") is not None else None
+        secrets.append(Secret(name, region, f"acs:kms:{region}:{account_id}:secret/{name}", enc,
+                              _tags(item, path, loader), policy, span_of(path, name)))
+    return Account(account_id, file, policies, users, groups, roles, keys, secrets)
+
+
+def load_account(path: str) -> Account:
+    """Read and parse the snapshot at `path` (a file, or a directory holding `account.json`)."""
+    if os.path.isdir(path):
+        candidate = os.path.join(path, "account.json")
+        if not os.path.exists(candidate):
+            raise InputError(path, "directory has no account.json")
+        path = candidate
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_SNAPSHOT_BYTES:
+            raise InputError(path, f"snapshot is {size} bytes, over the {MAX_SNAPSHOT_BYTES}-byte limit")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"cannot read snapshot: {exc}") from None
+    return parse_account(text, path)
+
+
+def is_snapshot_file(path: str) -> bool:
+    """True when `path` is a JSON file whose top level looks like an account snapshot."""
+    if os.path.isdir(path):
+        return os.path.exists(os.path.join(path, "account.json"))
+    if not path.endswith(".json") or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = handle.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"account_id"' in head and '"Statement"' not in head.split('"account_id"')[0]
+
+
+def iter_policy_statements(account: Account) -> Iterator[tuple[str, Statement]]:
+    for named in account.policies.values():
+        for statement in named.policy.statements:
+            yield named.name, statement
