@@ -1,0 +1,202 @@
+"""`validate`: every check on every policy document of the given files and directories.
+
+Files are policy documents (`*.json`), Terraform files (`*.tf`) and ROS templates (`*.json`,
+`*.yaml`, `*.yml`); directories are searched recursively. Each file is read, parsed and checked
+on its own (in worker processes with `jobs > 1`); suppressions apply afterwards, and what they
+hide is kept and counted."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kmssmt.ast import Finding, Policy, Severity
+from kmssmt.checks import CheckOptions, run_checks
+from kmssmt.config import SEVERITY_ORDER, Config
+from kmssmt.errors import InputError
+
+POLICY_SUFFIXES = (".json",)
+TEMPLATE_SUFFIXES = (".tf", ".yaml", ".yml")
+SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv", ".tox"}
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    findings: tuple[Finding, ...] = ()
+    documents: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # `file:line:col: reason` of unreadable input
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[tuple[Finding, str]] = field(default_factory=list)
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> list[str]:
+        return [f.error for f in self.files if f.error is not None]
+
+    def counts(self) -> dict[str, int]:
+        counts: Counter[str] = Counter(f.severity for f in self.findings)
+        return {severity: counts.get(severity, 0) for severity in SEVERITY_ORDER}
+
+    def failing(self, threshold: Severity) -> list[Finding]:
+        limit = SEVERITY_ORDER[threshold]
+        return [f for f in self.findings if SEVERITY_ORDER[f.severity] <= limit]
+
+    def summary(self, threshold: Severity = "error") -> dict[str, Any]:
+        suppressed: Counter[str] = Counter(f.id for f, _ in self.suppressed)
+        return {"files": len(self.files), "documents": sum(f.documents for f in self.files),
+                "unreadable": len(self.errors), "findings": len(self.findings), "by_severity": self.counts(),
+                "suppressed": len(self.suppressed), "suppressed_by_id": dict(sorted(suppressed.items())),
+                "fail_on": threshold, "failing": len(self.failing(threshold)), "seconds": round(self.seconds, 3)}
+
+
+def collect_files(paths: Sequence[str]) -> list[tuple[str, bool]]:
+    """(path, explicit) for each file to validate; directories are searched recursively, and files
+    found there are kept only when they look like policies or templates."""
+    out: list[tuple[str, bool]] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for directory, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(names):
+                    if name.lower().endswith(POLICY_SUFFIXES + TEMPLATE_SUFFIXES):
+                        out.append((os.path.join(directory, name), False))
+        else:
+            out.append((path, True))
+    return out
+
+
+def _read_text(path: str) -> str:
+    from kmssmt.parse import MAX_POLICY_BYTES
+
+    try:
+        if os.path.getsize(path) > 16 * MAX_POLICY_BYTES:
+            raise InputError(path, "file is too large to be a policy or template; refused")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data:
+        raise InputError(path, "binary data (NUL byte): not a text policy document")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(path, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})", line) from None
+
+
+def _looks_relevant(path: str, text: str) -> bool:
+    from kmssmt.embedded import TF_ATTRIBUTES, is_ros_template
+
+    lower = path.lower()
+    if lower.endswith(".tf"):
+        return any(kind in text for kind in TF_ATTRIBUTES)
+    if lower.endswith((".yaml", ".yml")):
+        return is_ros_template(text)
+    return "Statement" in text or is_ros_template(text)
+
+
+def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Finding]] | None:
+    """The policies in a file and the findings about documents that could not be analysed;
+    None for a file found in a directory that is not a policy or template."""
+    from kmssmt.catalog import load_catalog
+    from kmssmt.embedded import extract, parse_embedded
+    from kmssmt.parse import load_policy, parse_policy
+
+    if path.startswith("system:") and not os.path.exists(path):
+        name = path[len("system:"):]
+        text = load_catalog().system_policy(name)
+        if text is None:
+            raise InputError(path, f"no system policy named {name!r}")
+        return [parse_policy(text, path, name=name)], []
+    lower = path.lower()
+    if explicit and lower.endswith(".json"):
+        text = _read_text(path)
+        extraction = extract(text, path)
+        if extraction is None:
+            return [load_policy(path)], []
+    else:
+        text = _read_text(path)
+        if not explicit and not _looks_relevant(path, text):
+            return None
+        extraction = extract(text, path)
+        if extraction is None:
+            return [parse_policy(text, path)], []
+    policies = [parse_embedded(doc) for doc in extraction.documents]
+    return policies, list(extraction.findings)
+
+
+def validate_file(path: str, options: CheckOptions | None = None, explicit: bool = True) -> FileResult | None:
+    """All findings of one file (unsuppressed); None when a file found by recursion is not a policy."""
+    started = time.perf_counter()
+    try:
+        found = policies_of(path, explicit)
+    except InputError as exc:
+        return FileResult(path, error=exc.location_message(), seconds=time.perf_counter() - started)
+    if found is None:
+        return None
+    policies, findings = found
+    for policy in policies:
+        findings.extend(run_checks(policy, options))
+    findings.sort(key=lambda f: (f.span.line, f.span.column, f.id))
+    return FileResult(path, tuple(findings), len(policies), time.perf_counter() - started)
+
+
+def _work(item: tuple[str, bool, CheckOptions]) -> FileResult | None:
+    path, explicit, options = item
+    return validate_file(path, options, explicit)
+
+
+def validate_paths(paths: Sequence[str], options: CheckOptions | None = None, config: Config | None = None,
+                   jobs: int = 1) -> Report:
+    """Validate files and directories; suppressions of `config` are applied and counted."""
+    started = time.perf_counter()
+    options = options or CheckOptions()
+    config = config or Config()
+    files = collect_files(paths)
+    items = [(path, explicit, options) for path, explicit in files]
+    results: Iterable[FileResult | None]
+    if jobs > 1 and len(items) > 1:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with context.Pool(jobs, initializer=_warm) as pool:
+            results = list(pool.imap(_work, items, chunksize=max(1, min(16, len(items) // (jobs * 8)))))
+    else:
+        results = [_work(item) for item in items]
+    report = Report()
+    for result in results:
+        if result is None:
+            continue
+        report.files.append(result)
+        for item in result.findings:
+            reason = config.suppression(item)
+            if reason is None:
+                report.findings.append(item)
+            else:
+                report.suppressed.append((item, reason))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _warm() -> None:
+    """Load the catalog and the checks once per worker."""
+    from kmssmt.catalog import load_catalog
+    from kmssmt.checks import _load_all
+
+    load_catalog()
+    _load_all()

@@ -1,0 +1,71 @@
+"""`kmssmt validate`: findings about policy files, Terraform and ROS templates, and directories of them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from kmssmt import __version__
+from kmssmt.config import SEVERITY_ORDER, load_config
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "validate", help="report findings about policies (exit 0 none at the threshold, 1 some, 2 unreadable input)",
+        description="Check policy documents (files, directories, Terraform, ROS templates) and report findings: "
+                    "damage, schema, catalog, security, and facts proven with the SMT solver.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="policy files, templates or directories")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    parser.add_argument("--fail-on", choices=tuple(SEVERITY_ORDER), default=None,
+                        help="lowest severity that fails the run (default: error, or fail-on in the config)")
+    parser.add_argument("--ignore", action="append", default=[], metavar="IDS",
+                        help="finding ids to suppress, comma-separated (a prefix such as KMS4 suppresses a family)")
+    parser.add_argument("--config", metavar="FILE", help="kmssmt.toml or pyproject.toml (default: found upwards)")
+    parser.add_argument("--account", metavar="ID", help="the account the policies belong to (for KMS305)")
+    parser.add_argument("--no-smt", dest="smt", action="store_false", help="skip the checks proven with the solver")
+    parser.add_argument("--timeout", type=float, default=min(DEFAULT_TIMEOUT, 10.0), metavar="S",
+                        help="solver timeout per question, in seconds")
+    parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="files checked in parallel")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show the evidence of proven findings")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kmssmt.analyses.lint import validate_paths
+    from kmssmt.checks import CheckOptions
+    from kmssmt.checks.proofs import WitnessError
+    from kmssmt.report.findings_text import render_json, render_text
+    from kmssmt.report.sarif import to_sarif
+    from kmssmt.rules import RULES
+
+    config = load_config(args.config)
+    for chunk in args.ignore:
+        config.ignore |= {part.strip().upper() for part in chunk.split(",") if part.strip()}
+    threshold = args.fail_on or config.fail_on
+    options = CheckOptions(account=args.account or config.account, smt=args.smt, timeout=args.timeout)
+    try:
+        report = validate_paths(args.paths, options, config, jobs=max(1, args.jobs))
+    except WitnessError as exc:
+        print(f"internal error: {exc}", file=sys.stderr)
+        return 70
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    if args.format == "json":
+        text = render_json(report, threshold)
+    elif args.format == "sarif":
+        text = json.dumps(to_sarif(report.findings, RULES, __version__, report.suppressed,
+                                   [f.file for f in report.files if f.error is None]), indent=2, ensure_ascii=False)
+    else:
+        stream_is_tty = args.output is None and sys.stdout.isatty()
+        text = render_text(report, threshold, colour=stream_is_tty, verbose=args.verbose)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
+    if report.errors:
+        return 2
+    return 1 if report.failing(threshold) else 0

@@ -1,0 +1,113 @@
+"""SARIF 2.1.0 output of findings (shared by `validate` and `audit`).
+
+One run, the tool's rules taken from the registry (id, title, description, default level,
+help with the example and the fix), one result per finding with its physical location and
+region; suppressed findings are kept with a `suppressions` entry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any
+
+from kmssmt.ast import Finding, Severity
+from kmssmt.rules import Rule
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/kmssmt/kmssmt"
+
+# SARIF levels: error, warning, note. Security findings are errors with a security tag.
+LEVELS: dict[Severity, str] = {"error": "error", "security": "error", "warning": "warning", "suggestion": "note"}
+SECURITY_SEVERITY: dict[Severity, str] = {"error": "7.0", "security": "8.0", "warning": "4.0", "suggestion": "1.0"}
+
+
+def _uri(file: str) -> str:
+    if file.startswith("<") or file.startswith("system:"):
+        return file
+    path = PurePath(file)
+    if path.is_absolute():
+        try:
+            path = PurePath(os.path.relpath(file))
+        except ValueError:
+            return path.as_uri()
+    return path.as_posix()
+
+
+def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+    help_text = rule.description
+    markdown = rule.description
+    if rule.example:
+        help_text += f"\nExample:\n{rule.example}"
+        markdown += f"\n\nExample:\n\n```\n{rule.example}\n```"
+    if rule.fix:
+        help_text += f"\nFix: {rule.fix}"
+        markdown += f"\n\nFix: {rule.fix}"
+    tags = ["security"] if rule.severity == "security" else []
+    return {
+        "id": rule.id,
+        "name": "".join(w[:1].upper() + w[1:] for w in rule.title.replace("`", "").split() if w.isascii())[:64]
+                or rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description or rule.title},
+        "help": {"text": help_text, "markdown": markdown},
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {"severity": rule.severity, "tags": tags,
+                       "security-severity": SECURITY_SEVERITY[rule.severity]},
+    }
+
+
+def _region(finding: Finding) -> dict[str, Any]:
+    span = finding.span
+    region: dict[str, Any] = {"startLine": max(1, span.line), "startColumn": max(1, span.column)}
+    if span.end_line and (span.end_line, span.end_column) > (span.line, span.column):
+        region["endLine"] = span.end_line
+        region["endColumn"] = max(1, span.end_column)
+    return region
+
+
+def _result(finding: Finding, rule_index: int, suppression: str | None) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": finding.id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(finding.span.file)},
+                                            "region": _region(finding)}}],
+    }
+    properties: dict[str, Any] = {"severity": finding.severity}
+    if finding.sid:
+        properties["sid"] = finding.sid
+    if finding.fix:
+        properties["fix"] = finding.fix
+    if finding.evidence:
+        properties["evidence"] = finding.evidence
+    result["properties"] = properties
+    if suppression is not None:
+        result["suppressions"] = [{"kind": "external", "justification": suppression}]
+    return result
+
+
+def to_sarif(findings: Sequence[Finding], rules: Mapping[str, Rule], tool_version: str,
+             suppressed: Iterable[tuple[Finding, str]] = (), files: Iterable[str] = (),
+             tool_name: str = "kmssmt") -> dict[str, Any]:
+    """A SARIF 2.1.0 log of `findings` (and `suppressed` ones, marked as such)."""
+    suppressed = list(suppressed)
+    used = sorted({f.id for f in findings} | {f.id for f, _ in suppressed})
+    descriptors = [_rule_descriptor(rules[i]) for i in used if i in rules]
+    index = {d["id"]: n for n, d in enumerate(descriptors)}
+    results = [_result(f, index.get(f.id, -1), None) for f in findings]
+    results += [_result(f, index.get(f.id, -1), why) for f, why in suppressed]
+    for result in results:
+        if result["ruleIndex"] < 0:
+            del result["ruleIndex"]
+    artifacts = sorted({_uri(f) for f in files} | {_uri(f.span.file) for f in findings})
+    run: dict[str, Any] = {
+        "tool": {"driver": {"name": tool_name, "version": tool_version, "semanticVersion": tool_version,
+                            "informationUri": INFORMATION_URI, "rules": descriptors}},
+        "results": results,
+        "artifacts": [{"location": {"uri": uri}} for uri in artifacts],
+        "columnKind": "unicodeCodePoints",
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
