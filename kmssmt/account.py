@@ -499,7 +499,8 @@ def parse_account(text: str, file: str) -> Account:
         if not isinstance(rotation, bool) or not isinstance(protection, bool):
             raise loader.error('"rotation" and "deletion_protection" must be booleans', path)
         prefix = f"acs:kms:{region}:{account_id}:"
-        keys.append(Key(key_id, region, prefix + f"key/{key_id}", aliases, tuple(prefix + "alias/" + a for a in aliases),
+        alias_arns = tuple(prefix + "alias/" + a for a in aliases)
+        keys.append(Key(key_id, region, prefix + f"key/{key_id}", aliases, alias_arns,
                         _tags(item, path, loader), policy, protection, rotation,
                         _str(item, "description", path, loader, required=False), span_of(path, key_id)))
     key_ids = {k.id for k in keys}

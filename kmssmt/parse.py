@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
@@ -213,8 +214,9 @@ UNQUOTED = rule(
     "Quote the word.",
 )
 STRAY_CHARACTER = rule(
-    "KMS024", "error", "Unexpected character",
-    "A character that has no place in JSON; the service rejects the document. It is ignored.",
+    "KMS024", "error", "Unexpected character or token",
+    "A character, or a token in a place, that has no place in JSON; the service rejects the document. "
+    "It is ignored.",
     '"Effect": "Allow";',
     "Delete the character.",
 )
@@ -253,13 +255,26 @@ NON_STRING = rule(
     '"Bool": {"acs:SecureTransport": true}',
     'Quote the value: "true".',
 )
+MISSING_COLON = rule(
+    "KMS030", "error", "Missing colon",
+    "A member name is not followed by `:`; the service rejects the document. The colon is inserted.",
+    '"Effect" "Allow"',
+    "Insert the colon.",
+)
+MISSING_VALUE = rule(
+    "KMS031", "error", "Missing value",
+    "A member has no value (`\"Action\": ,`); the service rejects the document. It is read as null "
+    "(and then reported as the wrong type).",
+    '"Action": , "Resource": "*"',
+    "Write the value.",
+)
 
 _DAMAGE_RULES: tuple[Rule, ...] = (
     COMMENT, COMMENT_HIDES_POLICY, TRAILING_COMMA, MISSING_COMMA, FANCY_QUOTE, FULLWIDTH_PUNCT,
     ODD_SPACE, DUPLICATE_KEY, RAW_LINE_BREAK, UNTERMINATED_STRING, BAD_ESCAPE, HTML_OUTSIDE,
     HTML_INSIDE, MASKED_ID, TEMPLATE_IN_STRING, TEMPLATE_OUTSIDE, PLACEHOLDER, UNCLOSED, MISMATCHED,
     TRAILING_CONTENT, CODE_FENCE, SPLIT_BLOCKS, UNQUOTED, STRAY_CHARACTER, BOM, SPACED_NAME,
-    SPACED_VALUE, SPACED_CONDITION_VALUE, NON_STRING,
+    SPACED_VALUE, SPACED_CONDITION_VALUE, NON_STRING, MISSING_COLON, MISSING_VALUE,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -275,14 +290,62 @@ class Positions:
         self.file = file
         self._starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
 
+        self._last = 0  # index of the line found last: lookups mostly move forward a little
+
     def line_col(self, offset: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self._starts, offset) - 1
-        return index + 1, offset - self._starts[index] + 1
+        starts = self._starts
+        index = self._last
+        if not (starts[index] <= offset and (index + 1 == len(starts) or offset < starts[index + 1])):
+            index = bisect.bisect_right(starts, offset) - 1
+            self._last = index
+        return index + 1, offset - starts[index] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
         line, col = self.line_col(start)
         end_line, end_col = self.line_col(start if end is None else end)
         return Span(self.file, line, col, end_line, end_col)
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings, capped per rule
+# ---------------------------------------------------------------------------------------------
+
+MAX_FINDINGS_PER_RULE = 100
+
+
+class FindingList(list[Finding]):
+    """A list of findings that keeps at most MAX_FINDINGS_PER_RULE of each rule (a damaged 1 MB
+    document must not produce a million findings); `summarize()` adds one note per capped rule."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: dict[str, int] = {}
+        self.first_dropped: dict[str, Finding] = {}
+
+    def full(self, r: Rule) -> bool:
+        return self.counts.get(r.id, 0) >= MAX_FINDINGS_PER_RULE
+
+    def append(self, item: Finding) -> None:
+        count = self.counts.get(item.id, 0)
+        self.counts[item.id] = count + 1
+        if count < MAX_FINDINGS_PER_RULE:
+            super().append(item)
+        elif item.id not in self.first_dropped:
+            self.first_dropped[item.id] = item
+
+    def skip(self, r: Rule) -> None:
+        self.counts[r.id] = self.counts.get(r.id, 0) + 1
+
+    def summarize(self) -> None:
+        for rule_id, count in self.counts.items():
+            if count > MAX_FINDINGS_PER_RULE:
+                first = self.first_dropped.get(rule_id) or self[-1]
+                template = next(f for f in self if f.id == rule_id)
+                super().append(Finding(rule_id, template.severity, first.span if rule_id in self.first_dropped
+                                       else template.span,
+                                       f"... and {count - MAX_FINDINGS_PER_RULE} more {rule_id} findings not shown",
+                                       template.fix))
+        self.counts = {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,11 +383,13 @@ _WORD_RE = re.compile(r"[A-Za-z_][\w:*/.\-?]*")
 _HTML_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\s*/?>")
 _HTML_BR_RE = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _PLAIN_RE = re.compile("[^\"\\\\\\x00-\\x1f\\x7f”＂」』'’“<" + _ODD_SPACES + "]+")
+_FAST_STRING_RE = re.compile("\"([^\"\\\\\\x00-\\x1f\\x7f”＂<" + _ODD_SPACES + "]*)\"")
 _AFTER_CLOSE_RE = re.compile(r"[ \t]*(?:[,:\]\}，：、]|\r?\n|\r|$)")
 _CONTINUATION_RE = re.compile(r"[ \t]*([^\s\"“”＂,]+)[\"”＂][ \t]*(?:[,:\]\}，：、]|\r?\n|\r|$)")
 _PLACEHOLDER_RE = re.compile(r"\$\{\s*([A-Za-z][A-Za-z0-9_-]*)\s*\}")
-_TEMPLATE_RE = re.compile(r"\$\{[^}]*\}|%\{[^}]*\}")
-_MASKED_RE = re.compile(r"[0-9A-Za-z]{3,}\*{3,}|\*{4,}[0-9]{2,}")
+_TEMPLATE_RE = re.compile(r"[$%]\{[^}\n]{0,200}\}")
+# Linear-time on long runs: anchor on the start of a run (the look-behinds), never on every position.
+_MASKED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{3,40}\*{3,}|(?<!\*)\*{4,}[0-9]{2,}")
 _JSONISH_COMMENT_RE = re.compile(r"\"\s*:|[\[\]{}]")
 _BAD_CONTROL_RE = re.compile("[\\x00-\\x08\\x0e-\\x1a\\x1c-\\x1f]")
 
@@ -343,7 +408,7 @@ class PolicyLexer:
 
     pos: Positions
     tokens: list[Token] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: FindingList = field(default_factory=FindingList)
     stack: list[str] = field(default_factory=list)
     root_closed: bool = False
     started: bool = False
@@ -351,6 +416,9 @@ class PolicyLexer:
     # -- helpers -----------------------------------------------------------------------------
 
     def _find(self, r: Rule, start: int, end: int | None, message: str) -> None:
+        if self.findings.full(r):
+            self.findings.skip(r)
+            return
         self.findings.append(finding(r, self.pos.span(start, end), message))
 
     def _token(self, kind: str, value: str, start: int, end: int) -> Token:
@@ -431,13 +499,23 @@ class PolicyLexer:
         if ch in _COMMAS:
             if _COMMAS[ch]:
                 self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ','")
-            self._emit("COMMA", ",", i, i + 1)
+            if self.tokens and self.tokens[-1].type == "COMMA":
+                self._find(TRAILING_COMMA, i, i + 1, "repeated comma")
+            else:
+                self._emit("COMMA", ",", i, i + 1)
             return i + 1
         if ch in _COLONS:
             if _COLONS[ch]:
                 self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ':'")
             self._emit("COLON", ":", i, i + 1)
             return i + 1
+        if ch == '"' and (m := _FAST_STRING_RE.match(text, i)) is not None:
+            end = m.end()
+            if end == len(text) or text[end] not in "”＂":
+                if "{" in m.group(1) or "***" in m.group(1):
+                    self._check_value(i, end)
+                self._emit("STRING", m.group(1), i, end)
+                return end
         if ch in _QUOTES:
             return self._string(i)
         if ch == "-" or ch.isdigit():
@@ -653,6 +731,8 @@ class PolicyLexer:
 
     def _check_value(self, start: int, end: int) -> None:
         raw = self.pos.text[start:end]
+        if "{" not in raw and "***" not in raw:
+            return
         names = [m.group(1) for m in _PLACEHOLDER_RE.finditer(raw)]
         if names:
             first = _PLACEHOLDER_RE.search(raw)
@@ -750,9 +830,16 @@ JNode = JString | JScalar | JArray | JObject
 
 
 class _JsonBuilder(Transformer[Token, Any]):
-    def __init__(self, pos: Positions, findings: list[Finding]):
+    """Builds the JSON tree while lark parses (it is the parser's callback set): one instance lives with
+    the cached parser and is pointed at the document being parsed under `_PARSER_LOCK`."""
+
+    def __init__(self) -> None:
         super().__init__()
-        self._pos = pos
+        self._pos = Positions("", "<none>")
+        self._findings: list[Finding] = []
+
+    def reset(self, pos: Positions | None, findings: list[Finding]) -> None:
+        self._pos = pos if pos is not None else Positions("", "<none>")
         self._findings = findings
 
     def _span(self, tok: Token) -> Span:
@@ -837,11 +924,73 @@ class _TokenListLexer(Lexer):
         yield from data
 
 
+_PARSER_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def _parser() -> Lark:
+def _parser() -> tuple[Lark, _JsonBuilder]:
+    """The LALR parser for grammars/policy.lark, with the JSON-tree builder as its inline transformer
+    (no intermediate parse tree: about twice as fast on large documents)."""
     grammar = (files("kmssmt") / "grammars" / "policy.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer=_TokenListLexer, propagate_positions=True,
-                maybe_placeholders=False)
+    builder = _JsonBuilder()
+    parser = Lark(grammar, parser="lalr", lexer=_TokenListLexer, propagate_positions=True,
+                  maybe_placeholders=False, transformer=builder)
+    return parser, builder
+
+
+_VALUE_STARTS = frozenset({"STRING", "NUMBER", "TRUE", "FALSE", "NULL", "LBRACE", "LBRACKET"})
+MAX_RECOVERIES = 200
+
+
+class _Recovery:
+    """lark `on_error` handler: repairs a missing colon or value, otherwise drops the unexpected token.
+    Each call consumes the offending token, so parsing always progresses; after MAX_RECOVERIES the
+    document is given up as malformed."""
+
+    def __init__(self, lexer: PolicyLexer):
+        self.lexer = lexer
+        self.count = 0
+        self.gave_up: UnexpectedInput | None = None
+
+    def __call__(self, e: UnexpectedInput) -> bool:
+        token = getattr(e, "token", None)
+        parser = getattr(e, "interactive_parser", None)
+        expected: set[str] = set(getattr(e, "expected", ()) or ())
+        self.count += 1
+        if not isinstance(token, Token) or parser is None or token.type == "$END" or self.count > MAX_RECOVERIES:
+            self.gave_up = e
+            return False
+        start = token.start_pos or 0
+        end = token.end_pos if token.end_pos is not None else start
+        if "COLON" in expected and token.type in _VALUE_STARTS:
+            if self._feed(parser, [self._synthetic("COLON", ":", token), token]):
+                self.lexer._find(MISSING_COLON, start, end, "missing ':' before this value; inserted")
+                return True
+        if "NULL" in expected and "COLON" not in expected and token.type in ("COMMA", "RBRACE", "RBRACKET"):
+            if self._feed(parser, [self._synthetic("NULL", "null", token), token]):
+                self.lexer._find(MISSING_VALUE, start, end, f"missing value before {_TOKEN_NAMES[token.type]}")
+                return True
+        shown = _TOKEN_NAMES.get(token.type, token.type)
+        if token.type == "STRING":
+            shown = f"the string {_shorten(str(token), 40)!r}"
+        self.lexer._find(STRAY_CHARACTER, start, end, f"unexpected {shown} ignored")
+        return True
+
+    @staticmethod
+    def _synthetic(kind: str, value: str, at: Token) -> Token:
+        return Token(kind, value, at.start_pos, at.line, at.column, at.line, at.column, at.start_pos)
+
+    @staticmethod
+    def _feed(parser: Any, tokens: list[Token]) -> bool:
+        probe = parser.copy()
+        try:
+            for tok in tokens:
+                probe.feed_token(tok)
+        except UnexpectedInput:
+            return False
+        for tok in tokens:
+            parser.feed_token(tok)
+        return True
 
 
 _TOKEN_NAMES = {"LBRACE": "'{'", "RBRACE": "'}'", "LBRACKET": "'['", "RBRACKET": "']'", "COMMA": "','",
@@ -855,10 +1004,18 @@ def parse_json(text: str, file: str = "<string>") -> tuple[JObject, list[Finding
     pos = Positions(text, file)
     lexer = PolicyLexer(pos)
     lexer.run()
+    recovery = _Recovery(lexer)
     try:
-        tree = _parser().parse(lexer.tokens)
-        root = _JsonBuilder(pos, lexer.findings).transform(tree)
+        with _PARSER_LOCK:
+            parser, builder = _parser()
+            builder.reset(pos, lexer.findings)
+            try:
+                root = parser.parse(iter(lexer.tokens), on_error=recovery)
+            finally:
+                builder.reset(None, [])
     except UnexpectedInput as e:
+        if recovery.gave_up is not None:
+            e = recovery.gave_up
         token = getattr(e, "token", None)
         line = getattr(e, "line", None)
         column = getattr(e, "column", None)

@@ -20,6 +20,7 @@ from kmssmt.parse import (
     SPACED_CONDITION_VALUE,
     SPACED_NAME,
     SPACED_VALUE,
+    FindingList,
     JArray,
     JNode,
     JObject,
@@ -294,6 +295,8 @@ class _Builder:
             if statement is not None:
                 statements.append(statement)
         self.size(kind, root.span)
+        if isinstance(self.findings, FindingList):
+            self.findings.summarize()
         findings = tuple(sorted(self.findings, key=lambda f: (f.span.line, f.span.column, f.id)))
         return Policy(self.pos.file, tuple(statements), kind, version, root.span, findings, name)
 

@@ -129,6 +129,7 @@ class _Differ:
         outcome = self.session.check(self.only(side), *extra)
         if outcome.status != "sat":
             return outcome.status, None, outcome.reason
+        outcome = self.session.readable(outcome, self.problem.preferences(), self.only(side), *extra)
         request = self.problem.decode(outcome.model)
         _replay(self.old, self.new, side, request)
         return "sat", request, ""

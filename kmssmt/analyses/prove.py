@@ -15,7 +15,7 @@ from kmssmt.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import not_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
 
 Mode = Literal["never", "always"]
 Verdict = Literal["proven", "refuted", "unknown"]
@@ -88,9 +88,12 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
                            time.perf_counter() - started)
     allowed = problem.allowed(0)
     target = allowed if mode == "never" else not_(allowed)
-    outcome = check(problem.preamble(), [problem.query_term(parsed), target], timeout)
+    session = Session(problem.preamble(), timeout)
+    outcome = session.check(problem.query_term(parsed), target)
+    if outcome.status == "sat":
+        outcome = session.readable(outcome, problem.preferences(), problem.query_term(parsed), target)
     notes = tuple(problem.fallbacks)
-    stats = problem.stats() | {"solve_seconds": round(outcome.seconds, 6)}
+    stats = problem.stats() | {"solve_seconds": round(session.seconds, 6), "solver_calls": session.calls}
     seconds = time.perf_counter() - started
     if outcome.status == "unsat":
         reason = "no request in the query is allowed" if mode == "never" else "every request in the query is allowed"

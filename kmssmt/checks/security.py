@@ -80,9 +80,10 @@ def _all_resources(stmt: Statement) -> bool:
 def allow_everything(ctx: CheckContext) -> Iterator[Finding]:
     """Allow of every action (or every KMS action) on every resource
 
-    `"Action": "*"` or `"kms:*"` with `"Resource": "*"` grants full control: every key, secret and
-    certificate, their deletion and their policies included. Conditions narrow it only as far as
-    they go.
+    In an identity policy, `"Action": "*"` or `"kms:*"` with `"Resource": "*"` grants full control:
+    every key, secret and certificate, their deletion and their policies included. Conditions
+    narrow it only as far as they go. (In a key or secret policy the resource is the key or secret
+    itself; there the principal matters, see KMS304 and KMS305.)
 
     Example::
 
@@ -91,6 +92,8 @@ def allow_everything(ctx: CheckContext) -> Iterator[Finding]:
     for stmt in ctx.policy.statements:
         if stmt.effect != "Allow" or stmt.not_action or not _all_resources(stmt):
             continue
+        if stmt.principals is not None:
+            continue  # in a key or secret policy "*" is the key or secret itself; KMS304 judges the principal
         for value in stmt.actions:
             folded = fold(value.text)
             if folded in ("*", "kms:*"):

@@ -212,6 +212,10 @@ class KeyDimension:
     def encode_value(self, value: str) -> str | None:
         raise NotImplementedError
 
+    def preferences(self) -> list[str]:
+        """Soft wishes for readable witnesses (tried one by one, dropped when unsatisfiable)."""
+        return []
+
     def is_present(self, model: ModelValues) -> bool:
         value = model.get(self.present)
         return value is not None and z3.is_true(value)
@@ -273,6 +277,10 @@ class IpKey(KeyDimension):
 
     def register(self, operator: str, value: str) -> None:
         return None
+
+    def preferences(self) -> list[str]:
+        # an IPv4 address outside 0.0.0.0/8 reads better than "::" or "0.0.0.0"
+        return [f"(not {self.var}_v6)", f"(bvuge {self.var}_a4 {bv(0x01000000, 32)})"]
 
     def _in(self, block: IpRange) -> str:
         width, addr, flag = (32, f"{self.var}_a4", f"(not {self.var}_v6)") if block.version == 4 else \
@@ -374,8 +382,15 @@ _DATE_MIN = parse_date("0001-01-01T00:00:00Z")
 _DATE_MAX = parse_date("9999-12-31T23:59:59.999999Z")
 
 
+_READABLE_DATES = (parse_date("2000-01-01T00:00:00Z"), parse_date("2100-01-01T00:00:00Z"))
+
+
 class DateKey(KeyDimension):
     family = "date"
+
+    def preferences(self) -> list[str]:
+        low, high = _READABLE_DATES
+        return [f"(and (<= {low} {self.var}_t) (< {self.var}_t {high}))"]
 
     def register(self, operator: str, value: str) -> None:
         return None

@@ -242,6 +242,9 @@ class Problem:
         assert isinstance(condition, Or)
         return or_(self.condition_term(p) for p in condition.parts)
 
+    def preferences(self) -> list[str]:
+        return [pref for key in self.keys.values() for pref in key.preferences()]
+
     def closed_world(self) -> str:
         """The action is one of the catalog's actions."""
         return or_(self.action.term(pid) for pid in self.catalog_action_ids)

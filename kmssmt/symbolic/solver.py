@@ -61,6 +61,8 @@ class Session:
         self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.solver.from_string(preamble)
         self.decls = declared_constants(preamble)
+        self.seconds = 0.0  # total time spent in check()
+        self.calls = 0
 
     def add(self, *terms: str) -> None:
         for term in terms:
@@ -72,9 +74,27 @@ class Session:
     def pop(self) -> None:
         self.solver.pop()
 
+    def readable(self, outcome: Outcome, preferences: list[str], *terms: str) -> Outcome:
+        """A model of `terms` that also meets as many `preferences` as it can (greedily);
+        `outcome` is a satisfying outcome of `terms` already found."""
+        accepted: list[str] = []
+        for preference in preferences:
+            trial = self.check(*terms, *accepted, preference)
+            if trial.status == "sat":
+                accepted.append(preference)
+                outcome = trial
+        return outcome
+
     def check(self, *terms: str) -> Outcome:
         """Satisfiability of what was added plus `terms` (which are not kept)."""
         started = time.perf_counter()
+        try:
+            return self._check(terms, started)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.calls += 1
+
+    def _check(self, terms: tuple[str, ...], started: float) -> Outcome:
         self.solver.push()
         try:
             self.add(*terms)

@@ -1,0 +1,678 @@
+"""`audit`: the access matrix of an account and its checks, every cell and finding backed by a
+request the account evaluator replays (or a proof that none exists).
+
+Matrix: for each key and secret, each principal of the account and "another account", and each
+category (use, manage, destroy, change policy: the actions of the catalog with that category on
+that resource type), whether some request of the category is allowed, and how:
+
+* unconditional: some action of the category is allowed for every context (proven: no denied
+  request of that action exists);
+* only from CIDRs: every allowed request carries acs:SourceIp inside the listed blocks (proven);
+* only over TLS: every allowed request has acs:SecureTransport = true (proven);
+* with tag K: the grant exists because the resource carries tag K (tags are the resource's own);
+* otherwise "conditional" on the condition keys named.
+
+Each cell keeps the statements that grant its witness.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kmssmt.account import Account, Principal, Resource, decide, load_account
+from kmssmt.ast import Span, Statement
+from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
+from kmssmt.glob import fold, glob_match
+from kmssmt.query import And, Compare, Condition, Not, Or, Presence
+from kmssmt.request import Request
+from kmssmt.symbolic.account import EXTERNAL, AccountModel, Who
+
+Category = Literal["use", "manage", "destroy", "policy"]
+CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
+CATEGORY_TITLES = {"use": "use", "manage": "manage", "destroy": "destroy", "policy": "change policy"}
+# Setting a key or secret policy: the KMS API operations SetKeyPolicy and SetSecretPolicy. They are in no
+# seed action table (GetKeyPolicy/GetSecretPolicy are granted by AliyunKMSReadOnlyAccess), but the 2024
+# "manage keys" sample grants kms:Set*, which reaches them, and kms:* does too.
+POLICY_ACTIONS = {"key": ("kms:SetKeyPolicy",), "secret": ("kms:SetSecretPolicy",)}
+NETWORK_KEYS = ("acs:sourceip",)
+Access = Literal["unconditional", "conditional", "unknown"]
+
+
+def category_actions(kind: str, category: Category) -> tuple[str, ...]:
+    from kmssmt.catalog import load_catalog
+
+    if category == "policy":
+        return POLICY_ACTIONS[kind]
+    catalog = load_catalog()
+    return tuple(name for name, info in catalog.actions.items()
+                 if info.category == category and kind in info.resource_types)
+
+
+@dataclass(frozen=True)
+class Cell:
+    principal: str  # principal label (user/x, role/y) or EXTERNAL
+    resource: str  # resource label (key/ID, secret/NAME)
+    category: Category
+    access: Access
+    conditions: tuple[str, ...]
+    witness: Request | None
+    statements: tuple[StatementRef, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"principal": self.principal, "resource": self.resource, "category": self.category,
+                "access": self.access, "conditions": list(self.conditions),
+                "witness": self.witness.to_json() if self.witness else None,
+                "statements": [s.to_json() for s in self.statements]}
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    check: str
+    title: str
+    severity: str
+    message: str
+    resource: str | None = None
+    principal: str | None = None
+    witness: Request | None = None
+    statements: tuple[StatementRef, ...] = ()
+    path: tuple[str, ...] = ()
+    location: Span | None = None
+    proof: str = ""
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        return (self.check, self.resource or "", self.principal or "", self.message)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "title": self.title, "severity": self.severity, "message": self.message,
+                "resource": self.resource, "principal": self.principal,
+                "witness": self.witness.to_json() if self.witness else None,
+                "statements": [s.to_json() for s in self.statements], "path": list(self.path),
+                "location": str(self.location) if self.location else None, "proof": self.proof}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    title: str
+    severity: str
+    status: Literal["pass", "fail", "unknown"]
+    findings: int
+    source: str  # "built-in" or the checks file
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "severity": self.severity, "status": self.status,
+                "findings": self.findings, "source": self.source, "detail": self.detail}
+
+
+@dataclass
+class AuditReport:
+    account: str
+    file: str
+    principals: list[str]
+    resources: list[dict[str, Any]]
+    cells: list[Cell]
+    findings: list[AuditFinding]
+    checks: list[CheckResult]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == "fail" for c in self.checks)
+
+    def cell(self, principal: str, resource: str, category: str) -> Cell | None:
+        for cell in self.cells:
+            if (cell.principal, cell.resource, cell.category) == (principal, resource, category):
+                return cell
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"account": self.account, "file": self.file, "principals": self.principals,
+                "resources": self.resources, "categories": list(CATEGORIES),
+                "matrix": [c.to_json() for c in self.cells], "checks": [c.to_json() for c in self.checks],
+                "findings": [f.to_json() for f in self.findings], "stats": self.stats}
+
+
+# -- the matrix of one resource -------------------------------------------------------------------------
+
+def _label(who: Who) -> str:
+    return who.label if who is not None else EXTERNAL
+
+
+def _ip_condition(cidrs: Sequence[str]) -> Condition:
+    parts = tuple(Compare("acs:SourceIp", "in", c, "ip", "IpAddress", False) for c in cidrs)
+    return Not(parts[0] if len(parts) == 1 else Or(parts))
+
+
+TLS_OUTSIDE: Condition = Not(Compare("acs:SecureTransport", "=", "true", "string", "StringEqualsIgnoreCase", False))
+NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:SourceVpc", False)))
+
+
+def _statement_index(account: Account) -> dict[tuple[str, int, int], Statement]:
+    out: dict[tuple[str, int, int], Statement] = {}
+    for policy in account.all_policies():
+        for statement in policy.statements:
+            out[(statement.span.file, statement.span.line, statement.span.column)] = statement
+    return out
+
+
+class ResourceAuditor:
+    """Computes the matrix rows and per-resource facts of one resource (runs in workers)."""
+
+    def __init__(self, account: Account, model: AccountModel):
+        self.account = account
+        self.model = model
+        self.statements = _statement_index(account)
+
+    def cell(self, who: Who, resource: Resource, category: Category) -> Cell | None:
+        actions = category_actions(resource.kind, category)
+        answer = self.model.ask(who, resource.arn, actions)
+        if answer.status == "unsat":
+            return None
+        if answer.status == "unknown":
+            return Cell(_label(who), resource.label, category, "unknown", (answer.reason,), None, ())
+        relevant = self.model.relevant(who, resource.arn, actions)
+        for action in actions:
+            if not any(s.effect == "Allow" and action_matches(s, action) for s in relevant):
+                continue
+            if self.model.ask(who, resource.arn, [action], "denied").status == "unsat":
+                full = self.model.ask(who, resource.arn, [action])
+                return Cell(_label(who), resource.label, category, "unconditional", self._tags(full.statements),
+                            full.witness, full.statements)
+        labels: list[str] = []
+        keys = {fold(c.key) for s in relevant for c in s.conditions}
+        cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
+                        and ((s.effect == "Allow" and c.operator == "IpAddress")
+                             or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
+        if cidrs and self.model.ask(who, resource.arn, actions, "allowed", _ip_condition(cidrs)).status == "unsat":
+            labels.append("only from " + ", ".join(cidrs))
+            keys.discard("acs:sourceip")
+        if "acs:securetransport" in keys and \
+                self.model.ask(who, resource.arn, actions, "allowed", TLS_OUTSIDE).status == "unsat":
+            labels.append("only over TLS")
+            keys.discard("acs:securetransport")
+        labels += [f"depends on {k}" for k in sorted(keys)]
+        labels += self._tags(answer.statements)
+        return Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
+                    answer.statements)
+
+    def _tags(self, refs: Iterable[StatementRef]) -> tuple[str, ...]:
+        out = []
+        for ref in refs:
+            statement = self.statements.get((ref.file, ref.line, ref.column))
+            if statement is None:
+                continue
+            for clause in statement.conditions:
+                if fold(clause.key).startswith(("kms:tag/", "acs:resourcetag/")):
+                    values = "|".join(v.text for v in clause.values)
+                    out.append(f"with tag {clause.key.split('/', 1)[1]}={values}")
+        return tuple(dict.fromkeys(out))
+
+    def run(self, resource: Resource) -> dict[str, Any]:
+        cells = []
+        decrypters: list[str] = []
+        no_network: list[tuple[str, Request, tuple[StatementRef, ...]]] = []
+        for who in self.model.universe_principals():
+            for category in CATEGORIES:
+                cell = self.cell(who, resource, category)
+                if cell is not None:
+                    cells.append(cell)
+            if resource.kind == "key":
+                decrypt = self.model.ask(who, resource.arn, ["kms:Decrypt"])
+                if decrypt.status == "sat":
+                    decrypters.append(_label(who))
+                    open_answer = self.model.ask(who, resource.arn, ["kms:Decrypt"], "allowed", NO_NETWORK)
+                    if open_answer.status == "sat" and open_answer.witness is not None:
+                        no_network.append((_label(who), open_answer.witness, open_answer.statements))
+        return {"resource": resource.label, "cells": cells, "decrypters": decrypters, "no_network": no_network,
+                "solver_calls": self.model.solver_calls}
+
+
+_WORKER: ResourceAuditor | None = None
+
+
+def _init_worker(path: str, timeout: float) -> None:
+    global _WORKER
+    account = load_account(path)
+    _WORKER = ResourceAuditor(account, AccountModel(account, timeout))
+
+
+def _work(index: int) -> dict[str, Any]:
+    assert _WORKER is not None
+    return _WORKER.run(_WORKER.account.resources[index])
+
+
+# -- checks ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Guardrail:
+    id: str
+    title: str
+    severity: str
+    mode: Literal["never", "always"]
+    query: str
+    source: str
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    admins: tuple[str, ...] = ()
+    guardrails: tuple[Guardrail, ...] = ()
+    disabled: tuple[str, ...] = ()
+
+
+BUILTIN = {
+    "AUD001": ("Key or secret usable from another account or by anyone", "security"),
+    "AUD002": ("Decrypt without any network restriction", "warning"),
+    "AUD003": ("Principal with kms:* on *", "security"),
+    "AUD004": ("Destroy rights outside the admin set", "security"),
+    "AUD005": ("Secret reader cannot decrypt the secret's key (broken)", "warning"),
+    "AUD006": ("Key decryptable by more principals than its secrets' readers", "warning"),
+    "AUD007": ("Privilege escalation path", "security"),
+}
+
+
+def _is_admin(label: str, arn: str, admins: Sequence[str]) -> bool:
+    return any(glob_match(a, label) or glob_match(a, arn) for a in admins)
+
+
+def _location(account: Account, refs: Sequence[StatementRef], fallback: Span | None) -> Span | None:
+    if refs:
+        return Span(refs[0].file, refs[0].line, refs[0].column)
+    return fallback
+
+
+def _finding(check: str, message: str, **kw: Any) -> AuditFinding:
+    title, severity = BUILTIN[check]
+    return AuditFinding(check, title, severity, message, **kw)
+
+
+def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
+              progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    """Audit the snapshot at `path`."""
+    config = config or CheckConfig()
+    started = time.perf_counter()
+    account = load_account(path)
+    model = AccountModel(account, timeout)
+    auditor = ResourceAuditor(account, model)
+    resources = account.resources
+    results: list[dict[str, Any]] = []
+    total = len(resources) + 1
+    if jobs > 1 and len(resources) > 1:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(path, timeout)) as pool:
+            for done, result in enumerate(pool.map(_work, range(len(resources)), chunksize=1), start=1):
+                results.append(result)
+                if progress:
+                    progress(done, total)
+    else:
+        for done, resource in enumerate(resources, start=1):
+            results.append(auditor.run(resource))
+            if progress:
+                progress(done, total)
+    by_label = {r.label: r for r in resources}
+    cells = sorted((c for r in results for c in r["cells"]),
+                   key=lambda c: (c.resource, c.principal == EXTERNAL, c.principal, CATEGORIES.index(c.category)))
+    findings: list[AuditFinding] = []
+    findings += _external(cells, account, by_label)
+    findings += _no_network(results, account, by_label)
+    findings += _star_star(account, model)
+    findings += _destroyers(cells, account, config.admins, by_label)
+    findings += _secrets(cells, results, account, model)
+    findings += _escalation(account, model)
+    checks = []
+    for check, (title, severity) in BUILTIN.items():
+        if check in config.disabled:
+            continue
+        count = sum(1 for f in findings if f.check == check)
+        checks.append(CheckResult(check, title, severity, "fail" if count else "pass", count, "built-in"))
+    findings = [f for f in findings if f.check not in config.disabled]
+    for guardrail in config.guardrails:
+        result, finding = _guardrail(guardrail, model)
+        checks.append(result)
+        if finding is not None:
+            findings.append(finding)
+    if progress:
+        progress(total, total)
+    findings.sort(key=AuditFinding.sort_key)
+    solver_calls = model.solver_calls + sum(r["solver_calls"] for r in results) if jobs > 1 else model.solver_calls
+    stats = {"principals": len(account.principals), "keys": len(account.keys), "secrets": len(account.secrets),
+             "policies": len(account.policies), "cells": len(cells), "solver_calls": solver_calls,
+             "seconds": round(time.perf_counter() - started, 3), "jobs": jobs}
+    resource_info = [_resource_info(r) for r in resources]
+    return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL], resource_info, cells,
+                       findings, checks, stats)
+
+
+def _resource_info(resource: Resource) -> dict[str, Any]:
+    info: dict[str, Any] = {"label": resource.label, "kind": resource.kind, "arn": resource.arn,
+                            "region": resource.region, "tags": dict(resource.tags),
+                            "has_policy": resource.policy is not None}
+    if resource.kind == "key":
+        info |= {"aliases": list(resource.aliases), "rotation": resource.rotation,
+                 "deletion_protection": resource.deletion_protection}
+    else:
+        info["encryption_key"] = resource.encryption_key
+    return info
+
+
+def _external(cells: list[Cell], account: Account, by_label: dict[str, Resource]) -> list[AuditFinding]:
+    out = []
+    for label in sorted({c.resource for c in cells if c.principal == EXTERNAL}):
+        mine = [c for c in cells if c.resource == label and c.principal == EXTERNAL]
+        first = mine[0]
+        what = ", ".join(CATEGORY_TITLES[c.category] for c in mine)
+        who = first.witness.principal if first.witness else EXTERNAL
+        out.append(_finding("AUD001", f"{label}: a principal of another account ({who}) can {what}",
+                            resource=label, principal=EXTERNAL, witness=first.witness, statements=first.statements,
+                            location=_location(account, first.statements, by_label[label].span),
+                            proof="witness replayed by the account evaluator"))
+    return out
+
+
+def _no_network(results: list[dict[str, Any]], account: Account,
+                by_label: dict[str, Resource]) -> list[AuditFinding]:
+    out = []
+    for result in results:
+        entries = result["no_network"]
+        if not entries:
+            continue
+        who, witness, refs = entries[0]
+        names = ", ".join(e[0] for e in entries)
+        out.append(_finding("AUD002", f"{result['resource']}: kms:Decrypt is allowed with no acs:SourceIp and no "
+                                      f"acs:SourceVpc for {names}",
+                            resource=result["resource"], principal=who, witness=witness, statements=refs,
+                            location=_location(account, refs, by_label[result["resource"]].span),
+                            proof="witness replayed by the account evaluator"))
+    return out
+
+
+_PROBE_KEY = "key/key-audit-probe"
+
+
+def _covers_everything(statement: Statement, account: Account) -> bool:
+    from kmssmt.catalog import load_catalog
+
+    if statement.effect != "Allow":
+        return False
+    actions = [*load_catalog().actions, "kms:ZzUnlistedAction"]
+    if not all(action_matches(statement, a) for a in actions):
+        return False
+    probes = [f"acs:kms:zz-region-1:{account.id}:{_PROBE_KEY}", f"acs:kms:zz-region-1:{account.id}:secret/zz-probe",
+              "acs:kms:zz-region-1:0000000000000000:key/zz-probe"]
+    return all(resource_matches(statement, p) for p in probes)
+
+
+def _star_star(account: Account, model: AccountModel) -> list[AuditFinding]:
+    """kms:* on *: a statement that grants every KMS action (listed or not) on every resource;
+    proven by a witness on a probe key outside the snapshot (no key policy can interfere) and,
+    when no denied request exists, reported as unconditional."""
+    out = []
+    for principal in account.principals:
+        grants = [s for s in account.identity_statements(principal) if _covers_everything(s, account)]
+        if not grants:
+            continue
+        region = account.keys[0].region if account.keys else "cn-hangzhou"
+        probe = f"acs:kms:{region}:{account.id}:{_PROBE_KEY}"
+        answer = model.ask(principal, probe, ["kms:ScheduleKeyDeletion"])
+        if answer.status != "sat":
+            continue
+        always = model.ask(principal, probe, ["kms:ScheduleKeyDeletion"], "denied").status == "unsat"
+        how = "unconditionally" if always else "under conditions (" + \
+            ", ".join(sorted({c.key for s in grants for c in s.conditions})) + ")"
+        out.append(_finding("AUD003", f"{principal.label} is granted kms:* on * {how}", principal=principal.label,
+                            witness=answer.witness, statements=answer.statements,
+                            location=grants[0].span, proof="witness replayed by the account evaluator"))
+    return out
+
+
+def _destroyers(cells: list[Cell], account: Account, admins: Sequence[str],
+                by_label: dict[str, Resource]) -> list[AuditFinding]:
+    arns = {p.label: p.arn for p in account.principals}
+    out = []
+    by_principal: dict[str, list[Cell]] = {}
+    for cell in cells:
+        if cell.category != "destroy":
+            continue
+        if cell.principal != EXTERNAL and _is_admin(cell.principal, arns[cell.principal], admins):
+            continue
+        by_principal.setdefault(cell.principal, []).append(cell)
+    for who, mine in sorted(by_principal.items()):
+        first = mine[0]
+        names = ", ".join(c.resource for c in mine)
+        out.append(_finding("AUD004", f"{who} can destroy {names} and is not in the admin set",
+                            principal=who, resource=first.resource, witness=first.witness,
+                            statements=first.statements,
+                            location=_location(account, first.statements, by_label[first.resource].span),
+                            proof="witness replayed by the account evaluator"))
+    return out
+
+
+def _secrets(cells: list[Cell], results: list[dict[str, Any]], account: Account,
+             model: AccountModel) -> list[AuditFinding]:
+    decrypters = {r["resource"]: set(r["decrypters"]) for r in results}
+    readers: dict[str, list[Cell]] = {}
+    for cell in cells:
+        if cell.category == "use" and cell.resource.startswith("secret/"):
+            readers.setdefault(cell.resource, []).append(cell)
+    out = []
+    key_readers: dict[str, set[str]] = {}
+    for secret in account.secrets:
+        if secret.encryption_key is None:
+            continue
+        key = account.key_by_id[secret.encryption_key]
+        can_decrypt = decrypters.get(key.label, set())
+        mine = readers.get(secret.label, [])
+        key_readers.setdefault(key.label, set()).update(c.principal for c in mine)
+        for cell in mine:
+            if cell.principal in can_decrypt:
+                continue
+            out.append(_finding(
+                "AUD005", f"{cell.principal} can read {secret.label} but can never kms:Decrypt its key {key.label} "
+                          "(GetSecretValue will fail)",
+                resource=secret.label, principal=cell.principal, witness=cell.witness, statements=cell.statements,
+                location=_location(account, cell.statements, secret.span),
+                proof="GetSecretValue witness replayed; kms:Decrypt on the key proven impossible"))
+    for label, secret_readers in sorted(key_readers.items()):
+        extra = sorted(decrypters.get(label, set()) - secret_readers)
+        if not extra:
+            continue
+        key = next(k for k in account.keys if k.label == label)
+        who = next((p for p in account.principals if p.label == extra[0]), None)
+        answer = model.ask(who, key.arn, ["kms:Decrypt"])
+        out.append(_finding(
+            "AUD006", f"{label} encrypts secrets read by {len(secret_readers)} principal(s) but can be decrypted by "
+                      f"{', '.join(extra)} as well",
+            resource=label, principal=extra[0], witness=answer.witness, statements=answer.statements,
+            location=_location(account, answer.statements, key.span),
+            proof="witness replayed by the account evaluator"))
+    return out
+
+
+# Actions that let a principal give itself (or anyone) any right: attach or rewrite RAM policies,
+# join a group, or set a key/secret policy.
+ESCALATION_ACTIONS = ("ram:AttachPolicyToUser", "ram:AttachPolicyToGroup", "ram:AttachPolicyToRole",
+                      "ram:CreatePolicyVersion", "ram:SetDefaultPolicyVersion", "ram:AddUserToGroup",
+                      "ram:UpdateRole")
+ANY_RIGHT = "any right"
+
+
+def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
+    """Paths principal → group → policy → capability → any right in a networkx graph. An edge
+    policy → capability exists when a statement of the policy allows the capability (for the
+    policy/identity capabilities on a RAM resource of this account, for kms:Set*Policy on a key or
+    secret of the snapshot); each path is backed by a replayed witness of its capability."""
+    import networkx as nx
+
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for principal in account.principals:
+        node = f"principal:{principal.label}"
+        for group in principal.groups:
+            graph.add_edge(node, f"group:{group}")
+            for name in account.groups[group].policies:
+                graph.add_edge(f"group:{group}", f"policy:{name}")
+        for name in principal.policies:
+            graph.add_edge(node, f"policy:{name}")
+    ram_probe = f"acs:ram::{account.id}:user/escalation-probe"
+    for name, named in sorted(account.policies.items()):
+        for statement in named.policy.statements:
+            if statement.effect != "Allow":
+                continue
+            for action in ESCALATION_ACTIONS:
+                if action_matches(statement, action) and resource_matches(statement, ram_probe):
+                    graph.add_edge(f"policy:{name}", f"capability:{action}")
+                    graph.add_edge(f"capability:{action}", ANY_RIGHT)
+            for resource in account.resources:
+                action = POLICY_ACTIONS[resource.kind][0]
+                if action_matches(statement, action) and resource_matches(statement, resource.arn):
+                    graph.add_edge(f"policy:{name}", f"capability:{action} on {resource.label}")
+                    graph.add_edge(f"capability:{action} on {resource.label}", ANY_RIGHT)
+    for resource in account.resources:  # key and secret policies granting Set*Policy to a principal
+        if resource.policy is None:
+            continue
+        action = POLICY_ACTIONS[resource.kind][0]
+        node = f"policy:{resource.label} resource policy"
+        for statement in resource.policy.statements:
+            if statement.effect != "Allow" or not action_matches(statement, action):
+                continue
+            for principal in account.principals:
+                if principal_matches(statement, principal.arn):
+                    graph.add_edge(f"principal:{principal.label}", node)
+                    graph.add_edge(node, f"capability:{action} on {resource.label}")
+                    graph.add_edge(f"capability:{action} on {resource.label}", ANY_RIGHT)
+    out = []
+    if ANY_RIGHT not in graph:
+        return out
+    for principal in account.principals:
+        node = f"principal:{principal.label}"
+        if node not in graph or not nx.has_path(graph, node, ANY_RIGHT):
+            continue
+        path = nx.shortest_path(graph, node, ANY_RIGHT)
+        capability = path[-2].removeprefix("capability:")
+        action, _, on = capability.partition(" on ")
+        target = ram_probe if not on else next(r.arn for r in account.resources if r.label == on)
+        answer = model.ask(principal, target, [action])
+        if answer.status != "sat":
+            continue  # blocked by a Deny or a condition that never holds: no path in fact
+        out.append(_finding("AUD007", f"{principal.label} can reach any right: {' → '.join(path)}",
+                            principal=principal.label, witness=answer.witness, statements=answer.statements,
+                            path=tuple(path), location=_location(account, answer.statements, principal.span),
+                            proof="capability witness replayed by the account evaluator"))
+    return out
+
+
+def _guardrail(guardrail: Guardrail, model: AccountModel) -> tuple[CheckResult, AuditFinding | None]:
+    from kmssmt.query import parse_query
+    from kmssmt.symbolic.account import prove_on_account
+
+    proof = prove_on_account(model, parse_query(guardrail.query), guardrail.mode)
+    status: Literal["pass", "fail", "unknown"] = {"proven": "pass", "refuted": "fail", "unknown": "unknown"}[
+        proof.verdict]  # type: ignore[assignment]
+    result = CheckResult(guardrail.id, guardrail.title, guardrail.severity, status,
+                         1 if status == "fail" else 0, guardrail.source, proof.reason)
+    if proof.verdict != "refuted":
+        return result, None
+    finding = AuditFinding(guardrail.id, guardrail.title, guardrail.severity,
+                           f"{guardrail.mode} {guardrail.query!r} is refuted: {proof.reason}",
+                           resource=None, principal=proof.witness.principal if proof.witness else None,
+                           witness=proof.witness, statements=proof.statements,
+                           location=_location(model.account, proof.statements, None),
+                           proof="counterexample replayed by the account evaluator")
+    return result, finding
+
+
+# -- checks files -------------------------------------------------------------------------------------------
+
+def load_checks(path: str | None) -> CheckConfig:
+    """The default pack (kmssmt/checks/default.toml) or an organisation's TOML/YAML file:
+    `[settings] admins = [...]`, `disable = [...]`, and `[[check]]` entries with id, title,
+    severity and one of `never`/`always` (a query)."""
+    from kmssmt.errors import InputError
+
+    if path is None:
+        from importlib.resources import files
+
+        text = files("kmssmt").joinpath("checks/default.toml").read_text(encoding="utf-8")
+        source = "default.toml"
+    else:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(path, f"cannot read checks file: {exc}") from None
+        source = os.path.basename(path)
+    data = _parse_checks(text, path or source)
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise InputError(path or source, "[settings] must be a table")
+    admins = settings.get("admins", [])
+    disabled = settings.get("disable", [])
+    if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
+        raise InputError(path or source, "settings.admins must be a list of strings")
+    if not isinstance(disabled, list) or not all(isinstance(a, str) for a in disabled):
+        raise InputError(path or source, "settings.disable must be a list of strings")
+    guardrails = []
+    entries = data.get("check", [])
+    if not isinstance(entries, list):
+        raise InputError(path or source, "check must be a list of tables")
+    from kmssmt.errors import QueryError
+    from kmssmt.query import parse_query
+
+    for index, entry in enumerate(entries):
+        where = f"check[{index}]"
+        if not isinstance(entry, dict):
+            raise InputError(path or source, f"{where} must be a table")
+        modes = [m for m in ("never", "always") if m in entry]
+        if len(modes) != 1:
+            raise InputError(path or source, f"{where} needs exactly one of never/always")
+        for name in ("id", "title", "severity"):
+            if not isinstance(entry.get(name), str):
+                raise InputError(path or source, f"{where} needs a string {name!r}")
+        if entry["severity"] not in ("error", "security", "warning", "suggestion"):
+            raise InputError(path or source, f"{where}: severity must be error, security, warning or suggestion")
+        query = entry[modes[0]]
+        if not isinstance(query, str):
+            raise InputError(path or source, f"{where}: the query must be a string")
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            raise InputError(path or source, f"{where} ({entry['id']}): {exc.location_message()}") from None
+        guardrails.append(Guardrail(entry["id"], entry["title"], entry["severity"], modes[0],  # type: ignore[arg-type]
+                                    query, source))
+    return CheckConfig(tuple(admins), tuple(guardrails), tuple(disabled))
+
+
+def _parse_checks(text: str, path: str) -> dict[str, Any]:
+    from kmssmt.errors import InputError
+
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(path, f"malformed YAML: {getattr(exc, 'problem', exc)}",
+                             mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    else:
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(path, f"malformed TOML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "a checks file must be a table/mapping")
+    return data
+
+
+def principal_by_label(account: Account, label: str) -> Principal | None:
+    return next((p for p in account.principals if p.label == label), None)
+
+
+def replay_ok(account: Account, request: Request) -> bool:
+    return decide(account, request).allowed

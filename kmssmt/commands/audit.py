@@ -1,0 +1,80 @@
+"""`kmssmt audit`: access matrix and checks of an account snapshot (exit 0 all pass, 1 failing
+checks, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from kmssmt import __version__
+from kmssmt.analyses.audit import load_checks, run_audit
+from kmssmt.analyses.prove import ReplayError
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("audit", help="audit an account snapshot (exit 0 pass, 1 failing checks)",
+                                   description="Who can use, manage, destroy and re-policy each key and secret, "
+                                               "and which checks fail, each answer proven or witnessed.")
+    parser.add_argument("account", metavar="ACCOUNT.json|DIR", help="account snapshot (or a directory with "
+                                                                    "account.json)")
+    parser.add_argument("--checks", metavar="FILE", help="guardrails (TOML or YAML); default: the built-in pack")
+    parser.add_argument("--format", choices=("md", "html", "json", "sarif"), default="md")
+    parser.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: stdout)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel worker processes")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help="per solver call")
+    parser.set_defaults(run=run)
+
+
+def render(report: object, fmt: str) -> str:
+    from kmssmt.analyses.audit import AuditReport
+
+    assert isinstance(report, AuditReport)
+    if fmt == "json":
+        from kmssmt.report.audit_json import to_json_text
+
+        return to_json_text(report)
+    if fmt == "sarif":
+        from kmssmt.report.audit_json import to_sarif_text
+
+        return to_sarif_text(report, __version__)
+    if fmt == "html":
+        from kmssmt.report.html import to_html
+
+        return to_html(report)
+    from kmssmt.report.markdown import to_markdown
+
+    return to_markdown(report)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_checks(args.checks)
+    jobs = max(1, args.jobs)
+    try:
+        if sys.stderr.isatty():
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                          TimeElapsedColumn(), transient=True) as bar:
+                task = bar.add_task("audit", total=None)
+
+                def tick(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = run_audit(args.account, config, jobs, args.timeout, tick)
+        else:
+            report = run_audit(args.account, config, jobs, args.timeout)
+    except ReplayError as exc:
+        print(f"internal error: {exc}", file=sys.stderr)
+        return 70
+    text = render(report, args.format)
+    if args.output:
+        directory = os.path.dirname(args.output)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 1 if report.failed else 0

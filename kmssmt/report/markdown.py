@@ -1,0 +1,73 @@
+"""The audit report in Markdown: summary, checks, access matrix per resource, findings."""
+
+from __future__ import annotations
+
+import json
+
+from kmssmt.analyses.audit import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
+
+SYMBOL = {"unconditional": "**yes**", "conditional": "yes*", "unknown": "?"}
+
+
+def _cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return "–"
+    text = SYMBOL[cell.access]
+    if cell.conditions:
+        text += " (" + "; ".join(cell.conditions) + ")"
+    return text.replace("|", "\\|")
+
+
+def to_markdown(report: AuditReport) -> str:
+    lines = [f"# KMS access audit of account {report.account}", "",
+             f"Snapshot: `{report.file}` · {report.stats.get('principals', 0)} principals · "
+             f"{report.stats.get('keys', 0)} keys · {report.stats.get('secrets', 0)} secrets · "
+             f"{report.stats.get('policies', 0)} policies", ""]
+    failed = [c for c in report.checks if c.status == "fail"]
+    lines += [f"**{len(failed)} of {len(report.checks)} checks fail; {len(report.findings)} findings.**", "",
+              "## Checks", "", "| id | check | severity | status | findings | source |",
+              "|---|---|---|---|---|---|"]
+    for check in report.checks:
+        lines.append(f"| {check.id} | {check.title} | {check.severity} | {check.status.upper()} | {check.findings} "
+                     f"| {check.source} |")
+    lines += ["", "## Access matrix", "",
+              "**yes** = allowed unconditionally (proven) · yes* = allowed under the conditions shown · – = never "
+              "allowed (proven). Each allowed cell has a witness request in the JSON report.", ""]
+    cells = {(c.principal, c.resource, c.category): c for c in report.cells}
+    for resource in report.resources:
+        label = resource["label"]
+        extra = []
+        if resource.get("aliases"):
+            extra.append("aliases " + ", ".join(resource["aliases"]))
+        if resource.get("encryption_key"):
+            extra.append(f"encrypted with key/{resource['encryption_key']}")
+        if resource.get("tags"):
+            extra.append("tags " + ", ".join(f"{k}={v}" for k, v in resource["tags"].items()))
+        lines += [f"### {label}", "", f"`{resource['arn']}`" + (" · " + " · ".join(extra) if extra else ""), ""]
+        rows = [p for p in report.principals if any((p, label, c) in cells for c in CATEGORIES)]
+        if not rows:
+            lines += ["No principal has access.", ""]
+            continue
+        lines.append("| principal | " + " | ".join(CATEGORY_TITLES[c] for c in CATEGORIES) + " |")
+        lines.append("|---|" + "---|" * len(CATEGORIES))
+        for principal in rows:
+            lines.append(f"| {principal} | " + " | ".join(_cell_text(cells.get((principal, label, c)))
+                                                       for c in CATEGORIES) + " |")
+        lines.append("")
+    lines += ["## Findings", ""]
+    if not report.findings:
+        lines.append("None.")
+    for finding in report.findings:
+        lines += [f"### {finding.check} · {finding.severity} · {finding.title}", "", finding.message, ""]
+        if finding.location:
+            lines.append(f"- where: `{finding.location}`")
+        for ref in finding.statements:
+            lines.append(f"- granted by: `{ref}`")
+        if finding.path:
+            lines.append("- path: " + " → ".join(f"`{p}`" for p in finding.path))
+        if finding.proof:
+            lines.append(f"- proof: {finding.proof}")
+        if finding.witness:
+            lines += ["- witness request:", "", "  ```json", "  " + json.dumps(finding.witness.to_json()), "  ```"]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,295 @@
+"""The account-level symbolic model.
+
+The request universe of an account: the principal is one of the account's RAM users and roles, or
+*a principal of another account* (any well-formed ARN whose account field is not this account);
+the resource is a concrete ARN (a key, one of its aliases, a secret, or any other ARN); the action
+is a catalog action; the context is free, except that `kms:tag/K` and `acs:ResourceTag/K` are the
+resource's own tags when the resource is in the snapshot.
+
+For one principal (or "another account") and one resource ARN, everything except the context and
+the principal of another account is concrete, so the statements that could apply are filtered
+concretely (action, resource, principal of this account, tag clauses), exactly as the account
+evaluator filters them. What remains, the condition clauses over the context, an action among a
+finite list and, for another account, the principal ARN, goes to Z3 through the shared `Problem`
+encoding. The formula is the account rule of `kmssmt.account.decide`:
+
+    same account:  (identity Allow  or  resource-policy Allow)  and not  (any Deny)
+    other account:  resource-policy Allow  and not  resource-policy Deny   (its own identity
+                    policy is assumed to allow: the worst case)
+
+Answers are cached by the content of the filtered statements, so thousands of matrix cells that
+share a policy shape cost one solver call. Every witness is replayed through `decide` before it is
+returned; a disagreement raises ReplayError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
+from kmssmt.analyses.prove import ReplayError
+from kmssmt.ast import ConditionClause, Span, Statement, Value
+from kmssmt.evaluate import StatementRef, action_matches, clause_holds, principal_matches, resource_matches
+from kmssmt.glob import fold
+from kmssmt.query import Condition, Query, query_contains
+from kmssmt.request import Request
+from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from kmssmt.symbolic.smt import and_, not_, or_
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
+
+EXTERNAL = "another account"
+Who = Principal | None  # None: a principal of another account
+Goal = Literal["allowed", "denied"]
+_STAR = Value("*", Span("<account>", 1, 1))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """`status` sat: `witness` is a request of the goal (allowed or denied), replayed through the
+    account evaluator; unsat: no such request exists (proven); unknown: `reason` says why."""
+
+    status: Literal["sat", "unsat", "unknown"]
+    witness: Request | None = None
+    statements: tuple[StatementRef, ...] = ()
+    reason: str = ""
+
+
+def _clause_key(clause: ConditionClause) -> tuple[str, str, tuple[str, ...], bool]:
+    return (clause.operator, fold(clause.key), tuple(v.text for v in clause.values), clause.known)
+
+
+def _statement_key(statement: Statement) -> tuple[object, ...]:
+    principals = None if statement.principals is None else tuple(v.text for v in statement.principals)
+    return (statement.effect, tuple(v.text for v in statement.actions), statement.not_action, principals,
+            tuple(_clause_key(c) for c in statement.conditions))
+
+
+class AccountModel:
+    """Compile-once, ask-many symbolic questions about one account."""
+
+    def __init__(self, account: Account, timeout: float = DEFAULT_TIMEOUT):
+        self.account = account
+        self.timeout = timeout
+        self._cache: dict[tuple[object, ...], tuple[str, str | None, str | None, dict[str, str], str]] = {}
+        self.solver_calls = 0
+        self.cache_hits = 0
+        self.in_account_glob = f"*:*:*:{account.id}:*"
+
+    # -- concrete filtering ---------------------------------------------------------------------
+    def relevant(self, who: Who, resource_arn: str, actions: Sequence[str]) -> list[Statement]:
+        """The statements that may apply to (who, some action of `actions`, resource) for some
+        context, rewritten: Resource matched concretely (so `*`), tag clauses decided by the
+        resource's tags (dropped when true, statement dropped when false), Principal matched
+        concretely for a principal of this account."""
+        account = self.account
+        owner = account.owner_of(resource_arn)
+        out: list[Statement] = []
+        if who is not None:
+            for statement in account.identity_statements(who):
+                if resource_matches(statement, resource_arn) and any(action_matches(statement, a) for a in actions):
+                    rewritten = self._rewrite(statement, owner, keep_principal=False)
+                    if rewritten is not None:
+                        out.append(rewritten)
+        if owner is not None and owner.policy is not None:
+            for statement in owner.policy.statements:
+                # The key policy governs the key whatever ARN named it: matched with the owner's ARN.
+                if not resource_matches(statement, owner.arn):
+                    continue
+                if not any(action_matches(statement, a) for a in actions):
+                    continue
+                if who is not None and not principal_matches(statement, who.arn):
+                    continue
+                rewritten = self._rewrite(statement, owner, keep_principal=who is None)
+                if rewritten is not None:
+                    out.append(rewritten)
+        return out
+
+    @staticmethod
+    def _rewrite(statement: Statement, owner: Resource | None, keep_principal: bool) -> Statement | None:
+        conditions = statement.conditions
+        if owner is not None:
+            tags = resource_context({}, owner)
+            kept = []
+            for clause in conditions:
+                if fold(clause.key).startswith(TAG_PREFIXES):
+                    if not clause_holds(clause, tags):
+                        return None
+                    continue
+                kept.append(clause)
+            conditions = tuple(kept)
+        return replace(statement, resources=(_STAR,), not_resource=False, conditions=conditions,
+                       principals=statement.principals if keep_principal else None)
+
+    # -- solving --------------------------------------------------------------------------------
+    def ask(self, who: Who, resource_arn: str, actions: Sequence[str], goal: Goal = "allowed",
+            condition: Condition | None = None, principal_glob: str | None = None) -> Answer:
+        """Is there a request (who, a in actions, resource, context satisfying `condition`) whose
+        account decision is `goal`? Exact over the context and, for another account, the principal."""
+        actions = tuple(dict.fromkeys(actions))
+        if not actions:
+            return Answer("unsat")
+        statements = self.relevant(who, resource_arn, actions)
+        allows = [s for s in statements if s.effect == "Allow"]
+        if goal == "allowed" and not allows:
+            return Answer("unsat")
+        fast = self._fast(who, resource_arn, actions, statements, goal, condition)
+        if fast is not None:
+            return self._replay(fast, goal, condition)
+        glob = principal_glob if who is None else None
+        key = (who is None, glob, actions, goal, repr(condition),
+               tuple(sorted(_statement_key(s) for s in statements)))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._solve(who is None, actions, goal, condition, statements, glob)
+            self._cache[key] = cached
+        else:
+            self.cache_hits += 1
+        status, action, principal, context, reason = cached
+        if status != "sat":
+            return Answer(status, reason=reason)  # type: ignore[arg-type]
+        assert action is not None
+        arn = who.arn if who is not None else self._readable(principal, Request(action, resource_arn, principal, context),
+                                                              goal, principal_glob)
+        return self._replay(Request(action, resource_arn, arn, context), goal, condition)
+
+    def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None) -> str | None:
+        """Prefer `acs:ram::<account>:<name>` for a decoded principal of another account when it
+        decides the same way (same class of every pattern is not guaranteed, so it is re-checked)."""
+        from kmssmt.glob import glob_match
+
+        parts = (principal or "").split(":")
+        if len(parts) != 5:
+            return principal
+        candidate = f"acs:ram::{parts[3]}:{parts[4]}"
+        if candidate == principal or (glob is not None and not glob_match(glob, candidate)):
+            return principal
+        if decide(self.account, replace(request, principal=candidate)).allowed == (goal == "allowed"):
+            return candidate
+        return principal
+
+    def _fast(self, who: Who, resource_arn: str, actions: tuple[str, ...], statements: list[Statement], goal: Goal,
+              condition: Condition | None) -> Request | None:
+        """Concrete answers that need no solver: an unconditional Allow with no Deny in reach, or
+        (for `denied`) an action no Allow statement reaches."""
+        if who is None or condition is not None:
+            return None
+        for action in actions:
+            allows = [s for s in statements if s.effect == "Allow" and action_matches(s, action)]
+            denies = [s for s in statements if s.effect == "Deny" and action_matches(s, action)]
+            if goal == "allowed" and not denies and any(not s.conditions for s in allows):
+                return Request(action, resource_arn, who.arn, {})
+            if goal == "denied" and not allows:
+                return Request(action, resource_arn, who.arn, {})
+        return None
+
+    def _solve(self, external: bool, actions: tuple[str, ...], goal: Goal, condition: Condition | None,
+               statements: list[Statement], principal_glob: str | None = None
+               ) -> tuple[str, str | None, str | None, dict[str, str], str]:
+        self.solver_calls += 1
+        queries = [Query(self.in_account_glob if external else None, actions, ("*",), condition)]
+        if principal_glob is not None:
+            queries.append(Query(principal_glob, actions, ("*",), None))
+        try:
+            problem = Problem([], queries, extra_statements=statements)
+        except EncodingUnsupported as exc:
+            return ("unknown", None, None, {}, str(exc))
+        allowed = problem.allowed_by(statements)
+        parts = [or_(problem.action.term(problem._action_ids[a]) for a in actions),
+                 allowed if goal == "allowed" else not_(allowed)]
+        if condition is not None:
+            parts.append(problem.condition_term(condition))
+        if external:
+            inside = problem.principal.term(problem._principal_ids[self.in_account_glob])
+            parts += ["prn_present", not_(inside)]
+            if principal_glob is not None:
+                parts.append(problem.principal.term(problem._principal_ids[principal_glob]))
+        outcome = check(problem.preamble(), [and_(parts)], self.timeout)
+        if outcome.status != "sat":
+            return (outcome.status, None, None, {}, outcome.reason)
+        decoded = problem.decode(outcome.model)
+        return ("sat", decoded.action, decoded.principal, dict(decoded.context), "")
+
+    def _replay(self, request: Request, goal: Goal, condition: Condition | None) -> Answer:
+        decision = decide(self.account, request)
+        if decision.allowed != (goal == "allowed"):
+            raise ReplayError(f"account witness {request.to_json()} is {decision.reason} by the evaluator")
+        if condition is not None:
+            probe = Query(None, ("*",), ("*",), condition)
+            owner = self.account.owner_of(request.resource)
+            effective = Request(request.action, request.resource, request.principal,
+                                resource_context(request.context, owner) if owner else request.context)
+            if not query_contains(probe, effective):
+                raise ReplayError(f"account witness {request.to_json()} is outside the condition")
+        return Answer("sat", request, decision.statements)
+
+    # -- the universe -------------------------------------------------------------------------------
+    def universe_principals(self) -> list[Who]:
+        return [*self.account.principals, None]
+
+    def resource_arns(self) -> list[tuple[Resource, str]]:
+        return [(r, arn) for r in self.account.resources for arn in r.arns]
+
+
+def catalog_actions_matching(globs: Sequence[str]) -> list[str]:
+    from kmssmt.catalog import load_catalog
+
+    catalog = load_catalog()
+    seen: dict[str, None] = {}
+    for glob in globs:
+        for name in catalog.actions_matching(glob):
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class AccountProof:
+    verdict: Literal["proven", "refuted", "unknown"]
+    witness: Request | None
+    statements: tuple[StatementRef, ...]
+    reason: str
+    checked: int
+
+
+def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "always"]) -> AccountProof:
+    """`never`: no request of the query is allowed; `always`: every request of it is allowed, over
+    the account's universe: its principals and "another account", the snapshot's keys (by key and
+    alias ARN) and secrets, and the catalog actions the query names."""
+    from kmssmt.glob import glob_match
+
+    actions = catalog_actions_matching(query.actions)
+    checked = 0
+    unknown = ""
+    for who in model.universe_principals():
+        if query.principal is not None and who is not None and not glob_match(query.principal, who.arn):
+            continue
+        condition = query.condition
+        for _, arn in model.resource_arns():
+            if not any(glob_match(r, arn) for r in query.resources):
+                continue
+            checked += 1
+            if who is None and query.principal is not None:
+                answer = _ask_external_matching(model, query, arn, actions, mode)
+            else:
+                answer = model.ask(who, arn, actions, "allowed" if mode == "never" else "denied", condition)
+            if answer.status == "sat":
+                assert answer.witness is not None
+                decision = decide(model.account, answer.witness)
+                why = "allowed" if decision.allowed else decision.reason
+                return AccountProof("refuted", answer.witness, answer.statements,
+                                    f"{answer.witness.principal} is {why} for {answer.witness.action} on "
+                                    f"{answer.witness.resource}", checked)
+            if answer.status == "unknown":
+                unknown = answer.reason
+    if unknown:
+        return AccountProof("unknown", None, (), unknown, checked)
+    reason = "no request of the query is allowed" if mode == "never" else "every request of the query is allowed"
+    return AccountProof("proven", None, (), f"{reason} ({checked} principal/resource pairs)", checked)
+
+
+def _ask_external_matching(model: AccountModel, query: Query, arn: str, actions: list[str],
+                           mode: Literal["never", "always"]) -> Answer:
+    """Another account's principal, restricted to the query's principal pattern."""
+    return model.ask(None, arn, actions, "allowed" if mode == "never" else "denied", query.condition,
+                     principal_glob=query.principal)
