@@ -1,0 +1,235 @@
+"""`kmssmt validate`: every check fires on its fixture and not on its near miss; seeds; CLI contract;
+suppressions; directories; the generated findings reference."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kmssmt.analyses.lint import validate_file, validate_paths
+from kmssmt.checks import CHECKS, CheckOptions, _load_all
+from kmssmt.cli import main
+from kmssmt.config import Config, load_config
+from kmssmt.parse import parse_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+CHECK_FIXTURES = FIXTURES / "checks"
+SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+
+_load_all()
+CHECK_IDS = sorted(i for i in CHECKS if i != "KMS499")
+
+
+def ids_of(path: Path, **options: object) -> list[str]:
+    result = validate_file(str(path), CheckOptions(**options))  # type: ignore[arg-type]
+    assert result is not None and result.error is None
+    return [f.id for f in result.findings]
+
+
+# ------------------------------------------------------------------------------------- fixtures
+
+
+def test_every_check_has_a_trigger_and_a_near_miss() -> None:
+    for check_id in CHECK_IDS:
+        assert (CHECK_FIXTURES / f"{check_id}.trigger.json").is_file(), check_id
+        assert (CHECK_FIXTURES / f"{check_id}.near.json").is_file(), check_id
+
+
+@pytest.mark.parametrize("check_id", CHECK_IDS)
+def test_check_fires_on_its_fixture(check_id: str) -> None:
+    assert check_id in ids_of(CHECK_FIXTURES / f"{check_id}.trigger.json")
+
+
+@pytest.mark.parametrize("check_id", CHECK_IDS)
+def test_check_silent_on_its_near_miss(check_id: str) -> None:
+    assert check_id not in ids_of(CHECK_FIXTURES / f"{check_id}.near.json")
+
+
+def test_unknown_action_suggests_and_mentioned_only_says_so() -> None:
+    result = validate_file(str(CHECK_FIXTURES / "KMS201.trigger.json"))
+    assert result is not None
+    assert "did you mean 'kms:Decrypt'" in result.findings[0].message
+    result = validate_file(str(CHECK_FIXTURES / "KMS202.trigger.json"))
+    assert result is not None
+    assert "kms:TagResource" in result.findings[0].message
+
+
+def test_positions_point_at_the_element() -> None:
+    path = CHECK_FIXTURES / "KMS207.trigger.json"
+    result = validate_file(str(path))
+    assert result is not None
+    [item] = [f for f in result.findings if f.id == "KMS207"]
+    line = path.read_text().splitlines()[item.span.line - 1]
+    assert line[item.span.column - 1:].startswith('"acs:kms:cn-hangzou')
+
+
+def test_account_option_decides_foreign_principals() -> None:
+    doc = ('{"Version": "1", "Statement": [{"Effect": "Allow", "Principal": {"RAM": '
+           '["acs:ram::1234567890123456:role/app"]}, "Action": "kms:Decrypt", "Resource": "*"}]}')
+    from kmssmt.checks import run_checks
+
+    policy = parse_policy(doc, "k.json")
+    assert "KMS305" not in [f.id for f in run_checks(policy, CheckOptions(account="1234567890123456"))]
+    found = [f for f in run_checks(policy, CheckOptions(account="9999999999999999")) if f.id == "KMS305"]
+    assert found and "not 9999999999999999" in found[0].message
+
+
+def test_no_smt_skips_proofs() -> None:
+    assert "KMS403" not in ids_of(CHECK_FIXTURES / "KMS403.trigger.json", smt=False)
+    # ... and the heuristic then reports what the proof would have covered
+    assert "KMS205" in ids_of(CHECK_FIXTURES / "KMS402.trigger.json", smt=False)
+
+
+# ---------------------------------------------------------------------------------------- seeds
+
+EXPECTED: dict[str, list[str]] = json.loads((SEEDS / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_seed_parser_findings_come_through_validate(name: str) -> None:
+    found = ids_of(SEEDS / name)
+    parser_ids = [i for i in found if i < "KMS2"]
+    assert sorted(parser_ids) == sorted(EXPECTED[name])
+
+
+def test_seed_directory_has_no_proof_failures() -> None:
+    report = validate_paths([str(SEEDS)])
+    assert len(report.files) == len(EXPECTED)
+    assert not report.errors
+    assert not [f for f in report.findings if f.id == "KMS499"]
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["validate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_exit_codes_and_threshold(capsys: pytest.CaptureFixture[str]) -> None:
+    near = str(CHECK_FIXTURES / "KMS201.near.json")
+    assert run_cli(capsys, near)[0] == 0
+    assert run_cli(capsys, str(CHECK_FIXTURES / "KMS201.trigger.json"))[0] == 1
+    security = str(CHECK_FIXTURES / "KMS303.trigger.json")
+    assert run_cli(capsys, security)[0] == 0
+    assert run_cli(capsys, security, "--fail-on", "security")[0] == 1
+    suggestion = str(CHECK_FIXTURES / "KMS405.trigger.json")
+    assert run_cli(capsys, suggestion, "--fail-on", "warning")[0] == 0
+    assert run_cli(capsys, suggestion, "--fail-on", "suggestion")[0] == 1
+
+
+def test_unreadable_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Version": "1", "Statement": [', encoding="utf-8")
+    empty = tmp_path / "empty.json"
+    empty.write_text("", encoding="utf-8")
+    code, _, err = run_cli(capsys, str(bad), str(empty), str(tmp_path / "missing.json"),
+                           str(CHECK_FIXTURES / "KMS201.near.json"))
+    assert code == 2
+    assert f"{empty}:1:1: empty file" in err
+    assert f"{tmp_path / 'missing.json'}: no such file" in err
+    assert "Traceback" not in err
+
+
+def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, str(CHECK_FIXTURES / "KMS403.trigger.json"), "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    [item] = data["findings"]
+    assert {"id", "severity", "file", "line", "column", "message", "fix"} <= set(item)
+    assert item["id"] == "KMS403" and item["evidence"]["witness"]["action"]
+    summary = data["summary"]
+    assert summary["by_severity"] == {"error": 0, "security": 0, "warning": 1, "suggestion": 0}
+    assert summary["files"] == 1 and summary["suppressed"] == 0
+
+
+def test_text_output_groups_by_file_without_colour(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, str(CHECK_FIXTURES / "KMS201.trigger.json"),
+                           str(CHECK_FIXTURES / "KMS207.trigger.json"))
+    assert code == 1
+    assert "\033[" not in out
+    lines = out.splitlines()
+    assert lines[0].endswith("KMS201.trigger.json")
+    assert any(line.endswith("KMS207.trigger.json") for line in lines)
+    assert "2 file(s)" in lines[-1]
+
+
+def test_ignore_counts_suppressed(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, str(CHECK_FIXTURES / "KMS201.trigger.json"), "--ignore", "KMS201",
+                           "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["findings"] == []
+    assert data["summary"]["suppressed"] == 1
+    assert data["suppressed"][0]["id"] == "KMS201"
+
+
+def test_config_file_suppressions(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURES / "suppress")
+    code, out, _ = run_cli(capsys, ".", "--format", "json")
+    data = json.loads(out)
+    reasons = {(s["id"], s["sid"]): s["suppressed_by"] for s in data["suppressed"]}
+    assert ("KMS202", "Tags") in reasons  # ignore = [...]
+    assert ("KMS302", "BreakGlass") in reasons and "per-sid" in reasons[("KMS302", "BreakGlass")]
+    assert ("KMS303", None) in reasons and "per-file" in reasons[("KMS303", None)]
+    assert [f["id"] for f in data["findings"] if f["severity"] == "security"] == ["KMS303"]  # Sid Everything
+    assert data["summary"]["fail_on"] == "security" and code == 1
+
+
+def test_pyproject_tool_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.kmssmt]\nignore = ["KMS3"]\n', encoding="utf-8")
+    config = load_config(start=tmp_path)
+    assert config.ignore == {"KMS3"}
+    report = validate_paths([str(CHECK_FIXTURES / "KMS303.trigger.json")], config=config)
+    assert not report.findings and len(report.suppressed) == 1
+
+
+def test_bad_config_is_input_error(tmp_path: Path) -> None:
+    from kmssmt.errors import InputError
+
+    (tmp_path / "kmssmt.toml").write_text("fail-on = 'sometimes'\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        load_config(str(tmp_path / "kmssmt.toml"))
+
+
+def test_directory_recursion_skips_unrelated_files() -> None:
+    report = validate_paths([str(FIXTURES / "tree")], config=Config())
+    names = sorted(Path(f.file).name for f in report.files)
+    assert names == ["decrypt.json", "main.tf", "ok.json"]
+
+
+def test_jobs_give_the_same_findings() -> None:
+    one = validate_paths([str(CHECK_FIXTURES)], jobs=1)
+    two = validate_paths([str(CHECK_FIXTURES)], jobs=2)
+    assert [str(f) for f in one.findings] == [str(f) for f in two.findings]
+
+
+def test_system_policy_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "system:AliyunKMSFullAccess", "--format", "json")
+    assert code == 0
+    assert "KMS303" in [f["id"] for f in json.loads(out)["findings"]]
+
+
+# ------------------------------------------------------------------------------------------ docs
+
+
+def test_findings_reference_is_current() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "kmssmt.docs_findings", "--check"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr + " (run python -m kmssmt.docs_findings)"
+
+
+def test_every_check_is_documented_with_an_example() -> None:
+    text = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    for check_id, entry in CHECKS.items():
+        assert f"### {check_id}" in text
+        assert entry.rule.title and entry.rule.description and entry.rule.example, check_id
