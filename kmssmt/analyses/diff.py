@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kmssmt.ast import Policy
+from kmssmt.catalog import load_catalog
 from kmssmt.evaluate import evaluate
 from kmssmt.glob import glob_match
 from kmssmt.request import Request
@@ -28,22 +29,45 @@ class DiffReplayError(AssertionError):
 
 @dataclass(frozen=True)
 class Difference:
-    """One distinct difference: `side` allows requests like `example` that the other side denies."""
+    """A group of differences: `side` allows these actions on these resources under these
+    conditions, and the other side denies every such request; `example` is one of them."""
 
     side: Side
-    action: str
-    resource_pattern: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
     conditions: tuple[str, ...]
     example: Request
 
     def sentence(self) -> str:
         parts = [f"({c})" if " or " in c else c for c in self.conditions]
         when = f" when {' and '.join(parts)}" if parts else ""
-        return f"{self.side} also allows {self.action} on {self.resource_pattern}{when}"
+        return f"{self.side} also allows {', '.join(self.actions)} on {', '.join(self.resources)}{when}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"side": self.side, "action": self.action, "resource": self.resource_pattern,
+        return {"side": self.side, "actions": list(self.actions), "resources": list(self.resources),
                 "conditions": list(self.conditions), "text": self.sentence(), "example": self.example.to_json()}
+
+
+def group_differences(items: Sequence[Difference]) -> list[Difference]:
+    """Merge differences that share side, resources and conditions (listing their actions),
+    then those that share side, actions and conditions (listing their resources)."""
+    def merge(items: Sequence[Difference], by_actions: bool) -> list[Difference]:
+        groups: dict[tuple[object, ...], Difference] = {}
+        for item in items:
+            key = (item.side, item.conditions, item.actions if by_actions else item.resources)
+            if key not in groups:
+                groups[key] = item
+                continue
+            old = groups[key]
+            if by_actions:
+                merged = tuple(dict.fromkeys(old.resources + item.resources))
+                groups[key] = Difference(old.side, old.actions, merged, old.conditions, old.example)
+            else:
+                merged = tuple(sorted(set(old.actions + item.actions), key=str.lower))
+                groups[key] = Difference(old.side, merged, old.resources, old.conditions, old.example)
+        return list(groups.values())
+
+    return merge(merge(items, by_actions=False), by_actions=True)
 
 
 @dataclass(frozen=True)
@@ -120,6 +144,8 @@ class _Differ:
         self.allowed = (self.problem.allowed(0), self.problem.allowed(1))
         self.patterns = sorted({v.text for p in [*old, *new] for s in p.statements for v in s.resources})
         self.facts: list[Fact] | None = None
+        self.catalog = load_catalog()
+        self.literal_actions = {v.text for p in [*old, *new] for s in p.statements for v in s.actions}
 
     def only(self, side: Side) -> str:
         mine, other = self.allowed if side == "old" else self.allowed[::-1]
@@ -138,6 +164,23 @@ class _Differ:
         """The action class and resource class of a witness."""
         fixed = [self.problem.action.encode(request.action), self.problem.resource.encode(request.resource)]
         return and_(t for t in fixed if t is not None)
+
+    def describe_resource(self, resource: str) -> str:
+        """The tightest policy pattern holding `resource`, less the tighter patterns inside
+        it that do not hold it."""
+        tight = _tightest(self.patterns, resource)
+        if tight == resource:
+            return tight
+        inner = self.problem.resource_term(tight)
+        excluded = []
+        for pattern in self.patterns:
+            if pattern == tight or glob_match(pattern, resource):
+                continue
+            term = self.problem.resource_term(pattern)
+            if self.session.check(term, not_(inner)).status == "unsat" and \
+                    self.session.check(term, inner).status == "sat":
+                excluded.append(pattern)
+        return f"{tight} except {', '.join(excluded)}" if excluded else tight
 
     def generalize(self, side: Side, request: Request, region: str) -> tuple[str, Difference]:
         """Grow the witness's condition atom into a cube that lies wholly inside the
@@ -166,7 +209,10 @@ class _Differ:
                 kept = trial
         words = tuple(_tidy([w for _, w, _ in kept]))
         cube = and_([region] + [t for t, _, _ in kept])
-        difference = Difference(side, request.action, _tightest(self.patterns, request.resource), words, request)
+        action = request.action
+        if self.catalog.action(action) is None and action not in self.literal_actions:
+            action += " (an action outside the catalog)"
+        difference = Difference(side, (action,), (self.describe_resource(request.resource),), words, request)
         return cube, difference
 
 
@@ -202,6 +248,7 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
             cube, difference = differ.generalize(side, request, region)
             summary.append(difference)
             blocked.append(cube)
+    summary = group_differences(summary)
     seconds = time.perf_counter() - started
     notes = tuple(differ.problem.fallbacks)
     stats = differ.problem.stats()

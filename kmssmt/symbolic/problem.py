@@ -218,6 +218,10 @@ class Problem:
         """Some Allow statement of policy set `index` applies and no Deny statement does."""
         return self.allowed_by([s for p in self.policy_sets[index] for s in p.statements])
 
+    def resource_term(self, glob: str) -> str:
+        """The term of a resource pattern already in the problem."""
+        return self.resource.term(self._resource_ids[glob])
+
     def query_term(self, query: Query) -> str:
         parts = [or_(self.action.term(self._action_ids[a]) for a in query.actions),
                  or_(self.resource.term(self._resource_ids[r]) for r in query.resources)]
