@@ -48,6 +48,17 @@ class Difference:
                 "conditions": list(self.conditions), "text": self.sentence(), "example": self.example.to_json()}
 
 
+def _simplify_resources(resources: tuple[str, ...]) -> tuple[str, ...]:
+    """`A except X` together with `X` is just `A`."""
+    out = list(resources)
+    for item in resources:
+        whole, sep, rest = item.partition(" except ")
+        excluded = rest.split(", ") if sep else []
+        if excluded and all(e in out for e in excluded):
+            out = [whole if r == item else r for r in out if r not in excluded]
+    return tuple(dict.fromkeys(out))
+
+
 def group_differences(items: Sequence[Difference]) -> list[Difference]:
     """Merge differences that share side, resources and conditions (listing their actions),
     then those that share side, actions and conditions (listing their resources)."""
@@ -60,7 +71,7 @@ def group_differences(items: Sequence[Difference]) -> list[Difference]:
                 continue
             old = groups[key]
             if by_actions:
-                merged = tuple(dict.fromkeys(old.resources + item.resources))
+                merged = _simplify_resources(tuple(dict.fromkeys(old.resources + item.resources)))
                 groups[key] = Difference(old.side, old.actions, merged, old.conditions, old.example)
             else:
                 merged = tuple(sorted(set(old.actions + item.actions), key=str.lower))
