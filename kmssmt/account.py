@@ -294,7 +294,7 @@ def _shift(obj: T, lines: int, columns: int, file: str) -> T:
         changes = {f.name: _shift(getattr(obj, f.name), lines, columns, file) for f in fields(obj)}
         if isinstance(obj, Policy):
             changes["file"] = file
-        return replace(obj, **changes)  # type: ignore[type-var]
+        return replace(obj, **changes)
     return obj
 
 
@@ -424,6 +424,7 @@ def parse_account(text: str, file: str) -> Account:
         name = _str(item, "name", path, loader)
         if name in policies:
             raise loader.error(f"policy {name!r} is defined twice", path)
+        policy: Policy
         if "document" in item:
             policy = inline(item["document"], "document", path + ".document", name)
         elif "file" in item:
@@ -490,7 +491,7 @@ def parse_account(text: str, file: str) -> Account:
         for alias in aliases:
             if not alias.startswith("alias/") or ":" in alias:
                 raise loader.error(f"alias {alias!r} must look like alias/NAME", path)
-        policy = inline(item["policy"], "policy", path + ".policy", f"key policy of {key_id}") \
+        key_policy = inline(item["policy"], "policy", path + ".policy", f"key policy of {key_id}") \
             if item.get("policy") is not None else None
         rotation = item.get("rotation", False)
         if isinstance(rotation, dict):
@@ -501,7 +502,7 @@ def parse_account(text: str, file: str) -> Account:
         prefix = f"acs:kms:{region}:{account_id}:"
         alias_arns = tuple(prefix + "alias/" + a for a in aliases)
         keys.append(Key(key_id, region, prefix + f"key/{key_id}", aliases, alias_arns,
-                        _tags(item, path, loader), policy, protection, rotation,
+                        _tags(item, path, loader), key_policy, protection, rotation,
                         _str(item, "description", path, loader, required=False), span_of(path, key_id)))
     key_ids = {k.id for k in keys}
     if len(key_ids) != len(keys):
@@ -517,10 +518,10 @@ def parse_account(text: str, file: str) -> Account:
         enc = item.get("encryption_key")
         if enc is not None and (not isinstance(enc, str) or enc not in key_ids):
             raise loader.error(f"encryption_key {enc!r} is not a key of the snapshot", path)
-        policy = inline(item["policy"], "policy", path + ".policy", f"secret policy of {name}") \
+        secret_policy = inline(item["policy"], "policy", path + ".policy", f"secret policy of {name}") \
             if item.get("policy") is not None else None
         secrets.append(Secret(name, region, f"acs:kms:{region}:{account_id}:secret/{name}", enc,
-                              _tags(item, path, loader), policy, span_of(path, name)))
+                              _tags(item, path, loader), secret_policy, span_of(path, name)))
     return Account(account_id, file, policies, users, groups, roles, keys, secrets)
 
 

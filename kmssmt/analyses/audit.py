@@ -324,7 +324,7 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     findings += _destroyers(cells, account, config.admins, by_label)
     findings += _secrets(cells, results, account, model)
     findings += _escalation(account, model)
-    checks = []
+    checks: list[CheckResult] = []
     for check, (title, severity) in BUILTIN.items():
         if check in config.disabled:
             continue
@@ -332,8 +332,8 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
         checks.append(CheckResult(check, title, severity, "fail" if count else "pass", count, "built-in"))
     findings = [f for f in findings if f.check not in config.disabled]
     for guardrail in config.guardrails:
-        result, finding = _guardrail(guardrail, model)
-        checks.append(result)
+        outcome, finding = _guardrail(guardrail, model)
+        checks.append(outcome)
         if finding is not None:
             findings.append(finding)
     if progress:
@@ -506,9 +506,9 @@ def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
     policy → capability exists when a statement of the policy allows the capability (for the
     policy/identity capabilities on a RAM resource of this account, for kms:Set*Policy on a key or
     secret of the snapshot); each path is backed by a replayed witness of its capability."""
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped]
 
-    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph = nx.DiGraph()
     for principal in account.principals:
         node = f"principal:{principal.label}"
         for group in principal.groups:
@@ -544,7 +544,7 @@ def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
                     graph.add_edge(f"principal:{principal.label}", node)
                     graph.add_edge(node, f"capability:{action} on {resource.label}")
                     graph.add_edge(f"capability:{action} on {resource.label}", ANY_RIGHT)
-    out = []
+    out: list[AuditFinding] = []
     if ANY_RIGHT not in graph:
         return out
     for principal in account.principals:

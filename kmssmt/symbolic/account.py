@@ -37,7 +37,7 @@ from kmssmt.query import Condition, Query, query_contains
 from kmssmt.request import Request
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Outcome
 
 EXTERNAL = "another account"
 Who = Principal | None  # None: a principal of another account
@@ -64,6 +64,34 @@ def _statement_key(statement: Statement) -> tuple[object, ...]:
     principals = None if statement.principals is None else tuple(v.text for v in statement.principals)
     return (statement.effect, tuple(v.text for v in statement.actions), statement.not_action, principals,
             tuple(_clause_key(c) for c in statement.conditions))
+
+
+def _check_fresh(preamble: str, assertion: str, timeout: float) -> Outcome:
+    """Like `solver.check`, in a fresh Z3 context: the model Z3 picks then depends only on the
+    formula, not on what this process solved before, so reports are the same with any --jobs."""
+    import time
+
+    import z3  # type: ignore[import-untyped]
+
+    started = time.perf_counter()
+    context = z3.Context()
+    solver = z3.Solver(ctx=context)
+    solver.set("timeout", max(1, int(timeout * 1000)))
+    try:
+        solver.from_string(preamble + f"(assert {assertion})\n")
+        result = solver.check()
+    except z3.Z3Exception as exc:
+        return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if result == z3.sat:
+        model = solver.model()
+        return Outcome("sat", {decl.name(): model[decl] for decl in model.decls()}, seconds=seconds)
+    if result == z3.unsat:
+        return Outcome("unsat", seconds=seconds)
+    reason = solver.reason_unknown()
+    if reason in ("timeout", "canceled"):
+        reason = f"solver timeout after {timeout:g} s"
+    return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
 
 
 class AccountModel:
@@ -150,8 +178,8 @@ class AccountModel:
         if status != "sat":
             return Answer(status, reason=reason)  # type: ignore[arg-type]
         assert action is not None
-        arn = who.arn if who is not None else self._readable(principal, Request(action, resource_arn, principal, context),
-                                                              goal, principal_glob)
+        arn = who.arn if who is not None else \
+            self._readable(principal, Request(action, resource_arn, principal, context), goal, principal_glob)
         return self._replay(Request(action, resource_arn, arn, context), goal, condition)
 
     def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None) -> str | None:
@@ -205,7 +233,7 @@ class AccountModel:
             parts += ["prn_present", not_(inside)]
             if principal_glob is not None:
                 parts.append(problem.principal.term(problem._principal_ids[principal_glob]))
-        outcome = check(problem.preamble(), [and_(parts)], self.timeout)
+        outcome = _check_fresh(problem.preamble(), and_(parts), self.timeout)
         if outcome.status != "sat":
             return (outcome.status, None, None, {}, outcome.reason)
         decoded = problem.decode(outcome.model)
