@@ -963,13 +963,23 @@ class _Recovery:
         start = token.start_pos or 0
         end = token.end_pos if token.end_pos is not None else start
         if "COLON" in expected and token.type in _VALUE_STARTS:
+            self.lexer._find(MISSING_COLON, start, end, "missing ':' before this value; inserted")
             if self._feed(parser, [self._synthetic("COLON", ":", token), token]):
-                self.lexer._find(MISSING_COLON, start, end, "missing ':' before this value; inserted")
                 return True
-        if "NULL" in expected and "COLON" not in expected and token.type in ("COMMA", "RBRACE", "RBRACKET"):
-            if self._feed(parser, [self._synthetic("NULL", "null", token), token]):
-                self.lexer._find(MISSING_VALUE, start, end, f"missing value before {_TOKEN_NAMES[token.type]}")
+        if token.type in ("COMMA", "RBRACE", "RBRACKET") and ("NULL" in expected or "COLON" in expected):
+            # `"Action": ,` or `"Action" }`: complete the member with a null rather than lose the closer
+            repair = [self._synthetic("NULL", "null", token), token]
+            if "COLON" in expected:
+                repair.insert(0, self._synthetic("COLON", ":", token))
+            self.lexer._find(MISSING_VALUE, start, end, f"missing value before {_TOKEN_NAMES[token.type]}")
+            if self._feed(parser, repair):
                 return True
+        if "STRING" in expected and "NUMBER" not in expected and token.type in ("NUMBER", "TRUE", "FALSE", "NULL"):
+            self.lexer._find(UNQUOTED, start, end, f"member name {str(token)} is not a string; read as one")
+            if self._feed(parser, [Token("STRING", str(token), token.start_pos, token.line, token.column,
+                                         token.end_line, token.end_column, token.end_pos)]):
+                return True
+            return True
         shown = _TOKEN_NAMES.get(token.type, token.type)
         if token.type == "STRING":
             shown = f"the string {_shorten(str(token), 40)!r}"
@@ -982,14 +992,14 @@ class _Recovery:
 
     @staticmethod
     def _feed(parser: Any, tokens: list[Token]) -> bool:
-        probe = parser.copy()
+        """Feed a repair (the first tokens, accepted by construction) and the offending token; False when
+        the offending token still does not fit (it is then dropped by the caller)."""
+        for tok in tokens[:-1]:
+            parser.feed_token(tok)
         try:
-            for tok in tokens:
-                probe.feed_token(tok)
+            parser.feed_token(tokens[-1])
         except UnexpectedInput:
             return False
-        for tok in tokens:
-            parser.feed_token(tok)
         return True
 
 
@@ -1013,12 +1023,11 @@ def parse_json(text: str, file: str = "<string>") -> tuple[JObject, list[Finding
                 root = parser.parse(iter(lexer.tokens), on_error=recovery)
             finally:
                 builder.reset(None, [])
-    except UnexpectedInput as e:
-        if recovery.gave_up is not None:
-            e = recovery.gave_up
-        token = getattr(e, "token", None)
-        line = getattr(e, "line", None)
-        column = getattr(e, "column", None)
+    except UnexpectedInput as raised:
+        error = recovery.gave_up if recovery.gave_up is not None else raised
+        token = getattr(error, "token", None)
+        line = getattr(error, "line", None)
+        column = getattr(error, "column", None)
         found = _TOKEN_NAMES.get(token.type, repr(str(token))) if isinstance(token, Token) else "input"
         if isinstance(token, Token) and token.type == "STRING":
             found = f"the string {str(token)!r}"

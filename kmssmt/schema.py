@@ -267,17 +267,17 @@ class _Builder:
             if not (isinstance(node, JString) and node.text == "1"):
                 shown = node.text if isinstance(node, JString | JScalar) else type(node).__name__
                 self.add(BAD_VERSION, node.span, f'Version must be the string "1", not {shown!r}')
-        raw_statements: list[JObject] = []
+        raw_statements: list[tuple[int, JObject]] = []
         if "Statement" not in top:
             self.add(MISSING_STATEMENT, root.span, 'no "Statement" element: the policy grants nothing')
         else:
             _, node = top["Statement"]
             if isinstance(node, JObject):
-                raw_statements = [node]
+                raw_statements = [(0, node)]
             elif isinstance(node, JArray):
-                for item in node.items:
+                for position, item in enumerate(node.items):
                     if isinstance(item, JObject):
-                        raw_statements.append(item)
+                        raw_statements.append((position, item))
                     else:
                         self.add(WRONG_TYPE, item.span, "a statement must be an object; ignored")
                 if not node.items:
@@ -285,12 +285,12 @@ class _Builder:
             else:
                 self.add(BAD_STATEMENT, node.span, "Statement must be a list of statement objects; ignored")
         kind: PolicyKind = "identity"
-        for obj in raw_statements:
+        for _, obj in raw_statements:
             if any(_WHITESPACE.sub("", key.text).lower() == "principal" for key, _ in obj.members):
                 kind = "resource"
         statements: list[Statement] = []
         sids: dict[str, Span] = {}
-        for index, obj in enumerate(raw_statements):
+        for index, obj in raw_statements:
             statement = self.statement(index, obj, kind, sids)
             if statement is not None:
                 statements.append(statement)
@@ -418,7 +418,7 @@ class _Builder:
             known = True
             if operator is None:
                 loose = lookup_operator_loosely(written)
-                if loose is not None and lookup_operator(written.strip()) is not None:
+                if loose is not None and _WHITESPACE.search(written):
                     self.add(SPACED_NAME, op_key.span, f"operator {written!r} has stray spaces; read as "
                              f"{loose.name!r}", sid)
                 elif loose is not None:

@@ -351,8 +351,18 @@ def test_not_json(tmp_path: Path) -> None:
     err = _fatal(lambda: parse_policy("this is not a policy", "x.txt"))
     assert str(err).startswith("x.txt:1:1: ")
     _fatal(lambda: parse_policy('["Version", "1"]'))
-    err = _fatal(lambda: parse_policy('{"Version": "1", "Statement": [{"Effect": }]}'))
-    assert (err.line, err.column) == (1, 43)
+    err = _fatal(lambda: parse_policy('{"Version": "1",\n' + " :" * 300 + "}"))
+    assert (err.line, err.column) == (2, 402) and "malformed JSON" in err.reason
+
+
+def test_structural_recovery() -> None:
+    policy = parse_policy('{"Version": "1", "Statement": [{"Effect": "Allow", "Action" "kms:*", "Resource": }]}')
+    assert [f.id for f in policy.findings] == ["KMS030", "KMS031", "KMS112"]
+    assert [v.text for v in policy.statements[0].actions] == ["kms:*"]
+    policy = parse_policy('{"Version": "1", "Statement": [{"Effect": "Allow", "Action": ["a", : "b"], '
+                          '"Resource": "*", 5: "x"}]}')
+    assert [f.id for f in policy.findings] == ["KMS024", "KMS023", "KMS104"]
+    assert [v.text for v in policy.statements[0].actions] == ["a", "b"]
 
 
 def test_huge_file_refused_without_reading(tmp_path: Path) -> None:
