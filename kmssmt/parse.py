@@ -390,7 +390,7 @@ _PLACEHOLDER_RE = re.compile(r"\$\{\s*([A-Za-z][A-Za-z0-9_-]*)\s*\}")
 _TEMPLATE_RE = re.compile(r"[$%]\{[^}\n]{0,200}\}")
 # Linear-time on long runs: anchor on the start of a run (the look-behinds), never on every position.
 _MASKED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{3,40}\*{3,}|(?<!\*)\*{4,}[0-9]{2,}")
-_JSONISH_COMMENT_RE = re.compile(r"\"\s*:|[\[\]{}]")
+_JSONISH_COMMENT_RE = re.compile(r"\"\s*:|[\[{]\s*\"|\"\s*[\]}]")
 _BAD_CONTROL_RE = re.compile("[\\x00-\\x08\\x0e-\\x1a\\x1c-\\x1f]")
 
 
@@ -1060,10 +1060,8 @@ def _check_text(text: str, file: str) -> None:
 
 def parse_policy(text: str, file: str = "<string>", name: str | None = None) -> Policy:
     """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError."""
-    from kmssmt.schema import build_policy
-
     root, findings, pos = parse_json(text, file)
-    return build_policy(root, findings, pos, name)
+    return _schema.build_policy(root, findings, pos, name)
 
 
 def load_policy(path: str) -> Policy:
@@ -1100,3 +1098,8 @@ def load_policy(path: str) -> Policy:
         column = len(data[data.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
         raise InputError(path, f"invalid UTF-8 (byte 0x{data[e.start]:02x})", line, column) from None
     return parse_policy(text, file=path)
+
+
+# The schema layer builds on the JSON tree above; importing it here registers its rules (KMS100..)
+# whenever the parser is imported.
+from kmssmt import schema as _schema  # noqa: E402

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies
 
 from kmssmt.errors import InputError
 from kmssmt.parse import (
@@ -410,3 +411,56 @@ def test_large_valid_policy_is_fast() -> None:
     policy = parse_policy(text)
     assert time.perf_counter() - start < 10.0
     assert len(policy.statements) == 8000
+
+
+# ------------------------------------------------------------------------------------- rules, fuzz
+
+
+def test_parse_rules_registered() -> None:
+    import kmssmt.schema  # noqa: F401  (registers the schema rules)
+
+    ours = [r for r in RULES.values() if r.id.startswith("KMS") and int(r.id[3:]) < 150]
+    assert len(ours) >= 50
+    for r in ours:
+        number = int(r.id[3:])
+        assert 1 <= number <= 149
+        assert r.title and r.description and r.example
+        assert r.severity in ("error", "warning")
+
+
+_FIXTURE_TEXTS = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.json")) if p.name != "expected.json"]
+_PIECES = list('{}[],:"\'\\/#*` \n\t') + ["“", "”", "「", "」", "，", "：", "、", "\u00a0", "<br>", "${", "%{",
+                                          "a", "1", "true", "null", "//", "/*", "*/", "```", "\x00", "\ud800"]
+
+
+_EDIT = strategies.tuples(strategies.floats(0, 1), strategies.booleans(), strategies.sampled_from(_PIECES),
+                         strategies.integers(1, 4))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.integers(0, len(_FIXTURE_TEXTS) - 1), strategies.lists(_EDIT, max_size=6))
+def test_damaged_fixtures_never_crash(which: int, edits: list[tuple[float, bool, str, int]]) -> None:
+    text = _FIXTURE_TEXTS[which]
+    for where, insert, piece, length in edits:
+        i = int(where * len(text))
+        text = text[:i] + piece + text[i:] if insert else text[:i] + text[i + length:]
+    start = time.perf_counter()
+    try:
+        policy = parse_policy(text, "fuzz.json")
+    except InputError as err:
+        assert str(err).startswith("fuzz.json")
+    else:
+        for f in policy.findings:
+            assert f.id in RULES and f.span.line >= 1 and f.span.column >= 1
+        for s in policy.statements:
+            assert s.effect in ("Allow", "Deny")
+    assert time.perf_counter() - start < 2.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(strategies.text(max_size=200))
+def test_arbitrary_text_never_crashes(text: str) -> None:
+    try:
+        parse_policy(text, "any.json")
+    except InputError:
+        pass
