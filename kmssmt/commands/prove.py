@@ -7,7 +7,7 @@ import json
 
 from kmssmt.analyses.prove import ProveResult, ReplayError, prove
 from kmssmt.loading import load_policies
-from kmssmt.query import parse_query
+from kmssmt.query import Query, parse_query
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"proven": 0, "refuted": 1, "unknown": 3}
@@ -49,6 +49,10 @@ def render_text(result: ProveResult) -> str:
 def run(args: argparse.Namespace) -> int:
     query = parse_query(args.never if args.never is not None else args.always)
     mode = "never" if args.never is not None else "always"
+    from kmssmt.account import is_snapshot_file
+
+    if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
+        return _run_on_account(args, query, mode)
     policies = load_policies(args.policies)
     try:
         result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine)
@@ -61,3 +65,34 @@ def run(args: argparse.Namespace) -> int:
             handle.write("\n")
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
     return EXIT[result.verdict]
+
+
+def _run_on_account(args: argparse.Namespace, query: Query, mode: str) -> int:
+    """`prove ACCOUNT.json`: the principal ranges over the account's principals and "a principal of
+    another account", the resource over the snapshot's keys, aliases and secrets."""
+    from kmssmt.account import load_account
+    from kmssmt.symbolic.account import AccountModel, prove_on_account
+
+    account = load_account(args.policies[0])
+    try:
+        proof = prove_on_account(AccountModel(account, args.timeout), query, mode)  # type: ignore[arg-type]
+    except ReplayError as exc:
+        print(f"internal error: {exc}")
+        return 70
+    out = {"verdict": proof.verdict, "property": mode, "query": query.text, "account": account.id,
+           "counterexample": proof.witness.to_json() if proof.witness else None,
+           "statements": [ref.to_json() for ref in proof.statements], "reason": proof.reason}
+    if args.save_counterexample and proof.witness is not None:
+        with open(args.save_counterexample, "w", encoding="utf-8") as handle:
+            json.dump(proof.witness.to_json(), handle, indent=2)
+            handle.write("\n")
+    if args.format == "json":
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{proof.verdict.upper()}  {mode}: {query.text}  (account {account.id})")
+        print(f"  {proof.reason}")
+        if proof.witness is not None:
+            print(f"  request: {json.dumps(proof.witness.to_json())}")
+            for ref in proof.statements:
+                print(f"  by {ref}")
+    return EXIT[proof.verdict]

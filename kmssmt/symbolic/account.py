@@ -252,6 +252,36 @@ class AccountModel:
                 raise ReplayError(f"account witness {request.to_json()} is outside the condition")
         return Answer("sat", request, decision.statements)
 
+    def decides(self, request: Request) -> bool | None:
+        """The symbolic answer for one concrete request (its variables pinned): True allowed, False
+        denied, None outside the universe (an unknown principal of this account, a malformed ARN)."""
+        account = self.account
+        who: Who
+        if account.in_account(request.principal):
+            who = account.principal(request.principal)
+            if who is None:
+                return None
+        elif request.principal is None:
+            return None
+        else:
+            who = None
+        statements = self.relevant(who, request.resource, [request.action])
+        query = Query(None, (request.action,), ("*",), None)
+        try:
+            problem = Problem([], [query], extra_statements=statements)
+        except EncodingUnsupported:
+            return None
+        owner = account.owner_of(request.resource)
+        context = {k: v for k, v in request.context.items()
+                   if owner is None or not fold(k).startswith(TAG_PREFIXES)}
+        pinned = problem.encode(Request(request.action, request.resource, request.principal, context))
+        if pinned is None:
+            return None
+        outcome = _check_fresh(problem.preamble(), and_([pinned, problem.allowed_by(statements)]), self.timeout)
+        if outcome.status == "unknown":
+            return None
+        return outcome.status == "sat"
+
     # -- the universe -------------------------------------------------------------------------------
     def universe_principals(self) -> list[Who]:
         return [*self.account.principals, None]

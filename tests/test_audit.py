@@ -1,0 +1,237 @@
+"""The audit: matrix cells and findings on hand-built accounts (answers argued in comments), the
+account symbolic model against the account evaluator (hypothesis), and the command's contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kmssmt.account import decide, parse_account
+from kmssmt.analyses.audit import CheckConfig, Guardrail, load_checks, run_audit
+from kmssmt.request import Request
+from kmssmt.symbolic.account import EXTERNAL, AccountModel
+from tests.strategies import CONCRETE_ACTIONS, KEYS, policy_documents, statements
+from tests.test_account import ACC, KEY, OTHER, SECRET, doc, small_account
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def audit(tmp_path: Path, data: dict[str, Any], config: CheckConfig | None = None, jobs: int = 1) -> Any:
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return run_audit(str(path), config or CheckConfig(admins=("user/alice",)), jobs)
+
+
+def test_matrix_cells(tmp_path: Path) -> None:
+    report = audit(tmp_path, small_account())
+    cell = report.cell
+    # alice: Encrypt is unconditional (own policy, no Deny on Encrypt) -> "use" unconditional.
+    assert cell("user/alice", "key/key-1", "use").access == "unconditional"
+    # role app: only kms:Decrypt through the key policy, for every context -> unconditional.
+    app = cell("role/app", "key/key-1", "use")
+    assert app.access == "unconditional" and app.witness.action == "kms:Decrypt"
+    assert app.statements[0].line > 0
+    # bob: kms:Encrypt only with kms:tag/Team = blue, which key-1 carries.
+    bob = cell("user/bob", "key/key-1", "use")
+    assert bob.access == "unconditional" and "with tag Team=blue" in bob.conditions
+    # another account: the key policy names partner -> use; nothing else.
+    ext = cell(EXTERNAL, "key/key-1", "use")
+    assert ext is not None and ext.witness.principal == f"acs:ram::{OTHER}:role/partner"
+    assert cell(EXTERNAL, "key/key-1", "destroy") is None
+    # Nobody can use the secret (no GetSecretValue anywhere), nobody manages the key.
+    assert cell("user/alice", "secret/db", "use") is None
+    assert cell("user/alice", "key/key-1", "manage") is None
+    # Every witness replays as allowed.
+    account = parse_account((tmp_path / "account.json").read_text(), str(tmp_path / "account.json"))
+    for c in report.cells:
+        assert decide(account, c.witness).allowed
+
+
+def test_only_from_cidrs_and_tls(tmp_path: Path) -> None:
+    # carol can Decrypt only from 192.168.0.0/16 (IpAddress), dan only over TLS (Bool).
+    data = small_account()
+    data["policies"] += [
+        {"name": "Office", "document": doc({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                                            "Condition": {"IpAddress": {"acs:SourceIp": "192.168.0.0/16"}}})},
+        {"name": "Tls", "document": doc({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*",
+                                         "Condition": {"Bool": {"acs:SecureTransport": "true"}}})}]
+    data["users"] += [{"name": "carol", "policies": ["Office"]}, {"name": "dan", "policies": ["Tls"]}]
+    report = audit(tmp_path, data)
+    carol = report.cell("user/carol", "key/key-1", "use")
+    assert carol.access == "conditional" and carol.conditions == ("only from 192.168.0.0/16",)
+    dan = report.cell("user/dan", "key/key-1", "use")
+    assert dan.access == "conditional" and dan.conditions == ("only over TLS",)
+
+
+def test_findings(tmp_path: Path) -> None:
+    data = small_account()
+    data["policies"] += [
+        {"name": "All", "document": doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*"})},
+        {"name": "ReadDb", "document": doc({"Effect": "Allow", "Action": "kms:GetSecretValue", "Resource": SECRET})},
+        {"name": "Attach", "document": doc({"Effect": "Allow", "Action": "ram:AttachPolicyToUser", "Resource": "*"})}]
+    data["users"] += [{"name": "root-ish", "policies": ["All"]}, {"name": "reader", "policies": ["ReadDb"]},
+                      {"name": "helper", "policies": ["Attach"]}]
+    report = audit(tmp_path, data)
+    by_check: dict[str, list[Any]] = {}
+    for f in report.findings:
+        by_check.setdefault(f.check, []).append(f)
+    # AUD001: partner of another account can use key-1.
+    assert [f.resource for f in by_check["AUD001"]] == ["key/key-1"]
+    # AUD003: root-ish has kms:* on * unconditionally.
+    assert [f.principal for f in by_check["AUD003"]] == ["user/root-ish"]
+    assert "unconditionally" in by_check["AUD003"][0].message
+    # AUD004: root-ish can destroy and is not in the admin set (alice is, and cannot destroy anyway).
+    assert {f.principal for f in by_check["AUD004"]} == {"user/root-ish"}
+    # AUD005: reader can GetSecretValue on db but nothing lets reader Decrypt key-1.
+    assert [f.principal for f in by_check["AUD005"]] == ["user/reader"]
+    # AUD006: key-1 is decryptable by alice, app, root-ish and another account, not readers of db.
+    assert "user/alice" in by_check["AUD006"][0].message
+    # AUD007: helper can attach policies -> any right, as a graph path.
+    helper = [f for f in by_check["AUD007"] if f.principal == "user/helper"][0]
+    assert helper.path[0] == "principal:user/helper" and helper.path[-1] == "any right"
+    # AUD002: app decrypts key-1 with no network key in the request.
+    assert by_check["AUD002"][0].resource == "key/key-1"
+    account = parse_account((tmp_path / "account.json").read_text(), "x")
+    for f in report.findings:
+        if f.witness is not None:
+            assert decide(account, f.witness).allowed
+    assert report.failed
+
+
+def test_guardrails(tmp_path: Path) -> None:
+    never_outside = Guardrail("G1", "no decrypt from outside", "security", "never",
+                              "can anyone kms:Decrypt on * when acs:SourceIp not in 10.0.0.0/8", "t")
+    always_app = Guardrail("G2", "app can always decrypt", "warning", "always",
+                           f"can principal acs:ram::{ACC}:role/app kms:Decrypt on {KEY}", "t")
+    report = audit(tmp_path, small_account(), CheckConfig(guardrails=(never_outside, always_app)))
+    status = {c.id: c.status for c in report.checks}
+    # role app decrypts from anywhere via the key policy: G1 fails; app always can: G2 passes.
+    assert status["G1"] == "fail" and status["G2"] == "pass"
+
+
+def test_checks_files(tmp_path: Path) -> None:
+    default = load_checks(None)
+    assert default.guardrails and default.admins
+    yaml_file = tmp_path / "c.yaml"
+    yaml_file.write_text("settings: {admins: [user/x]}\ncheck:\n  - {id: Y1, title: t, severity: warning, "
+                         "never: 'can anyone kms:Decrypt on *'}\n")
+    config = load_checks(str(yaml_file))
+    assert config.admins == ("user/x",) and config.guardrails[0].mode == "never"
+
+
+def test_jobs_and_formats_are_deterministic(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"r{jobs}.json"
+        code = subprocess.run([sys.executable, "-m", "kmssmt", "audit", str(ROOT / "examples/account.json"),
+                               "--format", "json", "-o", str(out), "--jobs", jobs], env=env, cwd=ROOT).returncode
+        assert code == 1
+        data = json.loads(out.read_text())
+        data.pop("stats")
+        outputs.append(data)
+    assert outputs[0] == outputs[1]
+    for fmt in ("md", "html", "sarif"):
+        out = tmp_path / f"r.{fmt}"
+        subprocess.run([sys.executable, "-m", "kmssmt", "audit", "examples/account.json", "--format", fmt, "-o",
+                        str(out)], env=env, cwd=ROOT, check=False)
+        text = out.read_text()
+        assert "AUD001" in text
+    html = (tmp_path / "r.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<script>" in html
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    assert "examples/account.json" in uris
+
+
+def test_bad_input_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"account_id": "1", "users": [{"name": "a", "groups": ["g"]}]}')
+    result = subprocess.run([sys.executable, "-m", "kmssmt", "audit", str(bad)], cwd=ROOT, capture_output=True,
+                            text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert result.returncode == 2 and "no group named" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_prove_on_snapshot() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    run = subprocess.run([sys.executable, "-m", "kmssmt", "prove", "examples/account.json", "--never",
+                          "can principal acs:ram::*:role/* kms:ScheduleKeyDeletion on *", "--format", "json"],
+                         cwd=ROOT, capture_output=True, text=True, env=env)
+    assert run.returncode == 1
+    out = json.loads(run.stdout)
+    assert out["counterexample"]["principal"].endswith("role/backup-operator")
+
+
+# -- the symbolic account model agrees with the account evaluator --------------------------------------------
+
+PRINCIPALS = [f"acs:ram::{ACC}:user/u0", f"acs:ram::{ACC}:user/u1", f"acs:ram::{ACC}:role/r0",
+              f"acs:ram::{OTHER}:role/partner", f"acs:ram::{OTHER}:user/u0"]
+RESOURCES = [KEY, f"acs:kms:cn-hangzhou:{ACC}:alias/alias/app", SECRET, f"acs:kms:cn-hangzhou:{ACC}:key/key-2",
+             f"acs:kms:us-west-1:{OTHER}:key/key-1"]
+ACCOUNT_PRINCIPAL_GLOBS = ["*", f"acs:ram::{ACC}:user/*", f"acs:ram::{ACC}:role/r0", f"acs:ram::{OTHER}:*",
+                           "acs:ram::*:role/*"]
+
+
+@st.composite
+def accounts(draw: st.DrawFn) -> dict[str, Any]:
+    names = [f"P{i}" for i in range(draw(st.integers(1, 4)))]
+    policies = [{"name": n, "document": draw(policy_documents(3))} for n in names]
+    for p in policies:  # identity policies: no Principal
+        for s in p["document"]["Statement"]:
+            s.pop("Principal", None)
+
+    def attach() -> list[str]:
+        return draw(st.lists(st.sampled_from(names), max_size=2, unique=True))
+
+    def resource_policy() -> dict[str, Any] | None:
+        if not draw(st.booleans()):
+            return None
+        body = draw(st.lists(statements(resource_policy=True), min_size=1, max_size=3))
+        for s in body:
+            if isinstance(s.get("Principal"), dict):
+                s["Principal"] = {"RAM": [draw(st.sampled_from(ACCOUNT_PRINCIPAL_GLOBS))]}
+        return {"Version": "1", "Statement": body}
+
+    tags = draw(st.sampled_from([{}, {"Project": "Apollo"}, {"Project": "Zeus"}]))
+    return {
+        "account_id": ACC, "policies": policies, "groups": [{"name": "g", "policies": attach()}],
+        "users": [{"name": "u0", "groups": draw(st.sampled_from([[], ["g"]])), "policies": attach()},
+                  {"name": "u1", "policies": attach()}],
+        "roles": [{"name": "r0", "policies": attach()}],
+        "keys": [{"id": "key-1", "region": "cn-hangzhou", "aliases": ["alias/app"], "tags": tags,
+                  "policy": resource_policy()}],
+        "secrets": [{"name": "db", "region": "cn-hangzhou", "encryption_key": "key-1", "policy": resource_policy()}],
+    }
+
+
+@st.composite
+def account_requests(draw: st.DrawFn) -> Request:
+    context = {}
+    for key in draw(st.lists(st.sampled_from(sorted(KEYS)), max_size=3, unique=True)):
+        context[key] = draw(st.sampled_from(KEYS[key][2]))
+    return Request(draw(st.sampled_from(CONCRETE_ACTIONS)), draw(st.sampled_from(RESOURCES)),
+                   draw(st.sampled_from(PRINCIPALS)), context)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(accounts(), st.lists(account_requests(), min_size=1, max_size=4))
+def test_symbolic_model_agrees_with_evaluator(data: dict[str, Any], requests: list[Request]) -> None:
+    account = parse_account(json.dumps(data, indent=1), "gen.json")
+    model = AccountModel(account)
+    for request in requests:
+        concrete = decide(account, request).allowed
+        symbolic = model.decides(request)
+        if symbolic is None:
+            continue
+        assert symbolic == concrete, request
+        if concrete:  # the search used by the matrix finds an allowed request too
+            who = account.principal(request.principal) if account.in_account(request.principal) else None
+            answer = model.ask(who, request.resource, [request.action])
+            assert answer.status == "sat"
