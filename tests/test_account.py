@@ -151,3 +151,13 @@ def test_malformed_json_has_line_and_column() -> None:
     with pytest.raises(InputError) as info:
         parse_account('{\n  "account_id": "1",\n  "users": [,]\n}', "bad.json")
     assert str(info.value).startswith("bad.json:3:")
+
+
+def test_example_matches_schema() -> None:
+    import jsonschema
+
+    with open("schemas/account.schema.json", encoding="utf-8") as handle:
+        schema = json.load(handle)
+    with open("examples/account.json", encoding="utf-8") as handle:
+        jsonschema.validate(json.load(handle), schema)
+    jsonschema.validate(small_account(), schema)
