@@ -12,12 +12,13 @@ from benchmarks.generate import policy_text
 from kmssmt.ast import Finding, Policy, Statement
 from kmssmt.catalog import load_catalog
 from kmssmt.checks import CheckOptions, run_checks
+from kmssmt.checks.proofs import ProofContext
 from kmssmt.checks.shapes import action_shapes
 from kmssmt.evaluate import evaluate, statement_applies
 from kmssmt.glob import glob_match
 from kmssmt.parse import load_policy, parse_policy
 from kmssmt.request import Request
-from kmssmt.symbolic.solver import Outcome, Session
+from kmssmt.symbolic.solver import Outcome
 
 CHECKS = Path(__file__).parent / "fixtures" / "validate" / "checks"
 PROOF_IDS = ("KMS401", "KMS402", "KMS403", "KMS404", "KMS405")
@@ -120,10 +121,10 @@ def test_generated_policies_produce_proof_findings() -> None:
 
 
 def test_unknown_is_never_a_proof(monkeypatch: pytest.MonkeyPatch) -> None:
-    def give_up(self: Session, *terms: str) -> Outcome:
+    def give_up(self: ProofContext, *names: str) -> Outcome:
         return Outcome("unknown", reason="solver timeout after 0.001 s")
 
-    monkeypatch.setattr(Session, "check", give_up)
+    monkeypatch.setattr(ProofContext, "_check", give_up)
     for check_id in PROOF_IDS:
         policy = load_policy(str(CHECKS / f"{check_id}.trigger.json"))
         found = run_checks(policy, CheckOptions(timeout=0.001))

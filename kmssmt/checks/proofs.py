@@ -10,6 +10,7 @@ of a type it takes (`kms:Decrypt` on `acs:kms:*:*:key/*`, `kms:CreateKey` on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -25,6 +26,10 @@ from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import Outcome, Session
 
 UNIVERSE = "every request the service can receive (each KMS action on the resource types it takes)"
+
+
+RESOURCE_LIMIT = 20_000_000
+_NO_TIMEOUT = 4294967295
 
 
 class WitnessError(AssertionError):
@@ -84,13 +89,68 @@ class ProofContext:
         self.exact = not self.problem.fallbacks
         self.welltyped = or_([*(self.problem.statement_term(s) for s in typed),
                               not_(self.problem.statement_term(constrained))])
-        self.session = Session(self.problem.preamble(), timeout)
-        self.session.add(self.welltyped)
+        self.session = Session(self.problem.preamble() + self._definitions(), timeout)
+        # Questions are first asked under a resource limit (no timer thread per check: several times
+        # cheaper on small problems); one that exhausts it is asked again under the wall-clock timeout.
+        self._limited = True
+        self.session.solver.set("timeout", _NO_TIMEOUT)
+        self.session.solver.set("rlimit", RESOURCE_LIMIT)
 
     # -- solving -----------------------------------------------------------------------------
-    def _check(self, *terms: str) -> Outcome:
-        assert self.session is not None
-        return self.session.check(*terms)
+    def _definitions(self) -> str:
+        """Every statement (and the unions the checks need) as a named Boolean, so that each question
+        is a check under assumptions: nothing is parsed per question."""
+        assert self.problem is not None
+        lines: list[str] = []
+
+        def define(name: str, term: str) -> None:
+            lines.append(f"(declare-const {name} Bool)\n(assert (= {name} {term}))")
+
+        statements = self.policy.statements
+        for s in statements:
+            define(f"lint_s{s.index}", self.problem.statement_term(s))
+            if s.conditions:
+                define(f"lint_c{s.index}", and_(self.problem.clause_term(c) for c in s.conditions))
+        allows = [s for s in statements if s.effect == "Allow"]
+        denies = [s for s in statements if s.effect == "Deny"]
+        define("lint_nodeny", not_(or_(f"lint_s{d.index}" for d in denies)))
+        define("lint_anyallow", or_(f"lint_s{a.index}" for a in allows))
+        for s in statements:
+            same = allows if s.effect == "Allow" else denies
+            define(f"lint_noother{s.index}", not_(or_(f"lint_s{o.index}" for o in same if o.index != s.index)))
+        lines.append(f"(assert {self.welltyped})")
+        return "\n".join(lines) + "\n"
+
+    def _check(self, *names: str) -> Outcome:
+        """Satisfiability of the well-typed universe and the named definitions."""
+        outcome = self._check_once(names)
+        if outcome.status == "unknown" and self._limited:
+            session = self.session
+            assert session is not None
+            session.solver.set("rlimit", 0)
+            session.solver.set("timeout", max(1, int(session.timeout * 1000)))
+            self._limited = False
+            outcome = self._check_once(names)
+        return outcome
+
+    def _check_once(self, names: tuple[str, ...]) -> Outcome:
+        session = self.session
+        assert session is not None
+        started = time.perf_counter()
+        try:
+            result = str(session.solver.check(*(session.decls[n] for n in names)))
+        except Exception as exc:  # z3.Z3Exception; z3 is only touched through the session
+            return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if result == "sat":
+            model = session.solver.model()
+            return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds)
+        if result == "unsat":
+            return Outcome("unsat", seconds=seconds)
+        reason = session.solver.reason_unknown()
+        if reason in ("timeout", "canceled"):
+            reason = f"solver timeout after {session.timeout:g} s"
+        return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
 
     def _decode(self, outcome: Outcome, must_apply: Statement) -> Request | None:
         """The model as a request, replayed: the statement must apply to it."""
@@ -103,10 +163,6 @@ class ProofContext:
             return None
         return request
 
-    def term(self, statement: Statement) -> str:
-        assert self.problem is not None
-        return self.problem.statement_term(statement)
-
     # -- verdicts ----------------------------------------------------------------------------
     def verdicts(self) -> dict[int, Verdict]:
         if self._verdicts is None:
@@ -118,8 +174,8 @@ class ProofContext:
 
     def _judge(self, s: Statement) -> Verdict:
         verdict = Verdict()
-        term = self.term(s)
-        applies = self._check(term)
+        me = f"lint_s{s.index}"
+        applies = self._check(me)
         if applies.status == "unknown":
             verdict.undecided.append(f"whether it applies to any request: {applies.reason}")
             return verdict
@@ -131,31 +187,28 @@ class ProofContext:
             verdict.undecided.append("the solver's example is not exact (fallback encoding)")
             return verdict
         if s.effect == "Allow":
-            self._judge_allow(s, term, verdict)
+            self._judge_allow(s, me, verdict)
         else:
-            self._judge_deny(s, term, verdict)
+            self._judge_deny(s, me, verdict)
         return verdict
 
     def _never_cause(self, s: Statement) -> str:
         if not s.conditions:
             return "resources"
-        assert self.problem is not None
-        conditions = and_(self.problem.clause_term(c) for c in s.conditions)
-        outcome = self._check(conditions)
+        outcome = self._check(f"lint_c{s.index}")
         return {"unsat": "conditions", "sat": "resources"}.get(outcome.status, "unknown-cause")
 
     def _others(self, s: Statement, effect: str) -> list[Statement]:
         return [o for o in self.policy.statements if o.effect == effect and o.index != s.index]
 
-    def _judge_allow(self, s: Statement, term: str, verdict: Verdict) -> None:
+    def _judge_allow(self, s: Statement, me: str, verdict: Verdict) -> None:
         denies = self._others(s, "Deny")
         allows = self._others(s, "Allow")
         witness = verdict.witness
         assert witness is not None
         free: Request | None = witness
         if any(statement_applies(d, witness) for d in denies):
-            free = None
-            outcome = self._check(term, not_(or_(self.term(d) for d in denies)))
+            outcome = self._check(me, "lint_nodeny")
             if outcome.status == "unknown":
                 verdict.undecided.append(f"whether Deny statements shadow it: {outcome.reason}")
                 return
@@ -174,7 +227,7 @@ class ProofContext:
         verdict.free_witness = free
         if not any(statement_applies(a, free) for a in allows):
             return
-        outcome = self._check(term, not_(or_(self.term(d) for d in denies)), not_(or_(self.term(a) for a in allows)))
+        outcome = self._check(me, "lint_nodeny", f"lint_noother{s.index}")
         if outcome.status == "unknown":
             verdict.undecided.append(f"whether other Allow statements cover it: {outcome.reason}")
         elif outcome.status == "unsat":
@@ -185,14 +238,14 @@ class ProofContext:
             verdict.redundant = True
             verdict.covered_by = [a for a in allows if statement_applies(a, free)]
 
-    def _judge_deny(self, s: Statement, term: str, verdict: Verdict) -> None:
+    def _judge_deny(self, s: Statement, me: str, verdict: Verdict) -> None:
         denies = self._others(s, "Deny")
         allows = self._others(s, "Allow")
         witness = verdict.witness
         assert witness is not None
         hit: Request | None = witness if any(statement_applies(a, witness) for a in allows) else None
         if hit is None:
-            outcome = self._check(term, or_(self.term(a) for a in allows))
+            outcome = self._check(me, "lint_anyallow")
             if outcome.status == "unknown":
                 verdict.undecided.append(f"whether it denies anything an Allow grants: {outcome.reason}")
                 return
@@ -206,7 +259,7 @@ class ProofContext:
         verdict.free_witness = hit
         if not any(statement_applies(d, hit) for d in denies):
             return
-        outcome = self._check(term, or_(self.term(a) for a in allows), not_(or_(self.term(d) for d in denies)))
+        outcome = self._check(me, "lint_anyallow", f"lint_noother{s.index}")
         if outcome.status == "unknown":
             verdict.undecided.append(f"whether other Deny statements cover it: {outcome.reason}")
         elif outcome.status == "unsat":
