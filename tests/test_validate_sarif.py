@@ -1,0 +1,67 @@
+"""SARIF output of `validate`: checked against the SARIF 2.1.0 constraints for every object it emits.
+
+The schema file under fixtures is the part of the OASIS SARIF 2.1.0 schema that covers the objects
+kmssmt writes (log, run, tool, toolComponent, reportingDescriptor, result, location, region,
+artifact, suppression, ...), with the official constraints and additionalProperties false, so an
+unknown or misspelled property fails the test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kmssmt import __version__
+from kmssmt.analyses.lint import validate_paths
+from kmssmt.cli import main
+from kmssmt.config import Config
+from kmssmt.report.sarif import to_sarif
+from kmssmt.rules import RULES
+
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+SCHEMA = json.loads((FIXTURES / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))
+
+
+def validate(log: dict[str, object]) -> None:
+    jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(log)
+
+
+def test_cli_sarif_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["validate", str(FIXTURES / "checks"), str(FIXTURES / "embedded"), "--format", "sarif"])
+    log = json.loads(capsys.readouterr().out)
+    validate(log)
+    assert code == 1
+    run = log["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    assert ids == sorted(set(ids))
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1 and region["startColumn"] >= 1
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels["KMS201"] == "error" and levels["KMS404"] == "note" and levels["KMS303"] == "error"
+    security = next(r for r in rules if r["id"] == "KMS303")
+    assert "security" in security["properties"]["tags"]
+
+
+def test_suppressed_findings_are_marked() -> None:
+    config = Config(ignore={"KMS201"})
+    report = validate_paths([str(FIXTURES / "checks" / "KMS201.trigger.json")], config=config)
+    log = to_sarif(report.findings, RULES, __version__, report.suppressed, [f.file for f in report.files])
+    validate(log)
+    [result] = log["runs"][0]["results"]
+    assert result["suppressions"][0]["kind"] == "external"
+
+
+def test_empty_run_is_valid() -> None:
+    validate(to_sarif([], RULES, __version__))
+
+
+def test_schema_rejects_what_sarif_rejects() -> None:
+    log = to_sarif([], RULES, __version__)
+    log["runs"][0]["results"] = [{"ruleId": "KMS201", "level": "fatal", "message": {"text": "x"}}]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(log)
