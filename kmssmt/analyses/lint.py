@@ -31,6 +31,7 @@ class FileResult:
     documents: int = 0
     seconds: float = 0.0
     error: str | None = None  # `file:line:col: reason` of unreadable input
+    cpu_seconds: float = 0.0  # processor time of the worker for this file (robust to other load)
 
 
 @dataclass
@@ -143,6 +144,7 @@ def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Fi
 def validate_file(path: str, options: CheckOptions | None = None, explicit: bool = True) -> FileResult | None:
     """All findings of one file (unsuppressed); None when a file found by recursion is not a policy."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     try:
         found = policies_of(path, explicit)
     except InputError as exc:
@@ -153,7 +155,8 @@ def validate_file(path: str, options: CheckOptions | None = None, explicit: bool
     for policy in policies:
         findings.extend(run_checks(policy, options))
     findings.sort(key=lambda f: (f.span.line, f.span.column, f.id))
-    return FileResult(path, tuple(findings), len(policies), time.perf_counter() - started)
+    return FileResult(path, tuple(findings), len(policies), time.perf_counter() - started,
+                      cpu_seconds=time.process_time() - cpu_started)
 
 
 def _work(item: tuple[str, bool, CheckOptions]) -> FileResult | None:
