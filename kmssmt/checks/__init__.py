@@ -43,8 +43,6 @@ class CheckContext:
     options: CheckOptions = field(default_factory=CheckOptions)
     catalog: Catalog = field(default_factory=load_catalog)
     _proofs: ProofContext | None = None
-    # Statements a heuristic check left to a proof (by statement index), so findings are not doubled.
-    deferred: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def proofs(self) -> ProofContext:

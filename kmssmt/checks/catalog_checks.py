@@ -171,8 +171,7 @@ def action_resource_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         if not misses:
             continue
         if not applies_somewhere and ctx.options.smt:
-            ctx.deferred.add((stmt.span.file, stmt.index))
-            continue
+            continue  # the whole statement never applies: KMS402 proves it
         for value, kinds in misses:
             what = "takes" if literal(value.text) else "match actions that take"
             yield ctx.finding(_rule("KMS205"), value.span,

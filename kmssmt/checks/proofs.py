@@ -368,7 +368,8 @@ def redundant_statement(ctx: CheckContext) -> Iterator[Finding]:
             verb = "grants" if s.effect == "Allow" else "denies"
             yield ctx.finding(RULES["KMS404"], s.span,
                               f"{s.label} is redundant: {_names(v.covered_by) or 'other statements'} already "
-                              f"{verb} everything it {verb} (proven; removing it leaves the policy equivalent)", s,
+                              f"{verb} everything it {verb} (proven; removing it alone leaves the policy "
+                              "equivalent)", s,
                               evidence=_evidence("allowed(P) xor allowed(P without the statement) is unsatisfiable",
                                                  v.free_witness, covered_by=[o.label for o in v.covered_by]))
 
