@@ -60,8 +60,8 @@ _TESTS: dict[tuple[Family, Comparison], Callable[[str, str], bool]] = {
     ("ip", "in"): _ip_in,
 }
 for _cmp in ("eq", "lt", "le", "gt", "ge"):
-    _TESTS[("numeric", _cmp)] = _ordered(parse_number, _COMPARE[_cmp])  # type: ignore[index]
-    _TESTS[("date", _cmp)] = _ordered(parse_date, _COMPARE[_cmp])  # type: ignore[index]
+    _TESTS[("numeric", _cmp)] = _ordered(parse_number, _COMPARE[_cmp])
+    _TESTS[("date", _cmp)] = _ordered(parse_date, _COMPARE[_cmp])
 
 
 def _table() -> dict[str, Operator]:

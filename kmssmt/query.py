@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Union
 
 import lark
 
@@ -57,7 +56,7 @@ class Or:
     parts: tuple[Condition, ...]
 
 
-Condition = Union[Compare, Presence, Not, And, Or]
+Condition = Compare | Presence | Not | And | Or
 
 
 @dataclass(frozen=True)
@@ -146,8 +145,9 @@ class _Build(lark.Transformer[lark.Token, object]):
         return children[0][0]
 
     def _cmp(self, children: list[object], op: str) -> Compare:
-        (key, _), (value, column) = children[0], children[-1]  # type: ignore[misc]
-        return _resolve_compare(key, op, value, column)
+        key, value = children[0], children[-1]
+        assert isinstance(key, tuple) and isinstance(value, tuple)
+        return _resolve_compare(key[0], op, value[0], value[1])
 
     def in_(self, children: list[object]) -> Compare:
         return self._cmp(children, "in")
@@ -191,7 +191,8 @@ def parse_query(text: str) -> Query:
     try:
         tree = _parser().parse(text)
     except lark.exceptions.UnexpectedCharacters as exc:
-        raise QueryError(f"unexpected character {text[exc.pos_in_stream]!r}", exc.column) from None
+        position = exc.pos_in_stream if isinstance(exc.pos_in_stream, int) else 0
+        raise QueryError(f"unexpected character {text[position]!r}", exc.column) from None
     except lark.exceptions.UnexpectedToken as exc:
         expected = ", ".join(sorted(_describe(name) for name in exc.expected))
         found = "end of query" if exc.token.type == "$END" else repr(str(exc.token))
@@ -203,7 +204,9 @@ def parse_query(text: str) -> Query:
     except RecursionError:
         raise QueryError("query nests too deeply", 1) from None
     try:
-        who, actions, resources, *rest = _Build().transform(tree).children
+        built = _Build().transform(tree)
+        assert isinstance(built, lark.Tree)
+        who, actions, resources, *rest = built.children
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc from None
@@ -255,8 +258,9 @@ def _well_formed(family: Family, value: str) -> bool:
 
 def query_contains(query: Query, request: Request) -> bool:
     """True when the request belongs to the query's set of requests."""
-    if query.principal is not None and (request.principal is None or not glob_match(query.principal, request.principal)):
-        return False
+    if query.principal is not None:
+        if request.principal is None or not glob_match(query.principal, request.principal):
+            return False
     if not any(glob_match(a, request.action, ignore_case=True) for a in query.actions):
         return False
     if not any(glob_match(r, request.resource) for r in query.resources):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kmssmt.analyses.prove import ProveResult, ReplayError, prove
+from kmssmt.analyses.prove import Mode, ProveResult, ReplayError, prove
 from kmssmt.loading import load_policies
 from kmssmt.query import Query, parse_query
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
@@ -48,7 +48,7 @@ def render_text(result: ProveResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     query = parse_query(args.never if args.never is not None else args.always)
-    mode = "never" if args.never is not None else "always"
+    mode: Mode = "never" if args.never is not None else "always"
     from kmssmt.account import is_snapshot_file
 
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):

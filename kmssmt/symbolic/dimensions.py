@@ -17,7 +17,7 @@ import z3
 from kmssmt.glob import fold
 from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
-from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, glob_regex, int_member, not_, or_, string_literal
+from kmssmt.symbolic.smt import FALSE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
 from kmssmt.values import IpRange, format_date, parse_cidr, parse_date, parse_ip, parse_number
 
 Engine = Literal["exact", "naive"]
@@ -86,7 +86,7 @@ class StringDimension:
     def decode(self, model: ModelValues) -> str:
         value = model.get(self.var)
         if self.mode == "exact":
-            index = value.as_long() if value is not None else 0  # type: ignore[attr-defined]
+            index = value.as_long() if value is not None else 0
             return self.partition.witness(index)
         return z3_string(value) if value is not None else ""
 
@@ -104,7 +104,7 @@ def glob_regex_literal(text: str, ignore_case: bool) -> str:
     pieces = []
     for ch in text:
         if ignore_case and ch.isascii() and ch.isalpha():
-            pieces.append(f"(re.union (str.to_re {string_literal(ch.lower())}) (str.to_re {string_literal(ch.upper())}))")
+            pieces.append(either_case(ch))
         else:
             pieces.append(f"(str.to_re {string_literal(ch)})")
     if not pieces:
@@ -142,7 +142,7 @@ class ArnDimension:
             return pid
         rows = []
         for parts in sorted(split_arn_glob(text)):
-            rows.append(tuple(dim.add_glob(part) for dim, part in zip(self.components, parts)))
+            rows.append(tuple(dim.add_glob(part) for dim, part in zip(self.components, parts, strict=False)))
         self._tuples.append(rows)
         return pid
 
@@ -161,14 +161,15 @@ class ArnDimension:
     def declarations(self) -> list[str]:
         if self.whole is not None:
             field = '(re.* (re.diff re.allchar (str.to_re ":")))'
-            shape = f'(re.++ {field} (str.to_re ":") {field} (str.to_re ":") {field} (str.to_re ":") {field} (str.to_re ":") {field})'
+            shape = "(re.++ " + ' (str.to_re ":") '.join([field] * ARN_FIELDS) + ")"
             return self.whole.declarations() + [f"(assert (str.in_re {self.prefix} {shape}))"]
         return [decl for dim in self.components for decl in dim.declarations()]
 
     def term(self, pid: int) -> str:
         if self.whole is not None:
             return self.whole.term(self._tuples[pid][0][0])
-        return or_(and_(dim.term(cid) for dim, cid in zip(self.components, row)) for row in self._tuples[pid])
+        rows = self._tuples[pid]
+        return or_(and_(dim.term(cid) for dim, cid in zip(self.components, row, strict=True)) for row in rows)
 
     def decode(self, model: ModelValues) -> str:
         if self.whole is not None:
@@ -181,7 +182,7 @@ class ArnDimension:
         parts = split_arn(value)
         if parts is None:
             return None
-        terms = [dim.encode(part) for dim, part in zip(self.components, parts)]
+        terms = [dim.encode(part) for dim, part in zip(self.components, parts, strict=False)]
         if any(t is None for t in terms):
             return None
         return and_(t for t in terms if t is not None)
@@ -297,9 +298,9 @@ class IpKey(KeyDimension):
         v6 = model.get(f"{self.var}_v6")
         if v6 is not None and z3.is_true(v6):
             raw = model.get(f"{self.var}_a6")
-            return str(ipaddress.IPv6Address(raw.as_long() if raw is not None else 0))  # type: ignore[attr-defined]
+            return str(ipaddress.IPv6Address(raw.as_long() if raw is not None else 0))
         raw = model.get(f"{self.var}_a4")
-        return str(ipaddress.IPv4Address(raw.as_long() if raw is not None else 0))  # type: ignore[attr-defined]
+        return str(ipaddress.IPv4Address(raw.as_long() if raw is not None else 0))
 
     def encode_value(self, value: str) -> str | None:
         parsed = parse_ip(value)
@@ -361,7 +362,7 @@ class NumberKey(KeyDimension):
 
     def decode_value(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_n")
-        number = Decimal(raw.as_long() if raw is not None else 0) / self.scale  # type: ignore[attr-defined]
+        number = Decimal(raw.as_long() if raw is not None else 0) / self.scale
         return format(number.normalize(), "f")
 
     def encode_value(self, value: str) -> str | None:
@@ -408,7 +409,7 @@ class DateKey(KeyDimension):
 
     def decode_value(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_t")
-        return format_date(raw.as_long() if raw is not None else 0)  # type: ignore[attr-defined]
+        return format_date(raw.as_long() if raw is not None else 0)
 
     def encode_value(self, value: str) -> str | None:
         moment = parse_date(value)
@@ -417,7 +418,7 @@ class DateKey(KeyDimension):
 
 def z3_string(value: z3.ExprRef) -> str:
     """The Python string of a Z3 string value (Z3 writes non-ASCII as \\u{..} escapes)."""
-    text: str = value.as_string()  # type: ignore[attr-defined]
+    text: str = value.as_string()
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 

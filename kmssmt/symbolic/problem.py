@@ -168,7 +168,7 @@ class Problem:
             kind = _catalog_key_type(use.name) or "string"
             key = StringKey(use.name, var, self.engine, KEY_CANDIDATES.get(kind, ()), max_states)
         for operator, value in use.values:
-            key.register(operator, value)  # type: ignore[attr-defined]
+            key.register(operator, value)
         return key
 
     # -- terms -------------------------------------------------------------------------
@@ -202,8 +202,8 @@ class Problem:
             if any(v.text == "*" for v in statement.principals):
                 parts.append(TRUE)
             else:
-                parts.append(and_(["prn_present",
-                                   or_(self.principal.term(self._principal_ids[v.text]) for v in statement.principals)]))
+                ids = [self._principal_ids[v.text] for v in statement.principals]
+                parts.append(and_(["prn_present", or_(self.principal.term(pid) for pid in ids)]))
         parts += [self.clause_term(clause) for clause in statement.conditions]
         term = and_(parts)
         self._statement_terms[id(statement)] = term

@@ -90,7 +90,7 @@ def string_literal(text: str) -> str:
         elif 0x20 <= code < 0x7F and ch != "\\":
             out.append(ch)
         else:
-            out.append("\\u{%x}" % code)
+            out.append(f"\\u{{{code:x}}}")
     return '"' + "".join(out) + '"'
 
 
@@ -113,13 +113,18 @@ def glob_regex(glob: str, ignore_case: bool = False) -> str:
             pieces.append("re.allchar")
         elif ignore_case and ch.isascii() and ch.isalpha():
             flush()
-            pieces.append(f"(re.union (str.to_re {string_literal(ch.lower())}) (str.to_re {string_literal(ch.upper())}))")
+            pieces.append(either_case(ch))
         else:
             run.append(ch)
     flush()
     if not pieces:
         return '(str.to_re "")'
     return pieces[0] if len(pieces) == 1 else f"(re.++ {' '.join(pieces)})"
+
+
+def either_case(ch: str) -> str:
+    """The regex of one letter in either case."""
+    return f"(re.union (str.to_re {string_literal(ch.lower())}) (str.to_re {string_literal(ch.upper())}))"
 
 
 def bv(value: int, width: int) -> str:
