@@ -36,7 +36,7 @@ from typing import Any, Literal, TypeVar
 
 from kmssmt.ast import Policy, Span, Statement
 from kmssmt.errors import InputError
-from kmssmt.evaluate import StatementRef, folded_context, statement_applies
+from kmssmt.evaluate import StatementRef, action_matches, folded_context, statement_applies
 from kmssmt.glob import fold
 from kmssmt.request import Request
 
@@ -133,6 +133,7 @@ class Account:
     keys: list[Key]
     secrets: list[Secret]
     _identity: dict[str, list[Policy]] = field(default_factory=dict, repr=False)
+    _action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = field(default_factory=dict, repr=False)
 
     @cached_property
     def principals(self) -> list[Principal]:
@@ -227,6 +228,17 @@ class AccountDecision:
                 "resource": self.resource, "statements": [ref.to_json() for ref in self.statements]}
 
 
+def _applies(account: Account, statement: Statement, request: Request, context: Mapping[str, str]) -> bool:
+    """`statement_applies`, with the action test cached by the statement's Action content (an
+    audit asks the same few actions of the same policies many thousand times)."""
+    shape = (tuple(v.text for v in statement.actions), statement.not_action)
+    key = (shape, request.action)
+    hit = account._action_hits.get(key)
+    if hit is None:
+        hit = account._action_hits[key] = action_matches(statement, request.action)
+    return hit and statement_applies(statement, request, context)
+
+
 def decide(account: Account, request: Request) -> AccountDecision:
     """Decide one permission request against the whole account (see the module docstring)."""
     owner = account.owner_of(request.resource)
@@ -235,10 +247,10 @@ def decide(account: Account, request: Request) -> AccountDecision:
     member = account.principal(request.principal)
     applying: list[Statement] = []
     if same and member is not None:
-        applying += [s for s in account.identity_statements(member) if statement_applies(s, request, context)]
+        applying += [s for s in account.identity_statements(member) if _applies(account, s, request, context)]
     if owner is not None and owner.policy is not None:
         on_owner = replace(request, resource=owner.arn)
-        applying += [s for s in owner.policy.statements if statement_applies(s, on_owner, context)]
+        applying += [s for s in owner.policy.statements if _applies(account, s, on_owner, context)]
     scope: Scope = "same-account" if same else "cross-account"
     denies = tuple(StatementRef.of(s) for s in applying if s.effect == "Deny")
     label = owner.label if owner is not None else None

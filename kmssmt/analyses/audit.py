@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kmssmt.account import Account, Principal, Resource, decide, load_account
-from kmssmt.ast import Span, Statement
+from kmssmt.ast import ConditionClause, Span, Statement
 from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match
 from kmssmt.query import And, Compare, Condition, Not, Or, Presence
@@ -186,14 +186,31 @@ class ResourceAuditor:
                             full.witness, full.statements)
         labels: list[str] = []
         keys = {fold(c.key) for s in relevant for c in s.conditions}
+        allows = [s for s in relevant if s.effect == "Allow"]
+
+        def every_allow(test: Callable[[ConditionClause], bool]) -> bool:
+            # Conditions AND together, so a clause every Allow carries is necessary for access.
+            return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
+
+        def ip_allow(c: ConditionClause) -> bool:
+            return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
+
+        def tls(c: ConditionClause) -> bool:
+            return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
+                and all(v.text.lower() == "true" for v in c.values)
+
         cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
                         and ((s.effect == "Allow" and c.operator == "IpAddress")
                              or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
-        if cidrs and self.model.ask(who, resource.arn, actions, "allowed", _ip_condition(cidrs)).status == "unsat":
+        if every_allow(ip_allow):
+            blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
+            labels.append("only from " + ", ".join(blocks))
+            keys.discard("acs:sourceip")
+        elif cidrs and self.model.ask(who, resource.arn, actions, "allowed", _ip_condition(cidrs)).status == "unsat":
             labels.append("only from " + ", ".join(cidrs))
             keys.discard("acs:sourceip")
-        if "acs:securetransport" in keys and \
-                self.model.ask(who, resource.arn, actions, "allowed", TLS_OUTSIDE).status == "unsat":
+        if every_allow(tls) or ("acs:securetransport" in keys and
+                                self.model.ask(who, resource.arn, actions, "allowed", TLS_OUTSIDE).status == "unsat"):
             labels.append("only over TLS")
             keys.discard("acs:securetransport")
         labels += [f"depends on {k}" for k in sorted(keys)]
@@ -214,6 +231,7 @@ class ResourceAuditor:
         return tuple(dict.fromkeys(out))
 
     def run(self, resource: Resource) -> dict[str, Any]:
+        calls_before = self.model.solver_calls
         cells = []
         decrypters: list[str] = []
         no_network: list[tuple[str, Request, tuple[StatementRef, ...]]] = []
@@ -230,7 +248,7 @@ class ResourceAuditor:
                     if open_answer.status == "sat" and open_answer.witness is not None:
                         no_network.append((_label(who), open_answer.witness, open_answer.statements))
         return {"resource": resource.label, "cells": cells, "decrypters": decrypters, "no_network": no_network,
-                "solver_calls": self.model.solver_calls}
+                "solver_calls": self.model.solver_calls - calls_before}
 
 
 _WORKER: ResourceAuditor | None = None
@@ -339,7 +357,8 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     if progress:
         progress(total, total)
     findings.sort(key=AuditFinding.sort_key)
-    solver_calls = model.solver_calls + sum(r["solver_calls"] for r in results) if jobs > 1 else model.solver_calls
+    solver_calls = model.solver_calls + (sum(r["solver_calls"] for r in results) if jobs > 1 and len(resources) > 1
+                                         else 0)
     stats = {"principals": len(account.principals), "keys": len(account.keys), "secrets": len(account.secrets),
              "policies": len(account.policies), "cells": len(cells), "solver_calls": solver_calls,
              "seconds": round(time.perf_counter() - started, 3), "jobs": jobs}

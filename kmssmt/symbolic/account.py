@@ -66,6 +66,34 @@ def _statement_key(statement: Statement) -> tuple[object, ...]:
             tuple(_clause_key(c) for c in statement.conditions))
 
 
+def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
+    """A context that makes the positive clauses hold where that is easy to see (negated clauses
+    hold with the key absent). Only a candidate: it is checked before use, the solver decides the rest."""
+    from kmssmt.values import parse_cidr
+
+    out: dict[str, str] = {}
+    for clause in clauses:
+        if not clause.values or clause.operator.startswith("Not") or "NotEquals" in clause.operator:
+            continue
+        value = clause.values[0].text
+        op = clause.operator
+        if op == "IpAddress":
+            import ipaddress
+
+            block = parse_cidr(value)
+            if block is None:
+                continue
+            value = str(ipaddress.ip_address(block.low) if block.version == 4 else ipaddress.IPv6Address(block.low))
+        elif op.startswith("StringLike"):
+            value = value.replace("*", "x").replace("?", "x")
+        elif op.endswith(("LessThan", "LessThanEquals")):
+            value = "1970-01-01T00:00:00Z" if op.startswith("Date") else "-1000000"
+        elif op.endswith(("GreaterThan", "GreaterThanEquals")):
+            value = "2999-01-01T00:00:00Z" if op.startswith("Date") else "1000000"
+        out[clause.key] = value
+    return out
+
+
 def _check_fresh(preamble: str, assertion: str, timeout: float) -> Outcome:
     """Like `solver.check`, in a fresh Z3 context: the model Z3 picks then depends only on the
     formula, not on what this process solved before, so reports are the same with any --jobs."""
@@ -104,19 +132,34 @@ class AccountModel:
         self.solver_calls = 0
         self.cache_hits = 0
         self.in_account_glob = f"*:*:*:{account.id}:*"
+        self._action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = {}
+        self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
+        self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
 
     # -- concrete filtering ---------------------------------------------------------------------
-    def relevant(self, who: Who, resource_arn: str, actions: Sequence[str]) -> list[Statement]:
-        """The statements that may apply to (who, some action of `actions`, resource) for some
-        context, rewritten: Resource matched concretely (so `*`), tag clauses decided by the
-        resource's tags (dropped when true, statement dropped when false), Principal matched
-        concretely for a principal of this account."""
+    def _hit(self, statement: Statement, action: str) -> bool:
+        """action_matches, cached by the statement's Action content."""
+        shape = self._shapes.get(id(statement))
+        if shape is None:
+            shape = self._shapes[id(statement)] = (tuple(v.text for v in statement.actions), statement.not_action)
+        key = (shape, action)
+        hit = self._action_hits.get(key)
+        if hit is None:
+            hit = self._action_hits[key] = action_matches(statement, action)
+        return hit
+
+    def _by_resource(self, who: Who, resource_arn: str) -> list[Statement]:
+        """Statements of (who, resource) before action filtering, rewritten (cached per pair)."""
+        key = (who.arn if who is not None else None, resource_arn)
+        cached = self._pairs.get(key)
+        if cached is not None:
+            return cached
         account = self.account
         owner = account.owner_of(resource_arn)
         out: list[Statement] = []
         if who is not None:
             for statement in account.identity_statements(who):
-                if resource_matches(statement, resource_arn) and any(action_matches(statement, a) for a in actions):
+                if resource_matches(statement, resource_arn):
                     rewritten = self._rewrite(statement, owner, keep_principal=False)
                     if rewritten is not None:
                         out.append(rewritten)
@@ -125,14 +168,23 @@ class AccountModel:
                 # The key policy governs the key whatever ARN named it: matched with the owner's ARN.
                 if not resource_matches(statement, owner.arn):
                     continue
-                if not any(action_matches(statement, a) for a in actions):
-                    continue
                 if who is not None and not principal_matches(statement, who.arn):
                     continue
                 rewritten = self._rewrite(statement, owner, keep_principal=who is None)
                 if rewritten is not None:
                     out.append(rewritten)
+        if len(self._pairs) > 200_000:
+            self._pairs.clear()
+            self._shapes.clear()  # keyed by id(): only valid while the statements are alive
+        self._pairs[key] = out
         return out
+
+    def relevant(self, who: Who, resource_arn: str, actions: Sequence[str]) -> list[Statement]:
+        """The statements that may apply to (who, some action of `actions`, resource) for some
+        context, rewritten: Resource matched concretely (so `*`), tag clauses decided by the
+        resource's tags (dropped when true, statement dropped when false), Principal matched
+        concretely for a principal of this account."""
+        return [s for s in self._by_resource(who, resource_arn) if any(self._hit(s, a) for a in actions)]
 
     @staticmethod
     def _rewrite(statement: Statement, owner: Resource | None, keep_principal: bool) -> Statement | None:
@@ -165,12 +217,18 @@ class AccountModel:
         fast = self._fast(who, resource_arn, actions, statements, goal, condition)
         if fast is not None:
             return self._replay(fast, goal, condition)
+        if goal == "denied" and condition is None and who is not None and len(actions) == 1 and \
+                self._unconditional(statements, actions[0]):
+            return Answer("unsat")
         glob = principal_glob if who is None else None
-        key = (who is None, glob, actions, goal, repr(condition),
-               tuple(sorted(_statement_key(s) for s in statements)))
+        # Normalised: each statement's Action reduced to the asked actions it matches, so cells
+        # of different principals with the same shape share one solver call.
+        normal = [replace(s, actions=tuple(Value(a, s.span) for a in actions if self._hit(s, a)), not_action=False)
+                  for s in statements]
+        key = (who is None, glob, actions, goal, repr(condition), tuple(sorted(_statement_key(s) for s in normal)))
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._solve(who is None, actions, goal, condition, statements, glob)
+            cached = self._solve(who is None, actions, goal, condition, normal, glob)
             self._cache[key] = cached
         else:
             self.cache_hits += 1
@@ -197,19 +255,32 @@ class AccountModel:
             return candidate
         return principal
 
+    def _unconditional(self, statements: list[Statement], action: str) -> bool:
+        """An Allow with no condition reaches `action` and no Deny does: allowed in every context."""
+        if any(s.effect == "Deny" and self._hit(s, action) for s in statements):
+            return False
+        return any(s.effect == "Allow" and not s.conditions and self._hit(s, action) for s in statements)
+
     def _fast(self, who: Who, resource_arn: str, actions: tuple[str, ...], statements: list[Statement], goal: Goal,
               condition: Condition | None) -> Request | None:
-        """Concrete answers that need no solver: an unconditional Allow with no Deny in reach, or
-        (for `denied`) an action no Allow statement reaches."""
-        if who is None or condition is not None:
+        """Concrete answers that need no solver: the request with an empty context decides as the
+        goal asks (a positive condition on an absent key is false, a negated one true)."""
+        if who is None:
             return None
-        for action in actions:
-            allows = [s for s in statements if s.effect == "Allow" and action_matches(s, action)]
-            denies = [s for s in statements if s.effect == "Deny" and action_matches(s, action)]
-            if goal == "allowed" and not denies and any(not s.conditions for s in allows):
-                return Request(action, resource_arn, who.arn, {})
-            if goal == "denied" and not allows:
-                return Request(action, resource_arn, who.arn, {})
+        candidates: list[dict[str, str]] = [{}]
+        if goal == "allowed":
+            candidates += [_satisfying(s.conditions) for s in statements if s.effect == "Allow" and s.conditions]
+        probe = Query(None, ("*",), ("*",), condition) if condition is not None else None
+        for context in candidates:
+            folded = {fold(k): v for k, v in context.items()}
+            if probe is not None and not query_contains(probe, Request("x", resource_arn, who.arn, context)):
+                continue
+            for action in actions:
+                applying = [s for s in statements
+                            if self._hit(s, action) and all(clause_holds(c, folded) for c in s.conditions)]
+                allowed = any(s.effect == "Allow" for s in applying) and not any(s.effect == "Deny" for s in applying)
+                if allowed == (goal == "allowed"):
+                    return Request(action, resource_arn, who.arn, context)
         return None
 
     def _solve(self, external: bool, actions: tuple[str, ...], goal: Goal, condition: Condition | None,
