@@ -146,6 +146,7 @@ def test_jobs_and_formats_are_deterministic(tmp_path: Path) -> None:
         assert "AUD001" in text
     html = (tmp_path / "r.html").read_text()
     assert "http://" not in html and "https://" not in html and "<script>" in html
+    assert "built-in method" not in html and "4 keys" in html
     sarif = json.loads((tmp_path / "r.sarif").read_text())
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
     assert "examples/account.json" in uris

@@ -214,6 +214,8 @@ class ResourceAuditor:
             labels.append("only over TLS")
             keys.discard("acs:securetransport")
         labels += [f"depends on {k}" for k in sorted(keys)]
+        if who is None and not labels:
+            labels.append("only the principals the policy names")
         labels += self._tags(answer.statements)
         return Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
                     answer.statements)
@@ -545,9 +547,12 @@ def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
                 if action_matches(statement, action) and resource_matches(statement, ram_probe):
                     graph.add_edge(f"policy:{name}", f"capability:{action}")
                     graph.add_edge(f"capability:{action}", ANY_RIGHT)
+            setters = {kind: action_matches(statement, acts[0]) for kind, acts in POLICY_ACTIONS.items()}
+            if not any(setters.values()):
+                continue
             for resource in account.resources:
                 action = POLICY_ACTIONS[resource.kind][0]
-                if action_matches(statement, action) and resource_matches(statement, resource.arn):
+                if setters[resource.kind] and resource_matches(statement, resource.arn):
                     graph.add_edge(f"policy:{name}", f"capability:{action} on {resource.label}")
                     graph.add_edge(f"capability:{action} on {resource.label}", ANY_RIGHT)
     for resource in account.resources:  # key and secret policies granting Set*Policy to a principal
