@@ -99,7 +99,7 @@ def _check_fresh(preamble: str, assertion: str, timeout: float) -> Outcome:
     formula, not on what this process solved before, so reports are the same with any --jobs."""
     import time
 
-    import z3  # type: ignore[import-untyped]
+    import z3
 
     started = time.perf_counter()
     context = z3.Context()
