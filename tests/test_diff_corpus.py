@@ -1257,9 +1257,7 @@ def _policies(side: Side, name: str) -> list[Policy]:
 
 # Labels the engine does not meet yet (argued in /tmp/diff_disagreements.md for its owner).
 # Strict: the test fails as soon as the engine is fixed, so the mark gets removed.
-ENGINE_DISAGREES = {
-    "resource-star-vs-acs-star": "the ARN universe leaves the first field free instead of fixing it to 'acs'",
-}
+ENGINE_DISAGREES: dict[str, str] = {}
 
 
 def _params(check_engine: bool = False) -> list[Any]:

@@ -122,9 +122,13 @@ COMPONENT_CANDIDATES: tuple[tuple[str, ...], ...] = (
 )
 
 
+ARN_PREFIX = "acs"
+
+
 class ArnDimension:
-    """A resource or principal ARN. Exact: five component dimensions, each glob split
-    into component tuples. Naive: one Z3 string with a well-formedness constraint."""
+    """A resource or principal ARN: `acs:SERVICE:REGION:ACCOUNT:ID`, five colon-free fields,
+    the first always `acs`. Exact: five component dimensions, each glob split into component
+    tuples. Naive: one Z3 string with a well-formedness constraint."""
 
     def __init__(self, prefix: str, engine: Engine, candidates: Sequence[Sequence[str]] = COMPONENT_CANDIDATES,
                  max_states: int = DEFAULT_MAX_STATES):
@@ -134,6 +138,7 @@ class ArnDimension:
                            for i in range(ARN_FIELDS)] if engine == "exact" else []
         self.whole = StringDimension(prefix, "naive") if engine == "naive" else None
         self._tuples: list[list[tuple[int, ...]]] = []
+        self._prefix_id = self.components[0].add_literal(ARN_PREFIX) if self.components else -1
 
     def add_glob(self, text: str) -> int:
         pid = len(self._tuples)
@@ -142,7 +147,7 @@ class ArnDimension:
             return pid
         rows = []
         for parts in sorted(split_arn_glob(text)):
-            rows.append(tuple(dim.add_glob(part) for dim, part in zip(self.components, parts, strict=False)))
+            rows.append(tuple(dim.add_glob(part) for dim, part in zip(self.components, parts, strict=True)))
         self._tuples.append(rows)
         return pid
 
@@ -161,9 +166,10 @@ class ArnDimension:
     def declarations(self) -> list[str]:
         if self.whole is not None:
             field = '(re.* (re.diff re.allchar (str.to_re ":")))'
-            shape = "(re.++ " + ' (str.to_re ":") '.join([field] * ARN_FIELDS) + ")"
+            shape = f'(re.++ (str.to_re "{ARN_PREFIX}:") ' + ' (str.to_re ":") '.join([field] * (ARN_FIELDS - 1)) + ")"
             return self.whole.declarations() + [f"(assert (str.in_re {self.prefix} {shape}))"]
-        return [decl for dim in self.components for decl in dim.declarations()]
+        decls = [decl for dim in self.components for decl in dim.declarations()]
+        return decls + [f"(assert {self.components[0].term(self._prefix_id)})"]
 
     def term(self, pid: int) -> str:
         if self.whole is not None:
@@ -177,12 +183,12 @@ class ArnDimension:
         return ":".join(dim.decode(model) for dim in self.components)
 
     def encode(self, value: str) -> str | None:
+        parts = split_arn(value)
+        if parts is None or parts[0] != ARN_PREFIX:
+            return None
         if self.whole is not None:
             return self.whole.encode(value)
-        parts = split_arn(value)
-        if parts is None:
-            return None
-        terms = [dim.encode(part) for dim, part in zip(self.components, parts, strict=False)]
+        terms = [dim.encode(part) for dim, part in zip(self.components, parts, strict=True)]
         if any(t is None for t in terms):
             return None
         return and_(t for t in terms if t is not None)
