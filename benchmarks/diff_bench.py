@@ -65,7 +65,7 @@ def run(argv: list[str]) -> str:
     for _ in range(args.repeat):
         for old, new in pairs:
             started = time.perf_counter()
-            result = diff(old, new, max_witnesses=1)
+            result = diff(old, new, max_witnesses=1, summary=False)
             relation_times.append(time.perf_counter() - started)
             relations.append(result.relation)
             started = time.perf_counter()
@@ -90,11 +90,11 @@ def run(argv: list[str]) -> str:
             runs = []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                exact = diff(old, new, max_witnesses=1)
+                exact = diff(old, new, max_witnesses=1, summary=False)
                 runs.append(time.perf_counter() - started)
             exact_times.append(statistics.median(runs))
             started = time.perf_counter()
-            naive = diff(old, new, max_witnesses=1, engine="naive", timeout=args.naive_timeout)
+            naive = diff(old, new, max_witnesses=1, engine="naive", timeout=args.naive_timeout, summary=False)
             elapsed = time.perf_counter() - started
             if naive.relation == "unknown":
                 unknown += 1

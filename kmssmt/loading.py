@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
 from kmssmt.ast import Policy
 from kmssmt.errors import InputError
+
+
+def damage_warnings(policies: Sequence[Policy]) -> list[str]:
+    """One line per document the service would reject: it is analysed as recovered."""
+    out = []
+    for policy in policies:
+        errors = [f for f in policy.findings if f.severity == "error"]
+        if errors:
+            first = errors[0]
+            out.append(f"warning: {policy.file}: {len(errors)} error finding(s), the first at {first.span}: "
+                       f"{first.message}; the service would reject this document and it is analysed as recovered "
+                       "(run kmssmt validate)")
+    return out
+
+
+def warn_about_damage(policies: Sequence[Policy]) -> None:
+    for line in damage_warnings(policies):
+        print(line, file=sys.stderr)
 
 
 def load_policies(paths: Sequence[str]) -> list[Policy]:

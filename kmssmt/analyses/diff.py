@@ -188,8 +188,8 @@ class _Differ:
             if pattern == tight or glob_match(pattern, resource):
                 continue
             term = self.problem.resource_term(pattern)
-            if self.session.check(term, not_(inner)).status == "unsat" and \
-                    self.session.check(term, inner).status == "sat":
+            if self.session.check(term, not_(inner), model=False).status == "unsat" and \
+                    self.session.check(term, inner, model=False).status == "sat":
                 excluded.append(pattern)
         return f"{tight} except {', '.join(excluded)}" if excluded else tight
 
@@ -205,7 +205,7 @@ class _Differ:
                 literals.append((not_(key.present), f"{key.name} is absent", key.name))
         fixed = self.problem.encode_context(request)
         for fact in self.facts:
-            if self.session.check(region, fact.term, fixed).status == "sat":
+            if self.session.check(region, fact.term, fixed, model=False).status == "sat":
                 literals.append((fact.term, fact.holds, fact.key))
             else:
                 literals.append((not_(fact.term), f"{fact.fails} or absent", fact.key))
@@ -216,7 +216,7 @@ class _Differ:
         kept = list(literals)
         for literal in literals:
             trial = [lit for lit in kept if lit is not literal]
-            if self.session.check(region, outside, *(t for t, _, _ in trial)).status == "unsat":
+            if self.session.check(region, outside, *(t for t, _, _ in trial), model=False).status == "unsat":
                 kept = trial
         words = tuple(_tidy([w for _, w, _ in kept]))
         cube = and_([region] + [t for t, _, _ in kept])
@@ -229,15 +229,17 @@ class _Differ:
 
 def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_TIMEOUT,
          max_witnesses: int = DEFAULT_MAX_WITNESSES, closed_world: bool = False,
-         engine: Engine = "exact") -> DiffResult:
-    """Compare two policy sets (each one principal's policies, or a key policy)."""
+         engine: Engine = "exact", summary: bool = True) -> DiffResult:
+    """Compare two policy sets (each one principal's policies, or a key policy). With
+    `summary`, each witness is grown into a described group of differences and blocked as
+    a whole; without it, witnesses are distinct by action and resource class only."""
     started = time.perf_counter()
     try:
         differ = _Differ(old, new, engine, timeout, closed_world)
     except EncodingUnsupported as exc:
         return DiffResult("unknown", (), (), (), False, time.perf_counter() - started, str(exc))
     witnesses: dict[Side, list[Request]] = {"old": [], "new": []}
-    summary: list[Difference] = []
+    differences: list[Difference] = []
     truncated = False
     unknown: list[str] = []
     for side in ("old", "new"):
@@ -256,28 +258,29 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
             region = differ.block_term(request)
             if engine != "exact":
                 break  # the naive engine gives one witness per direction
-            cube, difference = differ.generalize(side, request, region)
-            summary.append(difference)
-            blocked.append(cube)
-    summary = group_differences(summary)
+            if summary:
+                cube, difference = differ.generalize(side, request, region)
+                differences.append(difference)
+                blocked.append(cube)
+            else:
+                blocked.append(region)
+    grouped = tuple(group_differences(differences))
     seconds = time.perf_counter() - started
     notes = tuple(differ.problem.fallbacks)
     stats = differ.problem.stats()
     if unknown and not (witnesses["old"] and witnesses["new"]):
-        return DiffResult("unknown", tuple(witnesses["old"]), tuple(witnesses["new"]), tuple(summary), truncated,
+        return DiffResult("unknown", tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,
                           seconds, "; ".join(unknown), notes, closed_world, stats=stats)
     relation = _relation(bool(witnesses["old"]), bool(witnesses["new"]))
     open_world_only = False
     if relation != "equivalent" and not closed_world:
-        closed = Session(differ.problem.preamble(), timeout)
-        closed.add(differ.problem.closed_world())
         either = or_([differ.only("old"), differ.only("new")])
-        open_world_only = closed.check(either).status == "unsat"
+        open_world_only = differ.session.check(differ.problem.closed_world(), either, model=False).status == "unsat"
     reason = {"equivalent": "both sides allow exactly the same requests",
               "old-more": "old allows requests that new denies, and nothing the other way",
               "new-more": "new allows requests that old denies, and nothing the other way",
               "incomparable": "each side allows requests the other denies"}.get(relation, "")
     if open_world_only:
         reason += "; they differ only on actions outside the catalog (equivalent with --closed-world)"
-    return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), tuple(summary), truncated,
+    return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,
                       time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats)

@@ -7,7 +7,7 @@ import json
 
 from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffReplayError, DiffResult, diff
 from kmssmt.errors import InputError
-from kmssmt.loading import load_policies
+from kmssmt.loading import load_policies, warn_about_damage
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
@@ -62,6 +62,7 @@ def render_text(result: DiffResult) -> str:
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = sides(args)
     old, new = load_policies(old_paths), load_policies(new_paths)
+    warn_about_damage(old + new)
     try:
         result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
                       closed_world=args.closed_world, engine=args.engine)

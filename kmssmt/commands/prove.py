@@ -6,7 +6,7 @@ import argparse
 import json
 
 from kmssmt.analyses.prove import Mode, ProveResult, ReplayError, prove
-from kmssmt.loading import load_policies
+from kmssmt.loading import load_policies, warn_about_damage
 from kmssmt.query import Query, parse_query
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
         return _run_on_account(args, query, mode)
     policies = load_policies(args.policies)
+    warn_about_damage(policies)
     try:
         result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine)
     except ReplayError as exc:

@@ -221,12 +221,34 @@ class StringPartition:
             return frozenset()
         return frozenset(index for bit, index in self._layout.accept_bits if hits & bit)
 
+    def _symbol_classes(self) -> list[list[str]]:
+        """Characters that every wildcard pattern treats alike (same match mask), grouped;
+        off the literal trie one character of each group is enough."""
+        groups: dict[int, list[str]] = {}
+        for symbol in self._symbols:
+            groups.setdefault(self._layout.match.get(symbol, self._layout.other_match), []).append(symbol)
+        return list(groups.values())
+
+    def _moves(self, node: int, groups: list[list[str]]) -> list[tuple[str, int]]:
+        """(character, next trie node) pairs that cover every distinct transition."""
+        if node < 0:
+            return [(group[0], -1) for group in groups]
+        children = self._trie_children[node]
+        moves = list(children.items())
+        for group in groups:
+            spare = next((c for c in group if c not in children), None)
+            if spare is not None:
+                moves.append((spare, -1))
+        return moves
+
     def _walk(self) -> None:
+        groups = self._symbol_classes()
         start = (self._layout.init, 0)
         seen = {start}
         queue: deque[tuple[int, int, str]] = deque([(start[0], start[1], "")])
         keys: dict[tuple[int, str | None], int] = {}
         classes: list[StringClass] = []
+        steps: dict[tuple[int, str], int] = {}
         while queue:
             mask, node, text = queue.popleft()
             literal = self._trie_terminal.get(node) if node >= 0 else None
@@ -235,9 +257,10 @@ class StringPartition:
                 keys[key] = len(classes)
                 classes.append(StringClass(len(classes), self._signature(mask), literal,
                                            literal if literal is not None else text))
-            for symbol in self._symbols:
-                nmask = self._step(mask, symbol)
-                nnode = self._trie_children[node].get(symbol, -1) if node >= 0 else -1
+            for symbol, nnode in self._moves(node, groups):
+                nmask = steps.get((mask, symbol))
+                if nmask is None:
+                    nmask = steps[(mask, symbol)] = self._step(mask, symbol)
                 state = (nmask, nnode)
                 if state not in seen:
                     seen.add(state)

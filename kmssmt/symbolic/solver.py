@@ -60,13 +60,23 @@ class Session:
         self.solver = z3.Solver()
         self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.solver.from_string(preamble)
-        self.decls = declared_constants(preamble)
+        self.declarations = "\n".join(line for line in preamble.splitlines() if line.startswith("(declare-"))
         self.seconds = 0.0  # total time spent in check()
         self.calls = 0
+        self._parsed: dict[str, z3.BoolRef] = {}
+
+    def term(self, text: str) -> z3.BoolRef:
+        """The Z3 expression of an SMT-LIB term over the preamble's constants (parsed once).
+        Z3 identifies constants by name and sort, so re-declaring them in a parse is harmless."""
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            parsed = z3.parse_smt2_string(f"{self.declarations}\n(assert {text})")[0]
+            self._parsed[text] = parsed
+        return parsed
 
     def add(self, *terms: str) -> None:
         for term in terms:
-            self.solver.add(z3.parse_smt2_string(f"(assert {term})", decls=self.decls))
+            self.solver.add(self.term(term))
 
     def push(self) -> None:
         self.solver.push()
@@ -85,22 +95,25 @@ class Session:
                 outcome = trial
         return outcome
 
-    def check(self, *terms: str) -> Outcome:
-        """Satisfiability of what was added plus `terms` (which are not kept)."""
+    def check(self, *terms: str, model: bool = True) -> Outcome:
+        """Satisfiability of what was added plus `terms` (which are not kept); the model
+        is read only when `model` is true."""
         started = time.perf_counter()
         try:
-            return self._check(terms, started)
+            return self._check(terms, started, model)
         finally:
             self.seconds += time.perf_counter() - started
             self.calls += 1
 
-    def _check(self, terms: tuple[str, ...], started: float) -> Outcome:
+    def _check(self, terms: tuple[str, ...], started: float, want_model: bool) -> Outcome:
         self.solver.push()
         try:
             self.add(*terms)
             result = self.solver.check()
             seconds = time.perf_counter() - started
             if result == z3.sat:
+                if not want_model:
+                    return Outcome("sat", seconds=seconds)
                 model = self.solver.model()
                 return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds)
             if result == z3.unsat:
