@@ -323,6 +323,8 @@ def render(summary: dict[str, Any], args: argparse.Namespace, info: dict[str, st
     for size, qi, ev, ep, nv, np_, count, ratio, bound in summary["details"]:
         ratio_cell = "–" if math.isnan(ratio) else (("≥ " if bound else "") + f"{ratio:.0f}×")
         runs = f" ({count} runs)" if count > 1 else ""
+        if not math.isnan(np_) and np_ > 1.1 * args.naive_timeout:
+            runs += f", over its {args.naive_timeout:g} s timeout: Z3 did not stop in time"
         lines.append(f"| {size} | {qi + 1} | {ev} | {ms(ep)} | {nv} | {ms(np_)}{runs} | {ratio_cell} |")
     lines.append("")
     if skipped:
