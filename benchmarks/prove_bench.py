@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks prove"
                         help="wall time for full-timeout naive runs, s (default 200; inf = all)")
     parser.add_argument("--naive-repeat", type=int, default=3, help="repeats of naive queries the probe answers")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive engine")
-    parser.add_argument("--no-write", action="store_true", help="print the section, do not touch RESULTS.md")
+    parser.add_argument("--no-write", action="store_true", help="print only; no RESULTS.md, no plot")
     args = parser.parse_args(argv)
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m benchmarks prove"
                 f"timeout (budget); they count as skipped, not as answers")
     args.load_after = os.getloadavg()[0]
     summary = summarize(exact, naive, skipped, seeds[0], [] if args.no_naive else sizes)
-    plot_note = plot(summary, PLOT)
+    plot_note = plot(summary, PLOT) if not args.no_write else "Plot: not drawn (`--no-write`)."
     text = render(summary, args, info, command, seeds, plot_note, time.perf_counter() - started, skipped)
     print()
     print(text)
