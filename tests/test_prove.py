@@ -152,3 +152,14 @@ def test_eval_cli_text_and_deny_exit() -> None:
 def test_request_json_roundtrip() -> None:
     request = Request("kms:Decrypt", "acs:kms:r:a:key/k", "acs:ram::1:root", {"acs:SourceIp": "1.2.3.4"})
     assert Request.from_json(request.to_json()) == request
+
+
+def test_hostile_policy_is_bounded() -> None:
+    import time
+
+    statements = [{"Effect": "Allow" if i % 3 else "Deny", "Action": "kms:*",
+                   "Resource": f"acs:kms:*:*:key/*?*?{i}*?*"} for i in range(1500)]
+    started = time.perf_counter()
+    result = prove(policy(*statements), "can anyone kms:Decrypt on acs:kms:*:*:key/*", "never", timeout=5)
+    assert result.verdict == "unknown" and "limit" in result.reason
+    assert time.perf_counter() - started < 30

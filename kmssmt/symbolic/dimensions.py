@@ -21,6 +21,11 @@ from kmssmt.symbolic.smt import FALSE, and_, bv, either_case, glob_regex, int_me
 from kmssmt.values import IpRange, format_date, parse_cidr, parse_date, parse_ip, parse_number
 
 Engine = Literal["exact", "naive"]
+MAX_REGEX_PATTERNS = 400  # wildcard patterns one Z3 string dimension may carry
+
+
+class PatternLimit(Exception):
+    """A dimension with more patterns than any encoding handles within bounds."""
 ModelValues = Mapping[str, z3.ExprRef]
 
 
@@ -60,6 +65,10 @@ class StringDimension:
             except PartitionLimit as exc:
                 self.mode = "naive"
                 self.fallback = f"{exc}; this dimension uses Z3 strings"
+        wild = sum(1 for kind, text in self._patterns.values() if kind == "glob" and ("*" in text or "?" in text))
+        if self.mode == "naive" and wild > MAX_REGEX_PATTERNS:
+            raise PatternLimit(f"{self.var}: {wild} wildcard patterns are beyond both the exact partition and the "
+                               f"string fallback (limit {MAX_REGEX_PATTERNS})")
 
     @property
     def size(self) -> int:

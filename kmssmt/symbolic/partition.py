@@ -12,6 +12,7 @@ big-integer operations."""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ Token = str | frozenset[str]  # STAR, ANY, or the set of characters one position
 
 READABLE_OTHER = "xyzqkwvjbmpfghdcnrltsuoeia0123456789-_"
 DEFAULT_MAX_STATES = 50_000
+DEFAULT_MAX_SECONDS = 3.0
 
 
 class PartitionLimit(Exception):
@@ -66,8 +68,9 @@ class _Layout:
     init: int
     match: dict[str, int]
     other_match: int
-    accept_bits: list[tuple[int, int]]  # (bit, pattern index)
-    absorbing: list[tuple[int, int, int]]  # (accept bit, segment mask, canonical mask)
+    accept_bits: dict[int, int]  # accept bit -> pattern index
+    absorbing: dict[int, tuple[int, int]]  # accept bit -> (segment mask, canonical mask)
+    absorbing_accept: int  # the accept bits of patterns ending in `*`
 
 
 def _closure(mask: int, star: int) -> int:
@@ -84,8 +87,9 @@ class StringPartition:
 
     def __init__(self, name: str, forbidden: str = "", candidates: Sequence[str] = (),
                  fillers: Sequence[str] = ("example", "x1", ""), fold_case: bool = False,
-                 max_states: int = DEFAULT_MAX_STATES):
+                 max_states: int = DEFAULT_MAX_STATES, max_seconds: float = DEFAULT_MAX_SECONDS):
         self.name = name
+        self.max_seconds = max_seconds
         self.forbidden = frozenset(forbidden)
         self.candidates = list(candidates)
         self.fillers = list(fillers)
@@ -177,8 +181,8 @@ class StringPartition:
         star = accept = init = 0
         match: dict[str, int] = {s: 0 for s in self._symbols}
         other_match = 0
-        accept_bits: list[tuple[int, int]] = []
-        absorbing: list[tuple[int, int, int]] = []
+        accept_bits: dict[int, int] = {}
+        absorbing: dict[int, tuple[int, int]] = {}
         offset = 0
         for index, tokens in enumerate(self._wild):
             n = len(tokens)
@@ -197,29 +201,37 @@ class StringPartition:
                             match[ch] |= bit
             acc = 1 << (offset + n)
             accept |= acc
-            accept_bits.append((acc, index))
+            accept_bits[acc] = index
             init |= 1 << offset
             if n and tokens[-1] == STAR:
                 segment = ((1 << (n + 1)) - 1) << offset
-                absorbing.append((acc, segment, acc | (1 << (offset + n - 1))))
+                absorbing[acc] = (segment, acc | (1 << (offset + n - 1)))
             offset += n + 1
         match[self._other if self._other is not None else ""] = other_match
-        return _Layout(star, accept, _closure(init, star), match, other_match, accept_bits, absorbing)
+        return _Layout(star, accept, _closure(init, star), match, other_match, accept_bits, absorbing,
+                       sum(absorbing))
 
     def _step(self, mask: int, symbol: str) -> int:
         lay = self._layout
         nxt = _closure(((mask & lay.match.get(symbol, lay.other_match)) << 1) | (mask & lay.star), lay.star)
-        if nxt & lay.accept:
-            for acc, segment, canonical in lay.absorbing:
-                if nxt & acc:
-                    nxt = (nxt & ~segment) | canonical
+        hits = nxt & lay.absorbing_accept
+        while hits:  # a pattern ending in `*` that accepts accepts forever: forget the rest of it
+            bit = hits & -hits
+            hits ^= bit
+            segment, canonical = lay.absorbing[bit]
+            nxt = (nxt & ~segment) | canonical
         return nxt
 
     def _signature(self, mask: int) -> frozenset[int]:
         hits = mask & self._layout.accept
         if not hits:
             return frozenset()
-        return frozenset(index for bit, index in self._layout.accept_bits if hits & bit)
+        out = []
+        while hits:
+            bit = hits & -hits
+            hits ^= bit
+            out.append(self._layout.accept_bits[bit])
+        return frozenset(out)
 
     def _symbol_classes(self) -> list[list[str]]:
         """Characters that every wildcard pattern treats alike (same match mask), grouped;
@@ -249,7 +261,10 @@ class StringPartition:
         keys: dict[tuple[int, str | None], int] = {}
         classes: list[StringClass] = []
         steps: dict[tuple[int, str], int] = {}
+        deadline = time.perf_counter() + self.max_seconds
         while queue:
+            if time.perf_counter() > deadline:
+                raise PartitionLimit(f"{self.name}: partition not built within {self.max_seconds:g} s")
             mask, node, text = queue.popleft()
             literal = self._trie_terminal.get(node) if node >= 0 else None
             key = (mask & self._layout.accept, literal)

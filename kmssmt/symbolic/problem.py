@@ -22,6 +22,7 @@ from kmssmt.symbolic.dimensions import (
     KeyDimension,
     ModelValues,
     NumberKey,
+    PatternLimit,
     StringDimension,
     StringKey,
 )
@@ -35,7 +36,7 @@ KEY_CANDIDATES = {"bool": ("true", "false"), "ip": (), "string": ("example", "de
 
 
 class EncodingUnsupported(Exception):
-    """The problem uses something the encoding cannot represent exactly."""
+    """The problem uses something the encoding cannot represent exactly, or is beyond its limits."""
 
 
 @dataclass
@@ -82,11 +83,14 @@ class Problem:
         self.keys: dict[str, KeyDimension] = {}
         for index, folded in enumerate(sorted(self._uses)):
             self.keys[folded] = self._make_key(self._uses[folded], f"k{index}", max_states)
-        self.action.build()
-        self.resource.build()
-        self.principal.build()
-        for key in self.keys.values():
-            key.build()
+        try:
+            self.action.build()
+            self.resource.build()
+            self.principal.build()
+            for key in self.keys.values():
+                key.build()
+        except PatternLimit as exc:
+            raise EncodingUnsupported(str(exc)) from None
         self._statement_terms: dict[int, str] = {}
 
     # -- collecting patterns ---------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Literal
@@ -61,6 +62,7 @@ class Session:
         self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.solver.from_string(preamble)
         self.declarations = "\n".join(line for line in preamble.splitlines() if line.startswith("(declare-"))
+        self.decls = declared_constants(preamble)
         self.seconds = 0.0  # total time spent in check()
         self.calls = 0
         self._parsed: dict[str, z3.BoolRef] = {}
@@ -107,8 +109,13 @@ class Session:
 
     def _check(self, terms: tuple[str, ...], started: float, want_model: bool) -> Outcome:
         self.solver.push()
+        # Z3 does not look at its timeout during some preprocessing (long string and regex
+        # rewriting); a timer interrupts the context a little after the timeout.
+        alarm = threading.Timer(self.timeout * 1.2 + 0.5, self.solver.ctx.interrupt)
+        alarm.daemon = True
         try:
             self.add(*terms)
+            alarm.start()
             result = self.solver.check()
             seconds = time.perf_counter() - started
             if result == z3.sat:
@@ -125,6 +132,7 @@ class Session:
         except z3.Z3Exception as exc:
             return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
         finally:
+            alarm.cancel()
             self.solver.pop()
 
 
