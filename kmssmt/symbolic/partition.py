@@ -13,7 +13,7 @@ big-integer operations."""
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +26,10 @@ Token = str | frozenset[str]  # STAR, ANY, or the set of characters one position
 READABLE_OTHER = "xyzqkwvjbmpfghdcnrltsuoeia0123456789-_"
 DEFAULT_MAX_STATES = 50_000
 DEFAULT_MAX_SECONDS = 3.0
+
+
+CACHE_SIZE = 512
+_CACHE: OrderedDict[tuple[object, ...], dict[str, object]] = OrderedDict()
 
 
 class PartitionLimit(Exception):
@@ -137,16 +141,40 @@ class StringPartition:
         self.candidates.extend(values)
 
     # -- build ----------------------------------------------------------------------
+    _CACHED_FIELDS = ("_literals", "_wild", "_wild_of", "_other", "_symbols", "_layout", "_trie_children",
+                      "_trie_terminal", "classes", "_keys", "states", "_lit_cache")
+
+    def _cache_key(self) -> tuple[object, ...]:
+        return (tuple(sorted(set(self._patterns))), self.forbidden, self.fold_case, tuple(self.candidates),
+                tuple(self.fillers), self.max_states)
+
     def build(self) -> None:
+        """Compute the classes; a partition of the same patterns built before is reused
+        (compile once, ask many questions)."""
         if self._built:
             return
         self._built = True
-        self._literals = sorted({t for k, t in self._patterns if k == "literal" and not (set(t) & self.forbidden)})
+        self._class_sets: dict[int, tuple[int, ...]] = {}
+        key = self._cache_key()
+        cached = _CACHE.get(key)
+        if cached is not None:
+            _CACHE.move_to_end(key)
+            for name in self._CACHED_FIELDS:
+                setattr(self, name, cached[name])
+            return
+        self._build_fresh()
+        _CACHE[key] = {name: getattr(self, name) for name in self._CACHED_FIELDS}
+        if len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+    def _build_fresh(self) -> None:
+        unique = sorted(set(self._patterns))
+        self._literals = sorted({t for k, t in unique if k == "literal" and not (set(t) & self.forbidden)})
         self._wild: list[tuple[Token, ...]] = []
-        self._wild_index: dict[int, int] = {}
-        for pid, (kind, text) in enumerate(self._patterns):
+        self._wild_of: dict[tuple[str, str], int] = {}
+        for kind, text in unique:
             if kind in ("glob", "ci"):
-                self._wild_index[pid] = len(self._wild)
+                self._wild_of[(kind, text)] = len(self._wild)
                 self._wild.append(glob_tokens(text, ignore_case=(kind == "ci"), literal=(kind == "ci")))
         chars: set[str] = set()
         for tokens in self._wild:
@@ -173,9 +201,9 @@ class StringPartition:
                     self._trie_children[node][ch] = nxt
                 node = nxt
             self._trie_terminal[node] = literal
+        self._lit_cache = frozenset(self._literals)
         self._walk()
         self._improve_witnesses()
-        self._class_sets: dict[int, tuple[int, ...]] = {}
 
     def _make_layout(self) -> _Layout:
         star = accept = init = 0
@@ -248,9 +276,10 @@ class StringPartition:
         children = self._trie_children[node]
         moves = list(children.items())
         for group in groups:
-            spare = next((c for c in group if c not in children), None)
-            if spare is not None:
-                moves.append((spare, -1))
+            for c in group:
+                if c not in children:
+                    moves.append((c, -1))
+                    break
         return moves
 
     def _walk(self) -> None:
@@ -295,11 +324,7 @@ class StringPartition:
 
     @property
     def _literal_set(self) -> frozenset[str]:
-        cached: frozenset[str] | None = getattr(self, "_lit_cache", None)
-        if cached is None:
-            cached = frozenset(self._literals)
-            self._lit_cache = cached
-        return cached
+        return self._lit_cache
 
     def _fillings(self) -> list[str]:
         out: list[str] = []
@@ -338,7 +363,7 @@ class StringPartition:
         if kind == "literal":
             result = tuple(c.index for c in self.classes if c.literal == text)
         else:
-            wild = self._wild_index[pattern_id]
+            wild = self._wild_of[(kind, text)]
             result = tuple(c.index for c in self.classes if wild in c.signature)
         self._class_sets[pattern_id] = result
         return result
