@@ -20,6 +20,7 @@ from kmssmt.resources import grammar_text
 from kmssmt.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 MAX_QUERY_LENGTH = 10_000
+MAX_QUERY_DEPTH = 350
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ def parse_query(text: str) -> Query:
         raise QueryError(f"query ends early; expected {', '.join(sorted(exc.expected))}", len(text) + 1) from None
     except RecursionError:
         raise QueryError("query nests too deeply", 1) from None
+    if _depth(tree) > MAX_QUERY_DEPTH:
+        raise QueryError(f"query nests deeper than {MAX_QUERY_DEPTH} levels", 1)
     try:
         built = _Build().transform(tree)
         assert isinstance(built, lark.Tree)
@@ -213,6 +216,17 @@ def parse_query(text: str) -> Query:
         raise
     condition = rest[0] if rest else None
     return Query(who, actions, resources, condition, text)  # type: ignore[arg-type]
+
+
+def _depth(tree: lark.Tree[lark.Token]) -> int:
+    """The nesting depth of a parse tree, without recursion."""
+    deepest = 0
+    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, lark.Tree))
+    return deepest
 
 
 _NAMES = {"BARE": "a value", "STRING": "a quoted value", "CMP": "a comparison", "COMMA": "','",
