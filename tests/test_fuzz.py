@@ -251,7 +251,10 @@ def test_query_nested_not(depth: int) -> None:
 
 @pytest.mark.parametrize("depth", [500, 2000])
 def test_query_deeply_nested_not_is_a_query_error(depth: int) -> None:
-    query_outcome("can anyone * on * when " + "not " * depth + "x is absent")
+    query = "can anyone * on * when " + "not " * depth + "x is absent"
+    assert query_outcome(query) == "error"
+    code, stderr = run_cli(["prove", str(EXAMPLES / "policies" / "app-crypto.json"), f"--never={query}"])
+    assert code == 2 and stderr.startswith("query:")
 
 
 @pytest.mark.parametrize("size", [9_999, 10_000, 10_001, 1_000_000])
