@@ -142,11 +142,11 @@ class StringPartition:
 
     # -- build ----------------------------------------------------------------------
     _CACHED_FIELDS = ("_literals", "_wild", "_wild_of", "_other", "_symbols", "_layout", "_trie_children",
-                      "_trie_terminal", "classes", "_keys", "states", "_lit_cache")
+                      "_trie_terminal", "classes", "_keys", "states", "_lit_cache", "_shown")
 
     def _cache_key(self) -> tuple[object, ...]:
         return (tuple(sorted(set(self._patterns))), self.forbidden, self.fold_case, tuple(self.candidates),
-                tuple(self.fillers), self.max_states)
+                tuple(self.fillers), self.max_states, tuple(sorted(self._display.items())))
 
     def build(self) -> None:
         """Compute the classes; a partition of the same patterns built before is reused
@@ -204,6 +204,7 @@ class StringPartition:
         self._lit_cache = frozenset(self._literals)
         self._walk()
         self._improve_witnesses()
+        self._shown = [self._display.get(c.witness, c.witness) if self.fold_case else c.witness for c in self.classes]
 
     def _make_layout(self) -> _Layout:
         star = accept = init = 0
@@ -379,5 +380,5 @@ class StringPartition:
         return index
 
     def witness(self, index: int) -> str:
-        text = self.classes[index].witness
-        return self._display.get(text, text) if self.fold_case else text
+        """A readable member of the class (in its original case where the case was folded)."""
+        return self._shown[index]

@@ -30,7 +30,7 @@ def check(preamble: str, assertions: list[str], timeout: float = DEFAULT_TIMEOUT
     """Satisfiability of the conjunction of `assertions` (SMT-LIB terms)."""
     started = time.perf_counter()
     z3.set_param("memory_max_size", memory_mb)
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=z3.Context())
     solver.set("timeout", max(1, int(timeout * 1000)))
     text = preamble + "".join(f"(assert {a})\n" for a in assertions)
     try:
@@ -58,11 +58,13 @@ class Session:
     def __init__(self, preamble: str, timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB):
         z3.set_param("memory_max_size", memory_mb)
         self.timeout = timeout
-        self.solver = z3.Solver()
+        # A context of its own: answers do not depend on what the process solved before.
+        self.ctx = z3.Context()
+        self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.solver.from_string(preamble)
         self.declarations = "\n".join(line for line in preamble.splitlines() if line.startswith("(declare-"))
-        self.decls = declared_constants(preamble)
+        self.decls = declared_constants(preamble, self.ctx)
         self.seconds = 0.0  # total time spent in check()
         self.calls = 0
         self._parsed: dict[str, z3.BoolRef] = {}
@@ -72,7 +74,7 @@ class Session:
         Z3 identifies constants by name and sort, so re-declaring them in a parse is harmless."""
         parsed = self._parsed.get(text)
         if parsed is None:
-            parsed = z3.parse_smt2_string(f"{self.declarations}\n(assert {text})")[0]
+            parsed = z3.parse_smt2_string(f"{self.declarations}\n(assert {text})", ctx=self.ctx)[0]
             self._parsed[text] = parsed
         return parsed
 
@@ -111,7 +113,7 @@ class Session:
         self.solver.push()
         # Z3 does not look at its timeout during some preprocessing (long string and regex
         # rewriting); a timer interrupts the context a little after the timeout.
-        alarm = threading.Timer(self.timeout * 1.2 + 0.5, self.solver.ctx.interrupt)
+        alarm = threading.Timer(self.timeout * 1.2 + 0.5, self.ctx.interrupt)
         alarm.daemon = True
         try:
             self.add(*terms)
@@ -139,16 +141,16 @@ class Session:
 _DECLARATION = re.compile(r"\(declare-const (\S+) (Int|Bool|String|\(_ BitVec (\d+)\))\)")
 
 
-def declared_constants(preamble: str) -> dict[str, z3.ExprRef]:
+def declared_constants(preamble: str, ctx: z3.Context | None = None) -> dict[str, z3.ExprRef]:
     """The constants a preamble declares, for parsing further terms over them."""
     out: dict[str, z3.ExprRef] = {}
     for name, sort, width in _DECLARATION.findall(preamble):
         if sort == "Int":
-            out[name] = z3.Int(name)
+            out[name] = z3.Int(name, ctx)
         elif sort == "Bool":
-            out[name] = z3.Bool(name)
+            out[name] = z3.Bool(name, ctx)
         elif sort == "String":
-            out[name] = z3.String(name)
+            out[name] = z3.String(name, ctx)
         else:
-            out[name] = z3.BitVec(name, int(width))
+            out[name] = z3.BitVec(name, int(width), ctx)
     return out
