@@ -163,3 +163,21 @@ def test_hostile_policy_is_bounded() -> None:
     result = prove(policy(*statements), "can anyone kms:Decrypt on acs:kms:*:*:key/*", "never", timeout=5)
     assert result.verdict == "unknown" and "limit" in result.reason
     assert time.perf_counter() - started < 30
+
+
+def test_ctrl_c_ends_cleanly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    statements = [{"Effect": "Allow" if i % 3 else "Deny", "Action": "kms:*",
+                   "Resource": f"acs:kms:*:*:key/*?*?{i}*?*"} for i in range(300)]
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps({"Version": "1", "Statement": statements}))
+    process = subprocess.Popen([sys.executable, "-m", "kmssmt", "prove", str(hostile), "--never",
+                                "can anyone kms:Decrypt on acs:kms:*:*:key/*", "--timeout", "60"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in err and "interrupted" in err

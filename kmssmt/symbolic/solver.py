@@ -113,7 +113,13 @@ class Session:
         self.solver.push()
         # Z3 does not look at its timeout during some preprocessing (long string and regex
         # rewriting); a timer interrupts the context a little after the timeout.
-        alarm = threading.Timer(self.timeout * 1.2 + 0.5, self.ctx.interrupt)
+        fired = threading.Event()
+
+        def interrupt() -> None:
+            fired.set()
+            self.ctx.interrupt()
+
+        alarm = threading.Timer(self.timeout * 1.2 + 0.5, interrupt)
         alarm.daemon = True
         try:
             self.add(*terms)
@@ -128,10 +134,14 @@ class Session:
             if result == z3.unsat:
                 return Outcome("unsat", seconds=seconds)
             reason = self.solver.reason_unknown()
+            if reason == "canceled" and not fired.is_set():
+                raise KeyboardInterrupt  # Ctrl-C reached Z3, which gave up
             if reason in ("timeout", "canceled"):
                 reason = f"solver timeout after {self.timeout:g} s"
             return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
         except z3.Z3Exception as exc:
+            if not fired.is_set() and "cancel" in str(exc).lower():
+                raise KeyboardInterrupt from None
             return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
         finally:
             alarm.cancel()
