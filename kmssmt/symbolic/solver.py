@@ -134,13 +134,14 @@ class Session:
             if result == z3.unsat:
                 return Outcome("unsat", seconds=seconds)
             reason = self.solver.reason_unknown()
-            if reason == "canceled" and not fired.is_set():
-                raise KeyboardInterrupt  # Ctrl-C reached Z3, which gave up
+            if reason == "canceled" and not fired.is_set() and seconds < self.timeout:
+                raise KeyboardInterrupt  # Ctrl-C, caught by Z3's own handler, ended the search early
             if reason in ("timeout", "canceled"):
                 reason = f"solver timeout after {self.timeout:g} s"
             return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
         except z3.Z3Exception as exc:
-            if not fired.is_set() and "cancel" in str(exc).lower():
+            if not fired.is_set() and "cancel" in str(exc).lower() and \
+                    time.perf_counter() - started < self.timeout:
                 raise KeyboardInterrupt from None
             return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
         finally:
