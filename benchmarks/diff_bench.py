@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from benchmarks.generate import policy_document, statement
-from benchmarks.results import machine, machine_lines, write_section
+from benchmarks.results import machine, machine_lines, print_and_write
 from kmssmt.analyses.diff import diff
 from kmssmt.parse import parse_policy
 
@@ -114,11 +114,7 @@ def run(argv: list[str]) -> str:
 
 
 def main() -> int:
-    body = run(sys.argv[1:])
-    print(body)
-    if "--no-write" not in sys.argv:
-        write_section("diff", body)
-    return 0
+    return print_and_write("diff", run(sys.argv[1:]), "--no-write" not in sys.argv)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import sys
 import time
 
 from benchmarks.generate import policy_document
-from benchmarks.results import machine, machine_lines, write_section
+from benchmarks.results import machine, machine_lines, print_and_write
 from kmssmt.checks import run_checks
 from kmssmt.parse import parse_policy
 
@@ -54,11 +54,7 @@ def run(argv: list[str]) -> str:
 
 
 def main() -> int:
-    body = run(sys.argv[1:])
-    print(body)
-    if "--no-write" not in sys.argv:
-        write_section("parse", body)
-    return 0
+    return print_and_write("parse", run(sys.argv[1:]), "--no-write" not in sys.argv)
 
 
 if __name__ == "__main__":

@@ -58,3 +58,11 @@ def machine() -> dict[str, str]:
 def machine_lines(info: dict[str, str]) -> str:
     return (f"- Machine: `{info['uname']}`\n- CPUs (`nproc`): {info['nproc']}; CPU model: {info['cpu']}\n"
             f"- Python {info['python']}; date: {info['date']}\n")
+
+
+def print_and_write(name: str, body: str, write: bool) -> int:
+    """Print a benchmark's section and, unless told not to, write it to the results file."""
+    print(body)
+    if write:
+        write_section(name, body)
+    return 0
