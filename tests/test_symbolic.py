@@ -47,3 +47,23 @@ def test_prove_answers_hold(document: dict[str, object], text: str, mode: str, s
         assert naive.verdict == result.verdict
         if naive.counterexample is not None:
             replay([policy], query, mode, naive.counterexample)  # type: ignore[arg-type]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policy_documents(), st.lists(requests(), min_size=1, max_size=6))
+def test_fallback_to_strings_past_the_class_limit_is_still_exact(document: dict[str, object], reqs: list) -> None:
+    policy = to_policy(document)
+    problem = Problem([[policy]], max_states=3)
+    decider = CompiledDecider([policy], problem)
+    for request in reqs:
+        symbolic = decider.allowed(request)
+        if symbolic is not None:
+            assert symbolic == evaluate([policy], request).allowed, request
+
+
+def test_fallback_is_reported() -> None:
+    policy = to_policy({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "kms:*", "Resource": ["acs:kms:*:*:key/a*b", "acs:kms:*:*:key/*c?d*"]}]})
+    problem = Problem([[policy]], max_states=3)
+    assert any("uses Z3 strings" in note for note in problem.fallbacks)
+    assert Problem([[policy]]).fallbacks == []
