@@ -61,19 +61,16 @@ def replay(policies: Sequence[Policy], query: Query, mode: Mode, request: Reques
 
 
 def _describe(mode: Mode, decision: Decision, statements: dict[tuple[str, int], Statement], request: Request) -> str:
+    """One line: which statement decides the counterexample, and why it applies."""
     from kmssmt.explain import why_applies
 
-    if mode == "always":
-        if decision.reason == "explicit-deny":
-            ref = decision.statements[0]
-            stmt = statements.get((ref.file, ref.index))
-            why = f": {why_applies(stmt, request)}" if stmt else ""
-            return f"denied by an explicit Deny, {ref}{why}"
+    if not decision.statements:
         return "denied: no Allow statement applies to this request"
     ref = decision.statements[0]
-    stmt = statements.get((ref.file, ref.index))
-    why = f": {why_applies(stmt, request)}" if stmt else ""
-    return f"allowed by {ref}{why}"
+    statement = statements.get((ref.file, ref.index))
+    why = f": {why_applies(statement, request)}" if statement else ""
+    verdict = "denied by an explicit Deny," if decision.reason == "explicit-deny" else "allowed by"
+    return f"{verdict} {ref}{why}"
 
 
 def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,
@@ -87,11 +84,11 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
         return ProveResult("unknown", mode, parsed.text, None, None, str(exc), engine,
                            time.perf_counter() - started)
     allowed = problem.allowed(0)
-    target = allowed if mode == "never" else not_(allowed)
+    question = (problem.query_term(parsed), allowed if mode == "never" else not_(allowed))
     session = Session(problem.preamble(), timeout)
-    outcome = session.check(problem.query_term(parsed), target)
+    outcome = session.check(*question)
     if outcome.status == "sat":
-        outcome = session.readable(outcome, problem.preferences(), problem.query_term(parsed), target)
+        outcome = session.readable(outcome, problem.preferences(), *question)
     notes = tuple(problem.fallbacks)
     stats = problem.stats() | {"solve_seconds": round(session.seconds, 6), "solver_calls": session.calls}
     seconds = time.perf_counter() - started
