@@ -19,38 +19,33 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kmssmt.account import Account, Principal, Resource, decide, load_account
+from kmssmt.analyses.audit_matrix import (
+    NETWORK_KEYS,
+    POLICY_ACTIONS,
+    TLS_OUTSIDE,
+    CellRow,
+    Grant,
+    MatrixEngine,
+    ResourceResult,
+    category_actions,
+)
+from kmssmt.analyses.audit_matrix import ip_condition as _ip_condition
 from kmssmt.ast import ConditionClause, Span, Statement
 from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match
-from kmssmt.query import And, Compare, Condition, Not, Or, Presence
 from kmssmt.request import Request
 from kmssmt.symbolic.account import EXTERNAL, AccountModel, Who
 
 Category = Literal["use", "manage", "destroy", "policy"]
 CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
 CATEGORY_TITLES = {"use": "use", "manage": "manage", "destroy": "destroy", "policy": "change policy"}
-# Setting a key or secret policy: the KMS API operations SetKeyPolicy and SetSecretPolicy. They are in no
-# seed action table (GetKeyPolicy/GetSecretPolicy are granted by AliyunKMSReadOnlyAccess), but the 2024
-# "manage keys" sample grants kms:Set*, which reaches them, and kms:* does too.
-POLICY_ACTIONS = {"key": ("kms:SetKeyPolicy",), "secret": ("kms:SetSecretPolicy",)}
-NETWORK_KEYS = ("acs:sourceip",)
 Access = Literal["unconditional", "conditional", "unknown"]
-
-
-def category_actions(kind: str, category: Category) -> tuple[str, ...]:
-    from kmssmt.catalog import load_catalog
-
-    if category == "policy":
-        return POLICY_ACTIONS[kind]
-    catalog = load_catalog()
-    return tuple(name for name, info in catalog.actions.items()
-                 if info.category == category and kind in info.resource_types)
 
 
 @dataclass(frozen=True)
@@ -111,12 +106,93 @@ class CheckResult:
 
 
 @dataclass
+class Matrix:
+    """The access matrix, sparse: only cells with access are stored, as (principal index, category
+    index, grant index, granting statement numbers) per resource; a grant is the shared part of
+    many cells (access, conditions, witness action, context and, for another account, principal).
+    `Cell` objects are built on demand."""
+
+    principals: list[str]  # labels; EXTERNAL last
+    principal_arns: list[str | None]
+    resources: list[tuple[str, str]]  # (label, ARN), in report order
+    grants: list[Grant]
+    statements: list[StatementRef]  # by statement number
+    rows: list[list[CellRow]]  # per resource, grant indices into `grants`
+    _index: dict[tuple[str, str, str], Cell | None] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.rows)
+
+    def make_cell(self, resource: int, row: CellRow) -> Cell:
+        pindex, category, grant_index, refs = row
+        grant = self.grants[grant_index]
+        access, conditions, action, other, context = grant
+        witness = None
+        if action is not None:
+            arn = self.principal_arns[pindex]
+            witness = Request(action, self.resources[resource][1], arn if arn is not None else other, dict(context))
+        return Cell(self.principals[pindex], self.resources[resource][0], CATEGORIES[category],
+                    access, conditions, witness,  # type: ignore[arg-type]
+                    tuple(self.statements[n] for n in refs))
+
+    def cells(self) -> Iterator[Cell]:
+        for resource, rows in enumerate(self.rows):
+            for row in rows:
+                yield self.make_cell(resource, row)
+
+    def cell(self, principal: str, resource: str, category: str) -> Cell | None:
+        if self._index is None:
+            self._index = {(c.principal, c.resource, c.category): c for c in self.cells()}
+        return self._index.get((principal, resource, category))
+
+    def table(self, resource: int) -> list[tuple[list[str], list[Cell | None]]]:
+        """The rows of one resource for reading: principals with any access, those whose cells read
+        the same (access and conditions in every category) on one row; the cells shown (witness,
+        statements) are the first principal's."""
+        by_principal: dict[int, list[CellRow | None]] = {}
+        for row in self.rows[resource]:
+            by_principal.setdefault(row[0], [None] * len(CATEGORIES))[row[1]] = row
+        external = len(self.principals) - 1
+        groups: dict[tuple[object, ...], tuple[list[str], list[Cell | None]]] = {}
+        for pindex, rows in by_principal.items():
+            shape = (pindex == external, *(None if r is None else self.grants[r[2]][:2] for r in rows))
+            group = groups.get(shape)
+            if group is None:
+                groups[shape] = ([self.principals[pindex]],
+                                 [None if r is None else self.make_cell(resource, r) for r in rows])
+            else:
+                group[0].append(self.principals[pindex])
+        return list(groups.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """Sparse JSON: `grants` and `statements` are tables the cells point into. A cell
+        `[p, c, g, [s...]]` of a resource: principal `principals[p]`, category `categories[c]`,
+        grant `grants[g]`, granted by `statements[s]`. Its witness request is the grant's
+        witness with the resource's ARN and the principal's ARN (`principal_arns[p]`; for another
+        account, the grant's own witness principal)."""
+        used: dict[int, int] = {}
+        resources = []
+        for (label, _), rows in zip(self.resources, self.rows, strict=True):
+            cells = []
+            for pindex, category, grant, refs in rows:
+                cells.append([pindex, category, grant, [used.setdefault(n, len(used)) for n in refs]])
+            resources.append({"resource": label, "cells": cells})
+        grants = []
+        for access, conditions, action, other, context in self.grants:
+            witness = None if action is None else {"principal": other, "action": action, "context": dict(context)}
+            grants.append({"access": access, "conditions": list(conditions), "witness": witness})
+        return {"format": "sparse", "categories": list(CATEGORIES), "principal_arns": self.principal_arns,
+                "grants": grants, "statements": [self.statements[n].to_json() for n in used],
+                "resources": resources}
+
+
+@dataclass
 class AuditReport:
     account: str
     file: str
     principals: list[str]
     resources: list[dict[str, Any]]
-    cells: list[Cell]
+    matrix: Matrix
     findings: list[AuditFinding]
     checks: list[CheckResult]
     stats: dict[str, Any] = field(default_factory=dict)
@@ -125,32 +201,25 @@ class AuditReport:
     def failed(self) -> bool:
         return any(c.status == "fail" for c in self.checks)
 
+    @property
+    def cells(self) -> list[Cell]:
+        """Every cell with access, built on demand (a large account has hundreds of thousands)."""
+        return list(self.matrix.cells())
+
     def cell(self, principal: str, resource: str, category: str) -> Cell | None:
-        for cell in self.cells:
-            if (cell.principal, cell.resource, cell.category) == (principal, resource, category):
-                return cell
-        return None
+        return self.matrix.cell(principal, resource, category)
 
     def to_json(self) -> dict[str, Any]:
         return {"account": self.account, "file": self.file, "principals": self.principals,
                 "resources": self.resources, "categories": list(CATEGORIES),
-                "matrix": [c.to_json() for c in self.cells], "checks": [c.to_json() for c in self.checks],
+                "matrix": self.matrix.to_json(), "checks": [c.to_json() for c in self.checks],
                 "findings": [f.to_json() for f in self.findings], "stats": self.stats}
 
 
-# -- the matrix of one resource -------------------------------------------------------------------------
+# -- the matrix, one cell at a time (the reference the class-based matrix is tested against) ------------
 
 def _label(who: Who) -> str:
     return who.label if who is not None else EXTERNAL
-
-
-def _ip_condition(cidrs: Sequence[str]) -> Condition:
-    parts = tuple(Compare("acs:SourceIp", "in", c, "ip", "IpAddress", False) for c in cidrs)
-    return Not(parts[0] if len(parts) == 1 else Or(parts))
-
-
-TLS_OUTSIDE: Condition = Not(Compare("acs:SecureTransport", "=", "true", "string", "StringEqualsIgnoreCase", False))
-NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:SourceVpc", False)))
 
 
 def _statement_index(account: Account) -> dict[tuple[str, int, int], Statement]:
@@ -162,7 +231,9 @@ def _statement_index(account: Account) -> dict[tuple[str, int, int], Statement]:
 
 
 class ResourceAuditor:
-    """Computes the matrix rows and per-resource facts of one resource (runs in workers)."""
+    """One cell at a time, each answer asked of the account model and replayed. The audit uses
+    `MatrixEngine` (kmssmt/analyses/audit_matrix.py), which decides classes of cells at once;
+    this is the straightforward definition the tests hold it to."""
 
     def __init__(self, account: Account, model: AccountModel):
         self.account = account
@@ -232,39 +303,20 @@ class ResourceAuditor:
                     out.append(f"with tag {clause.key.split('/', 1)[1]}={values}")
         return tuple(dict.fromkeys(out))
 
-    def run(self, resource: Resource) -> dict[str, Any]:
-        calls_before = self.model.solver_calls
-        cells = []
-        decrypters: list[str] = []
-        no_network: list[tuple[str, Request, tuple[StatementRef, ...]]] = []
-        for who in self.model.universe_principals():
-            for category in CATEGORIES:
-                cell = self.cell(who, resource, category)
-                if cell is not None:
-                    cells.append(cell)
-            if resource.kind == "key":
-                decrypt = self.model.ask(who, resource.arn, ["kms:Decrypt"])
-                if decrypt.status == "sat":
-                    decrypters.append(_label(who))
-                    open_answer = self.model.ask(who, resource.arn, ["kms:Decrypt"], "allowed", NO_NETWORK)
-                    if open_answer.status == "sat" and open_answer.witness is not None:
-                        no_network.append((_label(who), open_answer.witness, open_answer.statements))
-        return {"resource": resource.label, "cells": cells, "decrypters": decrypters, "no_network": no_network,
-                "solver_calls": self.model.solver_calls - calls_before}
 
-
-_WORKER: ResourceAuditor | None = None
+_WORKER: MatrixEngine | None = None
 
 
 def _init_worker(path: str, timeout: float) -> None:
     global _WORKER
-    account = load_account(path)
-    _WORKER = ResourceAuditor(account, AccountModel(account, timeout))
+    if _WORKER is None:  # not inherited from the parent (a start method other than fork)
+        account = load_account(path)
+        _WORKER = MatrixEngine(account, AccountModel(account, timeout))
 
 
-def _work(index: int) -> dict[str, Any]:
+def _work(index: int) -> ResourceResult:
     assert _WORKER is not None
-    return _WORKER.run(_WORKER.account.resources[index])
+    return _WORKER.run(index)
 
 
 # -- checks ----------------------------------------------------------------------------------------------
@@ -315,34 +367,45 @@ def _finding(check: str, message: str, **kw: Any) -> AuditFinding:
 def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
               progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Audit the snapshot at `path`."""
+    global _WORKER
     config = config or CheckConfig()
     started = time.perf_counter()
     account = load_account(path)
     model = AccountModel(account, timeout)
-    auditor = ResourceAuditor(account, model)
+    engine = MatrixEngine(account, model)
     resources = account.resources
-    results: list[dict[str, Any]] = []
+    results: list[ResourceResult] = []
     total = len(resources) + 1
     if jobs > 1 and len(resources) > 1:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(path, timeout)) as pool:
-            for done, result in enumerate(pool.map(_work, range(len(resources)), chunksize=1), start=1):
-                results.append(result)
-                if progress:
-                    progress(done, total)
+        import multiprocessing
+
+        # Forked workers inherit the loaded account and the engine; other start methods load it again.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        _WORKER = engine if "fork" in methods else None
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                     initargs=(path, timeout)) as pool:
+                chunk = max(1, min(8, len(resources) // (jobs * 8)))
+                for done, result in enumerate(pool.map(_work, range(len(resources)), chunksize=chunk), start=1):
+                    results.append(result)
+                    if progress:
+                        progress(done, total)
+        finally:
+            _WORKER = None
     else:
-        for done, resource in enumerate(resources, start=1):
-            results.append(auditor.run(resource))
+        for done in range(1, len(resources) + 1):
+            results.append(engine.run(done - 1))
             if progress:
                 progress(done, total)
+    matrix = _merge(account, engine, results)
     by_label = {r.label: r for r in resources}
-    cells = sorted((c for r in results for c in r["cells"]),
-                   key=lambda c: (c.resource, c.principal == EXTERNAL, c.principal, CATEGORIES.index(c.category)))
     findings: list[AuditFinding] = []
-    findings += _external(cells, account, by_label)
-    findings += _no_network(results, account, by_label)
+    findings += _external(matrix, account, by_label)
+    findings += _no_network(matrix, results, account, by_label)
     findings += _star_star(account, model)
-    findings += _destroyers(cells, account, config.admins, by_label)
-    findings += _secrets(cells, results, account, model)
+    findings += _destroyers(matrix, account, config.admins, by_label)
+    findings += _secrets(matrix, results, account, model)
     findings += _escalation(account, model)
     checks: list[CheckResult] = []
     for check, (title, severity) in BUILTIN.items():
@@ -359,14 +422,33 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     if progress:
         progress(total, total)
     findings.sort(key=AuditFinding.sort_key)
-    solver_calls = model.solver_calls + (sum(r["solver_calls"] for r in results) if jobs > 1 and len(resources) > 1
+    solver_calls = model.solver_calls + (sum(r.solver_calls for r in results) if jobs > 1 and len(resources) > 1
                                          else 0)
     stats = {"principals": len(account.principals), "keys": len(account.keys), "secrets": len(account.secrets),
-             "policies": len(account.policies), "cells": len(cells), "solver_calls": solver_calls,
-             "seconds": round(time.perf_counter() - started, 3), "jobs": jobs}
+             "policies": len(account.policies), "cells": len(matrix), "grants": len(matrix.grants),
+             "solver_calls": solver_calls, "seconds": round(time.perf_counter() - started, 3), "jobs": jobs}
     resource_info = [_resource_info(r) for r in resources]
-    return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL], resource_info, cells,
+    return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL], resource_info, matrix,
                        findings, checks, stats)
+
+
+def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]) -> Matrix:
+    """One grant table for all resources (numbered in resource order, so the same for any --jobs)."""
+    grants: list[Grant] = []
+    ids: dict[Grant, int] = {}
+    rows: list[list[CellRow]] = []
+    for result in results:
+        local = []
+        for grant in result.grants:
+            found = ids.get(grant)
+            if found is None:
+                found = ids[grant] = len(grants)
+                grants.append(grant)
+            local.append(found)
+        rows.append([(p, c, local[g], refs) for p, c, g, refs in result.cells])
+    return Matrix([p.label for p in account.principals] + [EXTERNAL], [p.arn for p in account.principals] + [None],
+                  [(r.label, r.arn) for r in account.resources], grants,
+                  [StatementRef.of(s) for s in engine.statements], rows)
 
 
 def _resource_info(resource: Resource) -> dict[str, Any]:
@@ -381,11 +463,15 @@ def _resource_info(resource: Resource) -> dict[str, Any]:
     return info
 
 
-def _external(cells: list[Cell], account: Account, by_label: dict[str, Resource]) -> list[AuditFinding]:
+def _external(matrix: Matrix, account: Account, by_label: dict[str, Resource]) -> list[AuditFinding]:
     out = []
-    for label in sorted({c.resource for c in cells if c.principal == EXTERNAL}):
-        mine = [c for c in cells if c.resource == label and c.principal == EXTERNAL]
+    external = len(matrix.principals) - 1
+    for resource, rows in enumerate(matrix.rows):
+        mine = [matrix.make_cell(resource, row) for row in rows if row[0] == external]
+        if not mine:
+            continue
         first = mine[0]
+        label = first.resource
         what = ", ".join(CATEGORY_TITLES[c.category] for c in mine)
         who = first.witness.principal if first.witness else EXTERNAL
         out.append(_finding("AUD001", f"{label}: a principal of another account ({who}) can {what}",
@@ -395,19 +481,24 @@ def _external(cells: list[Cell], account: Account, by_label: dict[str, Resource]
     return out
 
 
-def _no_network(results: list[dict[str, Any]], account: Account,
+def _no_network(matrix: Matrix, results: list[ResourceResult], account: Account,
                 by_label: dict[str, Resource]) -> list[AuditFinding]:
     out = []
     for result in results:
-        entries = result["no_network"]
-        if not entries:
+        if not result.no_network:
             continue
-        who, witness, refs = entries[0]
-        names = ", ".join(e[0] for e in entries)
-        out.append(_finding("AUD002", f"{result['resource']}: kms:Decrypt is allowed with no acs:SourceIp and no "
+        label, arn = matrix.resources[result.index]
+        pindex, grant_index, refs = result.no_network[0]
+        _, _, action, other, context = result.grants[grant_index]
+        assert action is not None
+        principal = matrix.principal_arns[pindex]
+        witness = Request(action, arn, principal if principal is not None else other, dict(context))
+        statements = tuple(matrix.statements[n] for n in refs)
+        names = ", ".join(matrix.principals[e[0]] for e in result.no_network)
+        out.append(_finding("AUD002", f"{label}: kms:Decrypt is allowed with no acs:SourceIp and no "
                                       f"acs:SourceVpc for {names}",
-                            resource=result["resource"], principal=who, witness=witness, statements=refs,
-                            location=_location(account, refs, by_label[result["resource"]].span),
+                            resource=label, principal=matrix.principals[pindex], witness=witness,
+                            statements=statements, location=_location(account, statements, by_label[label].span),
                             proof="witness replayed by the account evaluator"))
     return out
 
@@ -451,20 +542,21 @@ def _star_star(account: Account, model: AccountModel) -> list[AuditFinding]:
     return out
 
 
-def _destroyers(cells: list[Cell], account: Account, admins: Sequence[str],
+def _destroyers(matrix: Matrix, account: Account, admins: Sequence[str],
                 by_label: dict[str, Resource]) -> list[AuditFinding]:
-    arns = {p.label: p.arn for p in account.principals}
+    destroy = CATEGORIES.index("destroy")
+    admin = [p != EXTERNAL and _is_admin(p, arn or "", admins)
+             for p, arn in zip(matrix.principals, matrix.principal_arns, strict=True)]
+    by_principal: dict[int, list[tuple[int, CellRow]]] = {}
+    for resource, rows in enumerate(matrix.rows):
+        for row in rows:
+            if row[1] == destroy and not admin[row[0]]:
+                by_principal.setdefault(row[0], []).append((resource, row))
     out = []
-    by_principal: dict[str, list[Cell]] = {}
-    for cell in cells:
-        if cell.category != "destroy":
-            continue
-        if cell.principal != EXTERNAL and _is_admin(cell.principal, arns[cell.principal], admins):
-            continue
-        by_principal.setdefault(cell.principal, []).append(cell)
-    for who, mine in sorted(by_principal.items()):
-        first = mine[0]
-        names = ", ".join(c.resource for c in mine)
+    for pindex, mine in sorted(by_principal.items(), key=lambda item: matrix.principals[item[0]]):
+        who = matrix.principals[pindex]
+        first = matrix.make_cell(*mine[0])
+        names = ", ".join(matrix.resources[r][0] for r, _ in mine)
         out.append(_finding("AUD004", f"{who} can destroy {names} and is not in the admin set",
                             principal=who, resource=first.resource, witness=first.witness,
                             statements=first.statements,
@@ -473,13 +565,14 @@ def _destroyers(cells: list[Cell], account: Account, admins: Sequence[str],
     return out
 
 
-def _secrets(cells: list[Cell], results: list[dict[str, Any]], account: Account,
+def _secrets(matrix: Matrix, results: list[ResourceResult], account: Account,
              model: AccountModel) -> list[AuditFinding]:
-    decrypters = {r["resource"]: set(r["decrypters"]) for r in results}
-    readers: dict[str, list[Cell]] = {}
-    for cell in cells:
-        if cell.category == "use" and cell.resource.startswith("secret/"):
-            readers.setdefault(cell.resource, []).append(cell)
+    """AUD005, one finding per secret: its readers (GetSecretValue and the other "use" actions)
+    who can never kms:Decrypt its key; AUD006: keys decryptable by principals that read none of
+    the secrets they encrypt."""
+    decrypters = {matrix.resources[r.index][0]: {matrix.principals[p] for p in r.decrypters} for r in results}
+    position = {label: i for i, (label, _) in enumerate(matrix.resources)}
+    use = CATEGORIES.index("use")
     out = []
     key_readers: dict[str, set[str]] = {}
     for secret in account.secrets:
@@ -487,17 +580,21 @@ def _secrets(cells: list[Cell], results: list[dict[str, Any]], account: Account,
             continue
         key = account.key_by_id[secret.encryption_key]
         can_decrypt = decrypters.get(key.label, set())
-        mine = readers.get(secret.label, [])
-        key_readers.setdefault(key.label, set()).update(c.principal for c in mine)
-        for cell in mine:
-            if cell.principal in can_decrypt:
-                continue
-            out.append(_finding(
-                "AUD005", f"{cell.principal} can read {secret.label} but can never kms:Decrypt its key {key.label} "
-                          "(GetSecretValue will fail)",
-                resource=secret.label, principal=cell.principal, witness=cell.witness, statements=cell.statements,
-                location=_location(account, cell.statements, secret.span),
-                proof="GetSecretValue witness replayed; kms:Decrypt on the key proven impossible"))
+        index = position[secret.label]
+        mine = [row for row in matrix.rows[index] if row[1] == use]
+        readers = [matrix.principals[row[0]] for row in mine]
+        key_readers.setdefault(key.label, set()).update(readers)
+        broken = [row for row, reader in zip(mine, readers, strict=True) if reader not in can_decrypt]
+        if not broken:
+            continue
+        first = matrix.make_cell(index, broken[0])
+        names = ", ".join(matrix.principals[row[0]] for row in broken)
+        out.append(_finding(
+            "AUD005", f"{secret.label}: {len(broken)} reader(s) can never kms:Decrypt its key {key.label} "
+                      f"(GetSecretValue will fail): {names}",
+            resource=secret.label, principal=first.principal, witness=first.witness, statements=first.statements,
+            location=_location(account, first.statements, secret.span),
+            proof="GetSecretValue witness replayed; kms:Decrypt on the key proven impossible"))
     for label, secret_readers in sorted(key_readers.items()):
         extra = sorted(decrypters.get(label, set()) - secret_readers)
         if not extra:

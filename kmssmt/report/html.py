@@ -17,14 +17,10 @@ def _environment() -> jinja2.Environment:
 
 
 def to_html(report: AuditReport) -> str:
-    cells = {(c.principal, c.resource, c.category): c for c in report.cells}
     matrix: list[dict[str, Any]] = []
-    for resource in report.resources:
-        rows = []
-        for principal in report.principals:
-            row = [cells.get((principal, resource["label"], c)) for c in CATEGORIES]
-            if any(row):
-                rows.append({"principal": principal, "cells": row})
+    for index, resource in enumerate(report.resources):
+        rows = [{"principal": ", ".join(principals), "count": len(principals), "cells": cells}
+                for principals, cells in report.matrix.table(index)]
         matrix.append({"resource": resource, "rows": rows})
     template = _environment().get_template("audit.html.j2")
     return template.render(report=report, matrix=matrix, categories=[CATEGORY_TITLES[c] for c in CATEGORIES],

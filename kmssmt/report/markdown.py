@@ -32,9 +32,9 @@ def to_markdown(report: AuditReport) -> str:
                      f"| {check.source} |")
     lines += ["", "## Access matrix", "",
               "**yes** = allowed unconditionally (proven) · yes* = allowed under the conditions shown · – = never "
-              "allowed (proven). Each allowed cell has a witness request in the JSON report.", ""]
-    cells = {(c.principal, c.resource, c.category): c for c in report.cells}
-    for resource in report.resources:
+              "allowed (proven). Principals whose cells read alike share a row. Each allowed cell has a witness "
+              "request in the JSON report.", ""]
+    for index, resource in enumerate(report.resources):
         label = resource["label"]
         extra = []
         if resource.get("aliases"):
@@ -44,15 +44,16 @@ def to_markdown(report: AuditReport) -> str:
         if resource.get("tags"):
             extra.append("tags " + ", ".join(f"{k}={v}" for k, v in resource["tags"].items()))
         lines += [f"### {label}", "", f"`{resource['arn']}`" + (" · " + " · ".join(extra) if extra else ""), ""]
-        rows = [p for p in report.principals if any((p, label, c) in cells for c in CATEGORIES)]
+        rows = report.matrix.table(index)
         if not rows:
             lines += ["No principal has access.", ""]
             continue
         lines.append("| principal | " + " | ".join(CATEGORY_TITLES[c] for c in CATEGORIES) + " |")
         lines.append("|---|" + "---|" * len(CATEGORIES))
-        for principal in rows:
-            lines.append(f"| {principal} | " + " | ".join(_cell_text(cells.get((principal, label, c)))
-                                                       for c in CATEGORIES) + " |")
+        for principals, cells in rows:
+            who = ", ".join(principals) if len(principals) == 1 else \
+                f"{len(principals)} principals: " + ", ".join(principals)
+            lines.append(f"| {who} | " + " | ".join(_cell_text(c) for c in cells) + " |")
         lines.append("")
     lines += ["## Findings", ""]
     if not report.findings:

@@ -31,7 +31,14 @@ from typing import Literal
 from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
 from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import ConditionClause, Span, Statement, Value
-from kmssmt.evaluate import StatementRef, action_matches, clause_holds, principal_matches, resource_matches
+from kmssmt.evaluate import (
+    StatementRef,
+    action_matches,
+    clause_holds,
+    folded_context,
+    principal_matches,
+    resource_matches,
+)
 from kmssmt.glob import fold
 from kmssmt.query import Condition, Query, query_contains
 from kmssmt.request import Request
@@ -211,36 +218,68 @@ class AccountModel:
         if not actions:
             return Answer("unsat")
         statements = self.relevant(who, resource_arn, actions)
-        allows = [s for s in statements if s.effect == "Allow"]
-        if goal == "allowed" and not allows:
-            return Answer("unsat")
-        fast = self._fast(who, resource_arn, actions, statements, goal, condition)
+        status, request, reason = self.ask_statements(statements, who.arn if who is not None else None,
+                                                      resource_arn, actions, goal, condition, principal_glob)
+        if request is None:
+            return Answer(status, reason=reason)  # type: ignore[arg-type]
+        return self._replay(request, goal, condition)
+
+    def ask_statements(self, statements: Sequence[Statement], principal_arn: str | None, resource_arn: str,
+                       actions: tuple[str, ...], goal: Goal = "allowed", condition: Condition | None = None,
+                       principal_glob: str | None = None) -> tuple[str, Request | None, str]:
+        """`ask` over given (already filtered and rewritten) statements, without the replay:
+        (status, witness when sat, reason). `principal_arn` None: a principal of another account.
+        The answer depends only on the statements' content (and the arguments), never on which
+        principal or resource they came from, beyond the ARNs written into the witness."""
+        if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
+            return ("unsat", None, "")
+        fast = self._fast(principal_arn, resource_arn, actions, statements, goal, condition)
         if fast is not None:
-            return self._replay(fast, goal, condition)
-        if goal == "denied" and condition is None and who is not None and len(actions) == 1 and \
+            return ("sat", fast, "")
+        if goal == "denied" and condition is None and principal_arn is not None and len(actions) == 1 and \
                 self._unconditional(statements, actions[0]):
-            return Answer("unsat")
-        glob = principal_glob if who is None else None
+            return ("unsat", None, "")
+        external = principal_arn is None
+        glob = principal_glob if external else None
         # Normalised: each statement's Action reduced to the asked actions it matches, so cells
         # of different principals with the same shape share one solver call.
-        normal = [replace(s, actions=tuple(Value(a, s.span) for a in actions if self._hit(s, a)), not_action=False)
-                  for s in statements]
-        key = (who is None, glob, actions, goal, repr(condition), tuple(sorted(_statement_key(s) for s in normal)))
+        # Sorted by content: what Z3 is given (and so the model it picks) depends only on the content
+        # of the statements, not on the order or process they came from (same report for any --jobs).
+        keyed = sorted(((repr(_statement_key(n)), n) for n in (
+            replace(s, actions=tuple(Value(a, s.span) for a in actions if self._hit(s, a)), not_action=False)
+            for s in statements)), key=lambda pair: pair[0])
+        normal = [n for _, n in keyed]
+        key = (external, glob, actions, goal, repr(condition), tuple(k for k, _ in keyed))
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._solve(who is None, actions, goal, condition, normal, glob)
+            cached = self._solve(external, actions, goal, condition, normal, glob)
             self._cache[key] = cached
         else:
             self.cache_hits += 1
         status, action, principal, context, reason = cached
         if status != "sat":
-            return Answer(status, reason=reason)  # type: ignore[arg-type]
+            return (status, None, reason)
         assert action is not None
-        arn = who.arn if who is not None else \
-            self._readable(principal, Request(action, resource_arn, principal, context), goal, principal_glob)
-        return self._replay(Request(action, resource_arn, arn, context), goal, condition)
+        arn = principal_arn if principal_arn is not None else \
+            self._readable(principal, Request(action, resource_arn, principal, context), goal, principal_glob,
+                           statements)
+        return ("sat", Request(action, resource_arn, arn, context), "")
 
-    def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None) -> str | None:
+    def allowed_by(self, statements: Sequence[Statement], request: Request) -> bool:
+        """The account rule over filtered, rewritten statements (`relevant`): some Allow and no
+        Deny applies to the request's action, principal (when the statement keeps one) and context."""
+        context = folded_context(request.context)
+        allowed = False
+        for s in statements:
+            if self._hit(s, request.action) and principal_matches(s, request.principal) and \
+                    all(clause_holds(c, context) for c in s.conditions):
+                if s.effect == "Deny":
+                    return False
+                allowed = True
+        return allowed
+
+    def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None,
+                  statements: Sequence[Statement]) -> str | None:
         """Prefer `acs:ram::<account>:<name>` for a decoded principal of another account when it
         decides the same way (same class of every pattern is not guaranteed, so it is re-checked)."""
         from kmssmt.glob import glob_match
@@ -251,21 +290,21 @@ class AccountModel:
         candidate = f"acs:ram::{parts[3]}:{parts[4]}"
         if candidate == principal or (glob is not None and not glob_match(glob, candidate)):
             return principal
-        if decide(self.account, replace(request, principal=candidate)).allowed == (goal == "allowed"):
+        if self.allowed_by(statements, replace(request, principal=candidate)) == (goal == "allowed"):
             return candidate
         return principal
 
-    def _unconditional(self, statements: list[Statement], action: str) -> bool:
+    def _unconditional(self, statements: Sequence[Statement], action: str) -> bool:
         """An Allow with no condition reaches `action` and no Deny does: allowed in every context."""
         if any(s.effect == "Deny" and self._hit(s, action) for s in statements):
             return False
         return any(s.effect == "Allow" and not s.conditions and self._hit(s, action) for s in statements)
 
-    def _fast(self, who: Who, resource_arn: str, actions: tuple[str, ...], statements: list[Statement], goal: Goal,
-              condition: Condition | None) -> Request | None:
+    def _fast(self, principal_arn: str | None, resource_arn: str, actions: tuple[str, ...],
+              statements: Sequence[Statement], goal: Goal, condition: Condition | None) -> Request | None:
         """Concrete answers that need no solver: the request with an empty context decides as the
         goal asks (a positive condition on an absent key is false, a negated one true)."""
-        if who is None:
+        if principal_arn is None:
             return None
         candidates: list[dict[str, str]] = [{}]
         if goal == "allowed":
@@ -273,14 +312,14 @@ class AccountModel:
         probe = Query(None, ("*",), ("*",), condition) if condition is not None else None
         for context in candidates:
             folded = {fold(k): v for k, v in context.items()}
-            if probe is not None and not query_contains(probe, Request("x", resource_arn, who.arn, context)):
+            if probe is not None and not query_contains(probe, Request("x", resource_arn, principal_arn, context)):
                 continue
             for action in actions:
                 applying = [s for s in statements
                             if self._hit(s, action) and all(clause_holds(c, folded) for c in s.conditions)]
                 allowed = any(s.effect == "Allow" for s in applying) and not any(s.effect == "Deny" for s in applying)
                 if allowed == (goal == "allowed"):
-                    return Request(action, resource_arn, who.arn, context)
+                    return Request(action, resource_arn, principal_arn, context)
         return None
 
     def _solve(self, external: bool, actions: tuple[str, ...], goal: Goal, condition: Condition | None,

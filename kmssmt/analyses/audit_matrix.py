@@ -1,0 +1,462 @@
+"""The access matrix at account scale: every (principal, resource, category) cell decided by
+classes of cells that share one answer, with no per-cell solver work and no per-cell objects
+for cells without access.
+
+Why cells share answers. The answer of a cell (is some request of the category allowed, is it
+allowed in every context, only from some CIDRs, only over TLS, and a witness request) is a
+function of the *content* of the statements that can apply to the pair, after the concrete part of
+the request is fixed (`AccountModel.relevant`): Resource matched and replaced by `*`, tag clauses
+decided by the resource's own tags, Principal matched for a principal of this account, Action
+reduced to the category's actions. Two cells whose statements have the same content (as a
+multiset) have the same answer, up to the principal and resource ARNs written into the witness and
+up to which written statements grant it. So each distinct content (a *class*) is solved once, over
+its statements sorted by content (the answer then depends on nothing else: the same report for any
+`--jobs`), and every member of the class gets the class's answer with its own ARNs and its own
+granting statements (those whose content is among the statements granting the class's witness).
+
+Per pair, the only work left is finding the pair's statements: the Resource patterns of identity
+statements are matched once per resource (each distinct wildcard pattern once, literal patterns by
+equality), Principal patterns of key and secret policies once per pattern list, and principals with
+the same attached policies and groups share their identity statements.
+
+Each class's witness is replayed through the account evaluator (`decide`) on the first cell of the
+class that a process meets, and its granting statements compared with the evaluator's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
+from kmssmt.analyses.prove import ReplayError
+from kmssmt.ast import Statement, Value
+from kmssmt.evaluate import StatementRef, clause_holds, folded_context, principal_matches, resource_matches
+from kmssmt.glob import fold, glob_match, has_wildcard
+from kmssmt.query import And, Compare, Condition, Not, Or, Presence
+from kmssmt.request import Request
+from kmssmt.symbolic.account import AccountModel, _statement_key
+
+CATEGORIES = ("use", "manage", "destroy", "policy")
+# Setting a key or secret policy: the KMS API operations SetKeyPolicy and SetSecretPolicy. They are in no
+# seed action table (GetKeyPolicy/GetSecretPolicy are granted by AliyunKMSReadOnlyAccess), but the 2024
+# "manage keys" sample grants kms:Set*, which reaches them, and kms:* does too.
+POLICY_ACTIONS = {"key": ("kms:SetKeyPolicy",), "secret": ("kms:SetSecretPolicy",)}
+NETWORK_KEYS = ("acs:sourceip",)
+DECRYPT = len(CATEGORIES)  # the question index of "can kms:Decrypt this key" (checks AUD002, AUD005, AUD006)
+
+TLS_OUTSIDE: Condition = Not(Compare("acs:SecureTransport", "=", "true", "string", "StringEqualsIgnoreCase", False))
+NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:SourceVpc", False)))
+
+# A grant: how a cell is allowed and its witness, without the principal and resource ARNs.
+# (access, conditions, witness action, witness principal (another account only), witness context)
+Grant = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]
+# A cell: (principal index, category index, grant index, numbers of the granting statements)
+CellRow = tuple[int, int, int, tuple[int, ...]]
+
+
+def category_actions(kind: str, category: str) -> tuple[str, ...]:
+    from kmssmt.catalog import load_catalog
+
+    if category == "policy":
+        return POLICY_ACTIONS[kind]
+    catalog = load_catalog()
+    return tuple(name for name, info in catalog.actions.items()
+                 if info.category == category and kind in info.resource_types)
+
+
+def questions(kind: str) -> list[tuple[str, ...]]:
+    """The action lists asked of every pair: one per category, then kms:Decrypt for keys."""
+    out = [category_actions(kind, c) for c in CATEGORIES]
+    if kind == "key":
+        out.append(("kms:Decrypt",))
+    return out
+
+
+def ip_condition(cidrs: Sequence[str]) -> Condition:
+    parts = tuple(Compare("acs:SourceIp", "in", c, "ip", "IpAddress", False) for c in cidrs)
+    return Not(parts[0] if len(parts) == 1 else Or(parts))
+
+
+def tag_labels(statement: Statement) -> tuple[str, ...]:
+    out = []
+    for clause in statement.conditions:
+        if fold(clause.key).startswith(TAG_PREFIXES):
+            values = "|".join(v.text for v in clause.values)
+            out.append(f"with tag {clause.key.split('/', 1)[1]}={values}")
+    return tuple(out)
+
+
+@dataclass
+class ResourceResult:
+    """The matrix rows of one resource, compact (it crosses process boundaries)."""
+
+    index: int
+    grants: list[Grant] = field(default_factory=list)
+    cells: list[CellRow] = field(default_factory=list)
+    decrypters: list[int] = field(default_factory=list)
+    no_network: list[tuple[int, int, tuple[int, ...]]] = field(default_factory=list)  # (principal, grant, refs)
+    solver_calls: int = 0
+
+
+@dataclass(frozen=True)
+class _Content:
+    """One statement content under one question: the canonical rewritten statement (Action
+    reduced to the question's actions) and the tag clauses the original carried."""
+
+    key: str
+    statement: Statement
+    allow: bool
+    tags: tuple[str, ...]
+
+
+@dataclass
+class _Payload:
+    """The answer of a class: its grant (None: no access) and the content ids granting the witness."""
+
+    grant: Grant | None
+    applying: frozenset[int]
+    nn_grant: Grant | None = None  # kms:Decrypt with no network key (DECRYPT question only)
+    nn_applying: frozenset[int] = frozenset()
+    replayed: bool = False
+
+
+class _Info:
+    """An identity or resource-policy statement with what the matrix needs of it, precomputed."""
+
+    __slots__ = ("statement", "patterns", "not_resource", "has_tags", "number", "masks")
+
+    def __init__(self, statement: Statement, number: int, masks: dict[str, tuple[bool, ...]]):
+        self.statement = statement
+        self.patterns = tuple(v.text for v in statement.resources)
+        self.not_resource = statement.not_resource
+        self.has_tags = any(fold(c.key).startswith(TAG_PREFIXES) for c in statement.conditions)
+        self.number = number
+        self.masks = masks  # kind -> per question: does the Action reach one of its actions
+
+
+class MatrixEngine:
+    """Computes the matrix rows of one resource at a time (in the main process or a worker)."""
+
+    def __init__(self, account: Account, model: AccountModel):
+        self.account = account
+        self.model = model
+        self.principals = account.principals
+        self.external = len(self.principals)  # the principal index of "another account"
+        self.questions = {kind: questions(kind) for kind in ("key", "secret")}
+        self.numbers: dict[int, int] = {}
+        self.statements: list[Statement] = []
+        for policy in account.all_policies():
+            for statement in policy.statements:
+                self.numbers.setdefault(id(statement), len(self.statements))
+                self.statements.append(statement)
+        self._infos: dict[int, _Info] = {}
+        # Identity statements per distinct list of identity policies (principals sharing policies share it).
+        self._identity: dict[tuple[int, ...], tuple[_Info, ...]] = {}
+        self.identity_of: list[tuple[int, ...]] = []
+        for principal in self.principals:
+            policies = self.account.identity_policies(principal)
+            signature = tuple(id(p) for p in policies)
+            if signature not in self._identity:
+                self._identity[signature] = tuple(self._info(s) for p in policies for s in p.statements)
+            self.identity_of.append(signature)
+        self.wildcards = sorted({pattern for infos in self._identity.values() for info in infos
+                                 for pattern in info.patterns if has_wildcard(pattern)})
+        self._views: dict[tuple[int, bool, str, tuple[tuple[str, str], ...] | None], tuple[int, ...] | None] = {}
+        self._contents: list[_Content] = []
+        self._content_ids: dict[tuple[int, str, tuple[str, ...]], int] = {}
+        self._payloads: dict[tuple[bool, int, str, tuple[int, ...]], _Payload] = {}
+        self._principal_sets: dict[tuple[str, ...] | None, frozenset[int]] = {}
+        self._by_arn = {p.arn: i for i, p in enumerate(self.principals)}
+        self.classes = 0
+
+    # -- statements ------------------------------------------------------------------------------
+    def _info(self, statement: Statement) -> _Info:
+        info = self._infos.get(id(statement))
+        if info is None:
+            masks = {kind: tuple(any(self.model._hit(statement, a) for a in actions) for actions in qs)
+                     for kind, qs in self.questions.items()}
+            info = self._infos[id(statement)] = _Info(statement, self.numbers.get(id(statement), -1), masks)
+        return info
+
+    def _view(self, info: _Info, resource: Resource, question_key: str, keep_principal: bool) -> tuple[int, ...] | None:
+        """The content ids of a matched statement under each question of the resource's kind (-1:
+        the question's actions are out of reach); None when a tag clause is false for the resource."""
+        tags = tuple(resource.tags.items()) if info.has_tags else None
+        cache_key = (id(info), keep_principal, resource.kind, tags)
+        view = self._views.get(cache_key)
+        if view is not None or cache_key in self._views:
+            return view
+        rewritten = self.model._rewrite(info.statement, resource, keep_principal)
+        if rewritten is None:
+            self._views[cache_key] = None
+            return None
+        labels = tag_labels(info.statement)
+        ids = []
+        for index, actions in enumerate(self.questions[resource.kind]):
+            if not info.masks[resource.kind][index]:
+                ids.append(-1)
+                continue
+            normal = replace(rewritten, actions=tuple(Value(a, rewritten.span) for a in actions
+                                                      if self.model._hit(info.statement, a)), not_action=False)
+            key = repr(_statement_key(normal))
+            content_key = (index, key + question_key, labels)
+            cid = self._content_ids.get(content_key)
+            if cid is None:
+                cid = self._content_ids[content_key] = len(self._contents)
+                self._contents.append(_Content(repr((key, labels)), normal, normal.effect == "Allow", labels))
+            ids.append(cid)
+        out = tuple(ids)
+        self._views[cache_key] = out
+        return out
+
+    def _matching_principals(self, statement: Statement) -> frozenset[int]:
+        """Indices of the account's principals a resource-policy statement's Principal names."""
+        patterns = None if statement.principals is None else tuple(v.text for v in statement.principals)
+        found = self._principal_sets.get(patterns)
+        if found is None:
+            if patterns is None or "*" in patterns:
+                found = frozenset(range(len(self.principals)))
+            else:
+                hits: set[int] = set()
+                for pattern in patterns:
+                    if not has_wildcard(pattern):
+                        if pattern in self._by_arn:
+                            hits.add(self._by_arn[pattern])
+                        continue
+                    hits.update(i for i, p in enumerate(self.principals) if glob_match(pattern, p.arn))
+                found = frozenset(hits)
+            self._principal_sets[patterns] = found
+        return found
+
+    # -- one resource ----------------------------------------------------------------------------
+    def run(self, index: int) -> ResourceResult:
+        resource = self.account.resources[index]
+        calls_before = self.model.solver_calls
+        result = ResourceResult(index)
+        grant_ids: dict[Grant, int] = {}
+        kind = resource.kind
+        n_questions = len(self.questions[kind])
+        matched = {p for p in self.wildcards if glob_match(p, resource.arn)}
+        matched.add(resource.arn)
+        owner: list[_Info] = []
+        if resource.policy is not None:
+            owner = [self._info(s) for s in resource.policy.statements if resource_matches(s, resource.arn)]
+        owner_sets = [self._matching_principals(info.statement) for info in owner]
+        identity_cache: dict[tuple[int, ...], list[tuple[_Info, tuple[int, ...]]]] = {}
+
+        def grant_index(grant: Grant) -> int:
+            found = grant_ids.get(grant)
+            if found is None:
+                found = grant_ids[grant] = len(result.grants)
+                result.grants.append(grant)
+            return found
+
+        for pindex in range(len(self.principals) + 1):
+            external = pindex == self.external
+            views: list[tuple[_Info, tuple[int, ...]]]
+            if external:
+                views = []
+            else:
+                signature = self.identity_of[pindex]
+                cached = identity_cache.get(signature)
+                if cached is None:
+                    cached = []
+                    for info in self._identity[signature]:
+                        if not any(info.masks[kind]):
+                            continue
+                        if any(p in matched for p in info.patterns) == info.not_resource:
+                            continue
+                        view = self._view(info, resource, "", False)
+                        if view is not None:
+                            cached.append((info, view))
+                    identity_cache[signature] = cached
+                views = list(cached)
+            for info, principals in zip(owner, owner_sets, strict=True):
+                if not any(info.masks[kind]):
+                    continue
+                if not external and pindex not in principals:
+                    continue
+                view = self._view(info, resource, "|external" if external else "", external)
+                if view is not None:
+                    views.append((info, view))
+            if not views:
+                continue
+            for question in range(n_questions):
+                members = [(view[question], info) for info, view in views if view[question] >= 0]
+                if not members or not any(self._contents[cid].allow for cid, _ in members):
+                    continue
+                cids = tuple(sorted(cid for cid, _ in members))
+                payload = self._payload(external, kind, question, cids)
+                if question == DECRYPT:
+                    if payload.grant is None:
+                        continue
+                    result.decrypters.append(pindex)
+                    if payload.nn_grant is not None:
+                        refs = tuple(info.number for cid, info in members if cid in payload.nn_applying)
+                        if not payload.replayed:
+                            self._replay(resource, pindex, payload.nn_grant, refs, NO_NETWORK)
+                        result.no_network.append((pindex, grant_index(payload.nn_grant), refs))
+                    payload.replayed = True
+                    continue
+                if payload.grant is None:
+                    continue
+                refs = tuple(info.number for cid, info in members if cid in payload.applying)
+                if not payload.replayed and payload.grant[2] is not None:
+                    self._replay(resource, pindex, payload.grant, refs, None)
+                    payload.replayed = True
+                result.cells.append((pindex, question, grant_index(payload.grant), refs))
+        result.solver_calls = self.model.solver_calls - calls_before
+        return result
+
+    # -- classes ---------------------------------------------------------------------------------
+    def _payload(self, external: bool, kind: str, question: int, cids: tuple[int, ...]) -> _Payload:
+        key = (external, question, kind, cids)
+        payload = self._payloads.get(key)
+        if payload is not None:
+            return payload
+        self.classes += 1
+        pairs = sorted(((self._contents[c], c) for c in cids), key=lambda pair: pair[0].key)
+        contents = [content for content, _ in pairs]
+        statements = [c.statement for c in contents]
+        by_statement = {id(content.statement): cid for content, cid in pairs}
+        actions = self.questions[kind][question]
+        principal = None if external else f"acs:ram::{self.account.id}:user/audit-class"
+        arn = f"acs:kms:audit-region:{self.account.id}:{kind}/audit-class"
+        tags = {id(c.statement): c.tags for c in contents}
+        if question == DECRYPT:
+            status, request, _ = self.model.ask_statements(statements, principal, arn, actions)
+            if request is None:
+                payload = _Payload(None, frozenset())
+            else:
+                _, nn, _ = self.model.ask_statements(statements, principal, arn, actions, "allowed", NO_NETWORK)
+                grant = _grant("unconditional", (), request, external)
+                if nn is None:
+                    payload = _Payload(grant, frozenset())
+                else:
+                    payload = _Payload(grant, frozenset(), _grant("conditional", (), nn, external),
+                                       self._applying(statements, nn, by_statement))
+        else:
+            answer = cell_answer(self.model, statements, principal, arn, actions, external, tags)
+            if answer is None:
+                payload = _Payload(None, frozenset())
+            else:
+                access, conditions, request, applying = answer
+                grant = (access, conditions, None, None, ()) if request is None else \
+                    _grant(access, conditions, request, external)
+                payload = _Payload(grant, frozenset(by_statement[id(s)] for s in applying))
+        self._payloads[key] = payload
+        return payload
+
+    def _applying(self, statements: Sequence[Statement], request: Request,
+                  by_statement: dict[int, int]) -> frozenset[int]:
+        return frozenset(by_statement[id(s)] for s in granting(self.model, statements, request))
+
+    def _replay(self, resource: Resource, pindex: int, grant: Grant, refs: tuple[int, ...],
+                condition: Condition | None) -> None:
+        """The first witness of a class, as written for this cell, decided by the account evaluator:
+        it must be allowed, by exactly the statements the class says grant it."""
+        request = witness(grant, resource.arn, self.principals[pindex] if pindex != self.external else None)
+        decision = decide(self.account, request)
+        if not decision.allowed:
+            raise ReplayError(f"account witness {request.to_json()} is {decision.reason} by the evaluator")
+        expected = tuple(StatementRef.of(self.statements[n]) for n in refs)
+        if decision.statements != expected:
+            raise ReplayError(f"account witness {request.to_json()}: granted by {decision.statements}, "
+                              f"the matrix says {expected}")
+        if condition is not None:
+            from kmssmt.query import Query, query_contains
+
+            effective = replace(request, context=resource_context(request.context, resource))
+            if not query_contains(Query(None, ("*",), ("*",), condition), effective):
+                raise ReplayError(f"account witness {request.to_json()} is outside the condition")
+
+
+def _grant(access: str, conditions: tuple[str, ...], request: Request, external: bool) -> Grant:
+    return (access, conditions, request.action, request.principal if external else None,
+            tuple(sorted(request.context.items())))
+
+
+def witness(grant: Grant, resource_arn: str, principal: Principal | None) -> Request:
+    _, _, action, other, context = grant
+    assert action is not None
+    return Request(action, resource_arn, principal.arn if principal is not None else other, dict(context))
+
+
+def granting(model: AccountModel, statements: Sequence[Statement], request: Request) -> list[Statement]:
+    """The Allow statements (filtered, rewritten) that apply to an allowed request."""
+    context = folded_context(request.context)
+    return [s for s in statements if s.effect == "Allow" and model._hit(s, request.action)
+            and principal_matches(s, request.principal) and all(clause_holds(c, context) for c in s.conditions)]
+
+
+def cell_answer(model: AccountModel, relevant: list[Statement], principal: str | None, resource_arn: str,
+                actions: tuple[str, ...], external: bool, tags: dict[int, tuple[str, ...]]
+                ) -> tuple[str, tuple[str, ...], Request | None, list[Statement]] | None:
+    """How a category is allowed over the filtered, rewritten statements of a pair (`relevant`,
+    each reaching some of `actions`): None (never, proven), or (access, condition labels, witness,
+    granting statements). `tags` gives the tag labels of each statement's original.
+
+    * unconditional: some action of the category is allowed for every context (proven: no denied
+      request of that action exists);
+    * only from CIDRs: every allowed request carries acs:SourceIp inside the listed blocks (proven);
+    * only over TLS: every allowed request has acs:SecureTransport = true (proven);
+    * with tag K: the grant exists because the resource carries tag K (tags are the resource's own);
+    * otherwise "conditional" on the condition keys named.
+    """
+    status, request, reason = model.ask_statements(relevant, principal, resource_arn, actions)
+    if status == "unsat":
+        return None
+    if request is None:
+        return ("unknown", (reason,), None, [])
+
+    def labels_of(statements: Sequence[Statement]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(label for s in statements for label in tags.get(id(s), ())))
+
+    for action in actions:
+        mine = [s for s in relevant if model._hit(s, action)]
+        if not any(s.effect == "Allow" for s in mine):
+            continue
+        if model.ask_statements(mine, principal, resource_arn, (action,), "denied")[0] == "unsat":
+            _, full, _ = model.ask_statements(mine, principal, resource_arn, (action,))
+            assert full is not None
+            grants = granting(model, relevant, full)
+            return ("unconditional", labels_of(grants), full, grants)
+    labels: list[str] = []
+    keys = {fold(c.key) for s in relevant for c in s.conditions}
+    allows = [s for s in relevant if s.effect == "Allow"]
+
+    def every_allow(test: Any) -> bool:
+        # Conditions AND together, so a clause every Allow carries is necessary for access.
+        return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
+
+    def ip_allow(c: Any) -> bool:
+        return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
+
+    def tls(c: Any) -> bool:
+        return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
+            and all(v.text.lower() == "true" for v in c.values)
+
+    def never(condition: Condition) -> bool:
+        return model.ask_statements(relevant, principal, resource_arn, actions, "allowed", condition)[0] == "unsat"
+
+    cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
+                    and ((s.effect == "Allow" and c.operator == "IpAddress")
+                         or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
+    if every_allow(ip_allow):
+        blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
+        labels.append("only from " + ", ".join(blocks))
+        keys.discard("acs:sourceip")
+    elif cidrs and never(ip_condition(cidrs)):
+        labels.append("only from " + ", ".join(cidrs))
+        keys.discard("acs:sourceip")
+    if every_allow(tls) or ("acs:securetransport" in keys and never(TLS_OUTSIDE)):
+        labels.append("only over TLS")
+        keys.discard("acs:securetransport")
+    labels += [f"depends on {k}" for k in sorted(keys)]
+    if external and not labels:
+        labels.append("only the principals the policy names")
+    grants = granting(model, relevant, request)
+    labels += labels_of(grants)
+    return ("conditional", tuple(labels), request, grants)
