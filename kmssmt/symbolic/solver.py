@@ -15,6 +15,7 @@ from kmssmt.symbolic.dimensions import ModelValues
 Status = Literal["sat", "unsat", "unknown"]
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 4096
+READABLE_TIMEOUT = 1.0  # per check while looking for a more readable witness
 
 
 @dataclass
@@ -92,12 +93,21 @@ class Session:
         """A model of `terms` that also meets as many `preferences` as it can (greedily);
         `outcome` is a satisfying outcome of `terms` already found."""
         accepted: list[str] = []
-        for preference in preferences:
-            trial = self.check(*terms, *accepted, preference)
-            if trial.status == "sat":
-                accepted.append(preference)
-                outcome = trial
+        full = self.timeout
+        self.set_timeout(min(full, READABLE_TIMEOUT))  # a wish is not worth a long search
+        try:
+            for preference in preferences:
+                trial = self.check(*terms, *accepted, preference)
+                if trial.status == "sat":
+                    accepted.append(preference)
+                    outcome = trial
+        finally:
+            self.set_timeout(full)
         return outcome
+
+    def set_timeout(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.solver.set("timeout", max(1, int(timeout * 1000)))
 
     def check(self, *terms: str, model: bool = True) -> Outcome:
         """Satisfiability of what was added plus `terms` (which are not kept); the model
