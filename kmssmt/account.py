@@ -455,10 +455,19 @@ def parse_account(text: str, file: str) -> Account:
             policies[name] = NamedPolicy(name, parse_policy(text, f"system:{name}", name=name), True)
         return names
 
+    first_string: dict[str, int] = {}
+
     def span_of(path: str, name: str) -> Span:
         # The first occurrence of `"name": "<value>"` is a good enough anchor for a principal or resource.
         needle = json.dumps(name)
-        offset = loader.text.find(needle)
+        if not first_string:  # every JSON string's first offset, in one pass (a scan per name is quadratic)
+            import re
+
+            for match in re.finditer(r'"(?:[^"\\]|\\.)*"', loader.text):
+                first_string.setdefault(match.group(), match.start())
+        offset = first_string.get(needle, -1)
+        if offset < 0:
+            offset = loader.text.find(needle)
         return loader.loc.span(offset) if offset >= 0 else Span(file, 1, 1)
 
     groups: dict[str, Group] = {}

@@ -54,6 +54,9 @@ NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:Sour
 Grant = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]
 # A cell: (principal index, category index, grant index, numbers of the granting statements)
 CellRow = tuple[int, int, int, tuple[int, ...]]
+# The cells of one pair: ((category, grant, statement numbers)...), can kms:Decrypt, (grant, numbers) of a
+# kms:Decrypt with no network key
+_PairOut = tuple[tuple[tuple[int, Grant, tuple[int, ...]], ...], bool, tuple[Grant, tuple[int, ...]] | None]
 
 
 def category_actions(kind: str, category: str) -> tuple[str, ...]:
@@ -163,6 +166,41 @@ class MatrixEngine:
             self.identity_of.append(signature)
         self.wildcards = sorted({pattern for infos in self._identity.values() for info in infos
                                  for pattern in info.patterns if has_wildcard(pattern)})
+        # Identity statements as bits of a mask: a pair's statements are a mask AND, its cells are
+        # cached by (policies, matched statements, tags) across resources.
+        self._bit_infos: list[_Info] = []
+        bit_of: dict[int, int] = {}
+        for infos in self._identity.values():
+            for info in infos:
+                if id(info) not in bit_of:
+                    bit_of[id(info)] = len(self._bit_infos)
+                    self._bit_infos.append(info)
+        self._pattern_bits: dict[str, int] = {}
+        self._not_bits: dict[str, int] = {}
+        self._not_all = 0
+        self._tagged = 0
+        self._kind_mask = {kind: 0 for kind in self.questions}
+        for bit, info in enumerate(self._bit_infos):
+            table = self._not_bits if info.not_resource else self._pattern_bits
+            for pattern in info.patterns:
+                table[pattern] = table.get(pattern, 0) | (1 << bit)
+            if info.not_resource:
+                self._not_all |= 1 << bit
+            if info.has_tags:
+                self._tagged |= 1 << bit
+            for kind in self.questions:
+                if any(info.masks[kind]):
+                    self._kind_mask[kind] |= 1 << bit
+        self._signature_mask: dict[tuple[int, ...], int] = {}
+        self._positions: dict[tuple[int, ...], dict[int, int]] = {}
+        for signature, infos in self._identity.items():
+            position: dict[int, int] = {}
+            for order, info in enumerate(infos):
+                position.setdefault(bit_of[id(info)], order)
+            self._positions[signature] = position
+            self._signature_mask[signature] = sum(1 << bit for bit in position)
+        self._pairs: dict[tuple[object, ...], _PairOut] = {}
+        self.pair_hits = 0
         self._views: dict[tuple[int, bool, str, tuple[tuple[str, str], ...] | None], tuple[int, ...] | None] = {}
         self._contents: list[_Content] = []
         self._content_ids: dict[tuple[int, str, tuple[str, ...]], int] = {}
@@ -231,20 +269,32 @@ class MatrixEngine:
         return found
 
     # -- one resource ----------------------------------------------------------------------------
+    def _resource_mask(self, resource: Resource) -> int:
+        """The identity statements (bits) whose Resource matches the resource's ARN."""
+        arn = resource.arn
+        matched = [p for p in self.wildcards if glob_match(p, arn)]
+        if arn in self._pattern_bits or arn in self._not_bits:
+            matched.append(arn)
+        mask = self._not_all
+        for pattern in matched:
+            mask |= self._pattern_bits.get(pattern, 0)
+            mask &= ~self._not_bits.get(pattern, 0)
+        return mask
+
     def run(self, index: int) -> ResourceResult:
         resource = self.account.resources[index]
         calls_before = self.model.solver_calls
         result = ResourceResult(index)
         grant_ids: dict[Grant, int] = {}
         kind = resource.kind
-        n_questions = len(self.questions[kind])
-        matched = {p for p in self.wildcards if glob_match(p, resource.arn)}
-        matched.add(resource.arn)
-        owner: list[_Info] = []
+        mask = self._resource_mask(resource) & self._kind_mask[kind]
+        tags = tuple(resource.tags.items())
+        owner: list[tuple[_Info, frozenset[int]]] = []
         if resource.policy is not None:
-            owner = [self._info(s) for s in resource.policy.statements if resource_matches(s, resource.arn)]
-        owner_sets = [self._matching_principals(info.statement) for info in owner]
-        identity_cache: dict[tuple[int, ...], list[tuple[_Info, tuple[int, ...]]]] = {}
+            for statement in resource.policy.statements:
+                info = self._info(statement)
+                if any(info.masks[kind]) and resource_matches(statement, resource.arn):
+                    owner.append((info, self._matching_principals(statement)))
 
         def grant_index(grant: Grant) -> int:
             found = grant_ids.get(grant)
@@ -255,60 +305,86 @@ class MatrixEngine:
 
         for pindex in range(len(self.principals) + 1):
             external = pindex == self.external
-            views: list[tuple[_Info, tuple[int, ...]]]
-            if external:
-                views = []
-            else:
-                signature = self.identity_of[pindex]
-                cached = identity_cache.get(signature)
-                if cached is None:
-                    cached = []
-                    for info in self._identity[signature]:
-                        if not any(info.masks[kind]):
-                            continue
-                        if any(p in matched for p in info.patterns) == info.not_resource:
-                            continue
-                        view = self._view(info, resource, "", False)
-                        if view is not None:
-                            cached.append((info, view))
-                    identity_cache[signature] = cached
-                views = list(cached)
-            for info, principals in zip(owner, owner_sets, strict=True):
-                if not any(info.masks[kind]):
+            matched = 0 if external else self._signature_mask[self.identity_of[pindex]] & mask
+            mine = [info for info, principals in owner if external or pindex in principals]
+            if not matched and not mine:
+                continue
+            key: tuple[object, ...] | None = None
+            if not mine:  # identity statements only: the same for every resource matching the same ones
+                key = (self.identity_of[pindex], matched, kind, tags if matched & self._tagged else None)
+                out = self._pairs.get(key)
+                if out is not None:
+                    self.pair_hits += 1
+                    self._emit(result, pindex, out, grant_index)
                     continue
-                if not external and pindex not in principals:
-                    continue
+            views: list[tuple[_Info, tuple[int, ...]]] = []
+            if matched:
+                position = self._positions[self.identity_of[pindex]]
+                bits = []
+                while matched:
+                    low = matched & -matched
+                    bits.append(low.bit_length() - 1)
+                    matched ^= low
+                for bit in sorted(bits, key=position.__getitem__):
+                    info = self._bit_infos[bit]
+                    view = self._view(info, resource, "", False)
+                    if view is not None:
+                        views.append((info, view))
+            for info in mine:
                 view = self._view(info, resource, "|external" if external else "", external)
                 if view is not None:
                     views.append((info, view))
-            if not views:
-                continue
-            for question in range(n_questions):
-                members = [(view[question], info) for info, view in views if view[question] >= 0]
-                if not members or not any(self._contents[cid].allow for cid, _ in members):
-                    continue
-                cids = tuple(sorted(cid for cid, _ in members))
-                payload = self._payload(external, kind, question, cids)
-                if question == DECRYPT:
-                    if payload.grant is None:
-                        continue
-                    result.decrypters.append(pindex)
-                    if payload.nn_grant is not None:
-                        refs = tuple(info.number for cid, info in members if cid in payload.nn_applying)
-                        if not payload.replayed:
-                            self._replay(resource, pindex, payload.nn_grant, refs, NO_NETWORK)
-                        result.no_network.append((pindex, grant_index(payload.nn_grant), refs))
-                    payload.replayed = True
-                    continue
-                if payload.grant is None:
-                    continue
-                refs = tuple(info.number for cid, info in members if cid in payload.applying)
-                if not payload.replayed and payload.grant[2] is not None:
-                    self._replay(resource, pindex, payload.grant, refs, None)
-                    payload.replayed = True
-                result.cells.append((pindex, question, grant_index(payload.grant), refs))
+            out = self._pair(resource, pindex, external, views)
+            if key is not None:
+                if len(self._pairs) > 400_000:
+                    self._pairs.clear()
+                self._pairs[key] = out
+            self._emit(result, pindex, out, grant_index)
         result.solver_calls = self.model.solver_calls - calls_before
         return result
+
+    @staticmethod
+    def _emit(result: ResourceResult, pindex: int, out: _PairOut, grant_index: Any) -> None:
+        cells, decrypts, no_network = out
+        for question, grant, refs in cells:
+            result.cells.append((pindex, question, grant_index(grant), refs))
+        if decrypts:
+            result.decrypters.append(pindex)
+        if no_network is not None:
+            result.no_network.append((pindex, grant_index(no_network[0]), no_network[1]))
+
+    def _pair(self, resource: Resource, pindex: int, external: bool,
+              views: list[tuple[_Info, tuple[int, ...]]]) -> _PairOut:
+        """The cells of one (principal, resource) pair from its statements' content ids."""
+        cells: list[tuple[int, Grant, tuple[int, ...]]] = []
+        decrypts = False
+        no_network: tuple[Grant, tuple[int, ...]] | None = None
+        if not views:
+            return ((), False, None)
+        kind = resource.kind
+        for question in range(len(self.questions[kind])):
+            members = [(view[question], info) for info, view in views if view[question] >= 0]
+            if not members or not any(self._contents[cid].allow for cid, _ in members):
+                continue
+            cids = tuple(sorted(cid for cid, _ in members))
+            payload = self._payload(external, kind, question, cids)
+            if payload.grant is None:
+                continue
+            if question == DECRYPT:
+                decrypts = True
+                if payload.nn_grant is not None:
+                    refs = tuple(info.number for cid, info in members if cid in payload.nn_applying)
+                    if not payload.replayed:
+                        self._replay(resource, pindex, payload.nn_grant, refs, NO_NETWORK)
+                    no_network = (payload.nn_grant, refs)
+                payload.replayed = True
+                continue
+            refs = tuple(info.number for cid, info in members if cid in payload.applying)
+            if not payload.replayed and payload.grant[2] is not None:
+                self._replay(resource, pindex, payload.grant, refs, None)
+                payload.replayed = True
+            cells.append((question, payload.grant, refs))
+        return (tuple(cells), decrypts, no_network)
 
     # -- classes ---------------------------------------------------------------------------------
     def _payload(self, external: bool, kind: str, question: int, cids: tuple[int, ...]) -> _Payload:

@@ -11,7 +11,26 @@ from kmssmt.rules import Rule
 
 
 def to_json_text(report: AuditReport) -> str:
-    return json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
+    """Indented, except that the matrix's tables (cells, grants, statements) have one entry per
+    line: a large account has hundreds of thousands of cells, and one number per line would make
+    the file several times larger and slower to write."""
+    data = report.to_json()
+    matrix = data["matrix"]
+    placeholders: dict[str, str] = {}
+
+    def compact(rows: list[Any]) -> str:
+        token = f"@@matrix-{len(placeholders)}@@"
+        inner = ",\n      ".join(json.dumps(row, separators=(",", ":")) for row in rows)
+        placeholders[json.dumps(token)] = "[\n      " + inner + "\n    ]" if rows else "[]"
+        return token
+
+    for name in ("grants", "statements"):
+        matrix[name] = compact(matrix[name])
+    matrix["resources"] = compact(matrix["resources"])
+    text = json.dumps(data, indent=2, sort_keys=False)
+    for token, value in placeholders.items():
+        text = text.replace(token, value, 1)
+    return text + "\n"
 
 
 def _severity(text: str) -> Severity:

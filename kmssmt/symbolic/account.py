@@ -142,6 +142,7 @@ class AccountModel:
         self._action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = {}
         self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
+        self._reach: dict[tuple[object, tuple[str, ...]], bool] = {}
 
     # -- concrete filtering ---------------------------------------------------------------------
     def _hit(self, statement: Statement, action: str) -> bool:
@@ -217,12 +218,34 @@ class AccountModel:
         actions = tuple(dict.fromkeys(actions))
         if not actions:
             return Answer("unsat")
+        if goal == "allowed" and not self._may_allow(who, resource_arn, actions):
+            return Answer("unsat")
         statements = self.relevant(who, resource_arn, actions)
         status, request, reason = self.ask_statements(statements, who.arn if who is not None else None,
                                                       resource_arn, actions, goal, condition, principal_glob)
         if request is None:
             return Answer(status, reason=reason)  # type: ignore[arg-type]
         return self._replay(request, goal, condition)
+
+    def _may_allow(self, who: Who, resource_arn: str, actions: tuple[str, ...]) -> bool:
+        """A necessary condition for an allowed request, cheap enough to ask of every pair of an
+        account: some Allow of the principal's identity policies or of the resource's policy reaches
+        one of the actions (Resource, Principal and conditions are left to `relevant` and the solver)."""
+        owner = self.account.owner_of(resource_arn)
+        sources: list[tuple[object, list[Statement]]] = []
+        if who is not None:
+            sources.append((who.arn, self.account.identity_statements(who)))
+        if owner is not None and owner.policy is not None:
+            sources.append((owner.arn, list(owner.policy.statements)))
+        for name, statements in sources:
+            key = (name, actions)
+            hit = self._reach.get(key)
+            if hit is None:
+                hit = self._reach[key] = any(s.effect == "Allow" and any(self._hit(s, a) for a in actions)
+                                             for s in statements)
+            if hit:
+                return True
+        return False
 
     def ask_statements(self, statements: Sequence[Statement], principal_arn: str | None, resource_arn: str,
                        actions: tuple[str, ...], goal: Goal = "allowed", condition: Condition | None = None,
@@ -429,13 +452,12 @@ def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "
     actions = catalog_actions_matching(query.actions)
     checked = 0
     unknown = ""
+    arns = [arn for _, arn in model.resource_arns() if any(glob_match(r, arn) for r in query.resources)]
     for who in model.universe_principals():
         if query.principal is not None and who is not None and not glob_match(query.principal, who.arn):
             continue
         condition = query.condition
-        for _, arn in model.resource_arns():
-            if not any(glob_match(r, arn) for r in query.resources):
-                continue
+        for arn in arns:
             checked += 1
             if who is None and query.principal is not None:
                 answer = _ask_external_matching(model, query, arn, actions, mode)
