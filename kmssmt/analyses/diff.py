@@ -245,14 +245,16 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
     for side in ("old", "new"):
         blocked: list[str] = []
         while True:
-            status, request, reason = differ.witness(side, *(not_(b) for b in blocked))
+            rest = [not_(b) for b in blocked]
+            if len(witnesses[side]) >= max_witnesses:
+                more = differ.session.check(differ.only(side), *rest, model=False)
+                truncated = truncated or more.status == "sat"
+                break
+            status, request, reason = differ.witness(side, *rest)
             if status == "unknown":
                 unknown.append(reason)
                 break
             if request is None:
-                break
-            if len(witnesses[side]) >= max_witnesses:
-                truncated = True
                 break
             witnesses[side].append(request)
             region = differ.block_term(request)

@@ -24,6 +24,7 @@ class Outcome:
     model: ModelValues = field(default_factory=dict)
     reason: str = ""
     seconds: float = 0.0
+    raw: z3.ModelRef | None = None  # the solver's model, to evaluate further terms in
 
 
 def check(preamble: str, assertions: list[str], timeout: float = DEFAULT_TIMEOUT,
@@ -97,6 +98,9 @@ class Session:
         self.set_timeout(min(full, READABLE_TIMEOUT))  # a wish is not worth a long search
         try:
             for preference in preferences:
+                if outcome.raw is not None and z3.is_true(outcome.raw.eval(self.term(preference), True)):
+                    accepted.append(preference)  # the model already meets it
+                    continue
                 trial = self.check(*terms, *accepted, preference)
                 if trial.status == "sat":
                     accepted.append(preference)
@@ -140,7 +144,7 @@ class Session:
                 if not want_model:
                     return Outcome("sat", seconds=seconds)
                 model = self.solver.model()
-                return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds)
+                return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds, raw=model)
             if result == z3.unsat:
                 return Outcome("unsat", seconds=seconds)
             reason = self.solver.reason_unknown()
