@@ -584,3 +584,92 @@ def iter_policy_statements(account: Account) -> Iterator[tuple[str, Statement]]:
     for named in account.policies.values():
         for statement in named.policy.statements:
             yield named.name, statement
+
+
+# -- API calls: the permissions one API operation needs ---------------------------------------------
+#
+# An API call succeeds when every permission the catalog's `api_dependencies` lists for it is
+# allowed, all in the one request context of the call (the caller, source IP, TLS... are the same;
+# resource tags are each resource's own). GetSecretValue on a secret that a customer key of the
+# snapshot encrypts needs kms:GetSecretValue on the secret and kms:Decrypt on that key; on a secret
+# the service's own key encrypts (no `encryption_key`) only the first. ReEncrypt needs
+# kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination key; CreateAlias,
+# UpdateAlias and DeleteAlias need the action on the alias ARN and on the key ARN. The catalog's
+# generic "*" entry (a cryptographic call naming its key by alias) is already the request-level rule
+# of `decide` (identity policies see the alias ARN, the key policy its key) and is not repeated here.
+# An API without a dependency entry needs the action of the same name on the resource.
+
+
+@dataclass(frozen=True)
+class Need:
+    """One permission of an API call: `action` on `resource` (an ARN) in the call's `role`."""
+
+    action: str
+    resource: str
+    role: str
+    label: str  # "kms:Decrypt on key/key-1"
+
+
+@dataclass(frozen=True)
+class ApiDecision:
+    api: str
+    allowed: bool
+    needs: tuple[Need, ...]
+    decisions: tuple[AccountDecision, ...]  # one per need, same order
+
+    @property
+    def missing(self) -> tuple[Need, ...]:
+        return tuple(n for n, d in zip(self.needs, self.decisions, strict=True) if not d.allowed)
+
+
+def api_needs(account: Account, api: str, resource_arn: str,
+              others: Mapping[str, str] | None = None) -> tuple[Need, ...]:
+    """The permissions an API call on `resource_arn` needs, from the catalog's `api_dependencies`.
+    `resource_arn` fills the first requirement's role; `others` maps other roles to ARNs ("destination
+    key" of ReEncrypt, default: the source key; "key" of CreateAlias on an alias not yet in the
+    snapshot). Raises ValueError when a role has no resource."""
+    from kmssmt.catalog import load_catalog
+
+    others = others or {}
+    api = api.removeprefix("kms:")
+    found = load_catalog().dependencies_of(api)
+    owner = account.owner_of(resource_arn)
+    if not found:
+        action = f"kms:{api}"
+        return (Need(action, resource_arn, "resource", _need_label(account, action, resource_arn)),)
+    out: list[Need] = []
+    for index, requirement in enumerate(found[0].requires):
+        arn: str | None = others.get(requirement.role)
+        if requirement.when == "customer-key":
+            # Only a customer key of the snapshot adds the need; a secret the service's own key
+            # encrypts (or a secret outside the snapshot, whose key we cannot know) does not.
+            if not isinstance(owner, Secret) or owner.encryption_key is None:
+                continue
+            arn = arn or account.key_by_id[owner.encryption_key].arn
+        if arn is None and index == 0:
+            arn = resource_arn
+        if arn is None and requirement.role == "destination key":
+            arn = resource_arn  # re-encrypting under the same key
+        if arn is None and requirement.resource_type == "key" and isinstance(owner, Key):
+            arn = owner.arn  # an alias of the snapshot names its key
+        if arn is None:
+            raise ValueError(f"{api} on {resource_arn}: no resource for the {requirement.role}")
+        out.append(Need(requirement.action, arn, requirement.role, _need_label(account, requirement.action, arn)))
+    return tuple(out)
+
+
+def _need_label(account: Account, action: str, arn: str) -> str:
+    owner = account.owner_of(arn)
+    if owner is None:
+        return f"{action} on {arn}"
+    if owner.arn != arn and isinstance(owner, Key):
+        return f"{action} on {arn.rsplit(':', 1)[-1]} ({owner.label})"
+    return f"{action} on {owner.label}"
+
+
+def api_decide(account: Account, principal: str | None, api: str, resource_arn: str,
+               context: Mapping[str, str] | None = None, others: Mapping[str, str] | None = None) -> ApiDecision:
+    """Does the API call succeed: every permission it needs decided by `decide`, in one context."""
+    needs = api_needs(account, api, resource_arn, others)
+    decisions = tuple(decide(account, Request(n.action, n.resource, principal, dict(context or {}))) for n in needs)
+    return ApiDecision(api.removeprefix("kms:"), all(d.allowed for d in decisions), needs, decisions)

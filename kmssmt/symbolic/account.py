@@ -24,11 +24,21 @@ returned; a disagreement raises ReplayError.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
+from kmssmt.account import (
+    TAG_PREFIXES,
+    Account,
+    Need,
+    Principal,
+    Resource,
+    api_decide,
+    api_needs,
+    decide,
+    resource_context,
+)
 from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import ConditionClause, Span, Statement, Value
 from kmssmt.evaluate import (
@@ -61,6 +71,32 @@ class Answer:
     witness: Request | None = None
     statements: tuple[StatementRef, ...] = ()
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ApiAnswer:
+    """Can the principal make the API call (every permission it needs, in one request context)?
+    sat: `requests` are the witness's permission requests (one per need, one context), each replayed
+    as allowed; unsat: proven impossible, `missing` names the needs never allowed on their own
+    (empty: each is allowed in some context, never all in the same one); unknown: `reason`."""
+
+    api: str
+    status: Literal["sat", "unsat", "unknown"]
+    needs: tuple[Need, ...]
+    requests: tuple[Request, ...] = ()
+    missing: tuple[Need, ...] = ()
+    statements: tuple[StatementRef, ...] = ()
+    reason: str = ""
+
+    def explain(self) -> str:
+        """One line: why the call succeeds or fails."""
+        if self.status == "sat":
+            return f"{self.api} succeeds"
+        if self.status == "unknown":
+            return f"{self.api} unknown: {self.reason}"
+        if self.missing:
+            return f"{self.api} fails: missing " + ", ".join(n.label for n in self.missing)
+        return f"{self.api} fails: " + " and ".join(n.label for n in self.needs) + " are never allowed together"
 
 
 def _clause_key(clause: ConditionClause) -> tuple[str, str, tuple[str, ...], bool]:
@@ -414,6 +450,91 @@ class AccountModel:
         if outcome.status == "unknown":
             return None
         return outcome.status == "sat"
+
+    # -- API calls: permissions composed ------------------------------------------------------------
+    def api_ask(self, who: Who, api: str, resource_arn: str, others: Mapping[str, str] | None = None) -> ApiAnswer:
+        """Is there a request context (and, for another account, a principal) in which every
+        permission of the API call (`kmssmt.account.api_needs`) is allowed? Each need is first asked
+        on its own (a need never allowed is named as missing); then, when there are several, their
+        conjunction is solved over one shared context, so two grants that each hold only under
+        incompatible conditions (say, different source CIDRs) are not combined into a success. The
+        witness is replayed through `api_decide`."""
+        needs = api_needs(self.account, api, resource_arn, others)
+        name = api.removeprefix("kms:")
+        singles = [self.ask(who, n.resource, [n.action]) for n in needs]
+        missing = tuple(n for n, a in zip(needs, singles, strict=True) if a.status == "unsat")
+        if missing:
+            return ApiAnswer(name, "unsat", needs, missing=missing)
+        unknown = next((a for a in singles if a.status == "unknown"), None)
+        if unknown is not None:
+            return ApiAnswer(name, "unknown", needs, reason=unknown.reason)
+        # A need's own witness context often lets the others through too: no solver needed.
+        for single in singles:
+            assert single.witness is not None
+            found = self._api_replay(who, name, needs, resource_arn, others, single.witness.principal,
+                                     single.witness.context)
+            if found is not None:
+                return found
+        statements = [[s for s in self.relevant(who, n.resource, [n.action]) if self._hit(s, n.action)]
+                      for n in needs]
+        status, principal, context, reason = self._solve_all(who is None, needs, statements)
+        if status != "sat":
+            return ApiAnswer(name, status, needs, reason=reason)  # type: ignore[arg-type]
+        found = self._api_replay(who, name, needs, resource_arn, others,
+                                 who.arn if who is not None else principal, context)
+        if found is None:
+            raise ReplayError(f"{name} witness (principal {principal}, context {context}) is denied by the evaluator")
+        return found
+
+    def _api_replay(self, who: Who, api: str, needs: tuple[Need, ...], resource_arn: str,
+                    others: Mapping[str, str] | None, principal: str | None,
+                    context: Mapping[str, str]) -> ApiAnswer | None:
+        decision = api_decide(self.account, principal, api, resource_arn, context, others)
+        if not decision.allowed:
+            return None
+        requests = tuple(Request(n.action, n.resource, principal, dict(context)) for n in needs)
+        refs = tuple(dict.fromkeys(ref for d in decision.decisions for ref in d.statements))
+        return ApiAnswer(api, "sat", needs, requests, statements=refs)
+
+    def _solve_all(self, external: bool, needs: tuple[Need, ...], groups: list[list[Statement]]
+                   ) -> tuple[str, str | None, dict[str, str], str]:
+        """Solve `allowed(need 1) and ... and allowed(need n)` over one context (and principal, for
+        another account). Each need's statements are already filtered to its action and resource and
+        rewritten (`relevant`); their Action is set to one anchor action, so the shared action variable
+        does not separate them and each group's Allow/Deny is exactly its need's decision."""
+        anchor = needs[0].action
+        normal: list[list[Statement]] = []
+        for group in groups:
+            rewritten = [replace(s, actions=(Value(anchor, s.span),), not_action=False) for s in group]
+            normal.append(sorted(rewritten, key=lambda s: repr(_statement_key(s))))
+        key = ("api", external, tuple(tuple(repr(_statement_key(s)) for s in g) for g in normal))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            status, _, principal, context, reason = cached
+            return status, principal, context, reason
+        self.solver_calls += 1
+        flat = [s for g in normal for s in g]
+        query = Query(self.in_account_glob if external else None, (anchor,), ("*",), None)
+        result: tuple[str, str | None, str | None, dict[str, str], str]
+        try:
+            problem = Problem([], [query], extra_statements=flat)
+        except EncodingUnsupported as exc:
+            result = ("unknown", None, None, {}, str(exc))
+        else:
+            parts = [problem.action.term(problem._action_ids[anchor])]
+            parts += [problem.allowed_by(g) for g in normal]
+            if external:
+                parts += ["prn_present", not_(problem.principal.term(problem._principal_ids[self.in_account_glob]))]
+            outcome = _check_fresh(problem.preamble(), and_(parts), self.timeout)
+            if outcome.status != "sat":
+                result = (outcome.status, None, None, {}, outcome.reason)
+            else:
+                decoded = problem.decode(outcome.model)
+                result = ("sat", anchor, decoded.principal, dict(decoded.context), "")
+        self._cache[key] = result
+        status, _, principal, context, reason = result
+        return status, principal, context, reason
 
     # -- the universe -------------------------------------------------------------------------------
     def universe_principals(self) -> list[Who]:
