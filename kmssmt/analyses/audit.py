@@ -40,7 +40,7 @@ from kmssmt.ast import ConditionClause, Span, Statement
 from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match
 from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel, Who
+from kmssmt.symbolic.account import EXTERNAL, AccountModel, ApiAnswer, Who
 
 Category = Literal["use", "manage", "destroy", "policy"]
 CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
@@ -216,6 +216,74 @@ class AuditReport:
                 "findings": [f.to_json() for f in self.findings], "stats": self.stats}
 
 
+# -- API calls in the matrix --------------------------------------------------------------------------------
+
+# The API call a category's column stands for, when the catalog's `api_dependencies` give it needs on
+# other resources: reading a secret is the GetSecretValue call, which also needs kms:Decrypt on the
+# secret's customer key. The cell keeps the permission's answer (and its witness); a label says
+# whether the API call itself succeeds, naming the missing permission when it does not.
+API_OF = {("secret", "use"): "GetSecretValue"}
+
+
+def api_answer(model: AccountModel, who: Who, resource: Resource, category: str) -> ApiAnswer | None:
+    """The API-level answer behind a cell with access, or None when the category stands for no API
+    call with needs beyond the permission itself (a secret the service's own key encrypts)."""
+    from kmssmt.account import api_needs
+
+    api = API_OF.get((resource.kind, category))
+    if api is None or len(api_needs(model.account, api, resource.arn)) < 2:
+        return None
+    return model.api_ask(who, api, resource.arn)
+
+
+def api_label(answer: ApiAnswer) -> str:
+    if answer.status == "sat":
+        return f"{answer.api} succeeds (with " + ", ".join(n.label for n in answer.needs[1:]) + ")"
+    return answer.explain()
+
+
+def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: list[ResourceResult]
+               ) -> dict[tuple[int, int], ApiAnswer]:
+    """Label the cells of `API_OF` columns with the API-level answer (in place); the answers by
+    (resource index, principal index). The same answers as `api_answer`, found cheaply where the
+    matrix already knows them: the cell proves the first need (the permission of the column); a
+    kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt question
+    has no answer for the principal (proven by the matrix); otherwise `AccountModel.api_ask`
+    decides (one solve and replay per content class)."""
+    from kmssmt.account import Key, api_needs
+
+    ids = {grant: i for i, grant in enumerate(matrix.grants)}
+    decrypters = {account.resources[r.index].arn: set(r.decrypters) for r in results}
+    answers: dict[tuple[int, int], ApiAnswer] = {}
+    for index, resource in enumerate(account.resources):
+        for category in (c for kind, c in API_OF if kind == resource.kind):
+            api = API_OF[(resource.kind, category)]
+            needs = api_needs(account, api, resource.arn)
+            if len(needs) < 2:
+                continue
+            column = CATEGORIES.index(category)
+            rows = matrix.rows[index]
+            for position, row in enumerate(rows):
+                pindex, cat, grant_index, refs = row
+                grant = matrix.grants[grant_index]
+                if cat != column or grant[0] == "unknown":
+                    continue
+                who = account.principals[pindex] if pindex < len(account.principals) else None
+                missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
+                                and isinstance(account.owner_of(n.resource), Key)
+                                and pindex not in decrypters.get(n.resource, set()))
+                answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
+                    model.api_ask(who, api, resource.arn)
+                answers[(index, pindex)] = answer
+                labelled = (grant[0], grant[1] + (api_label(answer),), *grant[2:])
+                new = ids.get(labelled)
+                if new is None:
+                    new = ids[labelled] = len(matrix.grants)
+                    matrix.grants.append(labelled)
+                rows[position] = (pindex, cat, new, refs)
+    return answers
+
+
 # -- the matrix, one cell at a time (the reference the class-based matrix is tested against) ------------
 
 def _label(who: Who) -> str:
@@ -253,8 +321,8 @@ class ResourceAuditor:
                 continue
             if self.model.ask(who, resource.arn, [action], "denied").status == "unsat":
                 full = self.model.ask(who, resource.arn, [action])
-                return Cell(_label(who), resource.label, category, "unconditional", self._tags(full.statements),
-                            full.witness, full.statements)
+                return self._api(Cell(_label(who), resource.label, category, "unconditional",
+                                      self._tags(full.statements), full.witness, full.statements), who, resource)
         labels: list[str] = []
         keys = {fold(c.key) for s in relevant for c in s.conditions}
         allows = [s for s in relevant if s.effect == "Allow"]
@@ -288,8 +356,15 @@ class ResourceAuditor:
         if who is None and not labels:
             labels.append("only the principals the policy names")
         labels += self._tags(answer.statements)
-        return Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
-                    answer.statements)
+        return self._api(Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
+                              answer.statements), who, resource)
+
+    def _api(self, cell: Cell, who: Who, resource: Resource) -> Cell:
+        answer = api_answer(self.model, who, resource, cell.category)
+        if answer is None:
+            return cell
+        return Cell(cell.principal, cell.resource, cell.category, cell.access,
+                    cell.conditions + (api_label(answer),), cell.witness, cell.statements)
 
     def _tags(self, refs: Iterable[StatementRef]) -> tuple[str, ...]:
         out = []
@@ -343,7 +418,7 @@ BUILTIN = {
     "AUD002": ("Decrypt without any network restriction", "warning"),
     "AUD003": ("Principal with kms:* on *", "security"),
     "AUD004": ("Destroy rights outside the admin set", "security"),
-    "AUD005": ("Secret reader cannot decrypt the secret's key (broken)", "warning"),
+    "AUD005": ("Secret reader whose GetSecretValue call cannot succeed (broken)", "warning"),
     "AUD006": ("Key decryptable by more principals than its secrets' readers", "warning"),
     "AUD007": ("Privilege escalation path", "security"),
 }
@@ -399,13 +474,14 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
             if progress:
                 progress(done, total)
     matrix = _merge(account, engine, results)
+    api = _api_cells(matrix, account, model, results)
     by_label = {r.label: r for r in resources}
     findings: list[AuditFinding] = []
     findings += _external(matrix, account, by_label)
     findings += _no_network(matrix, results, account, by_label)
     findings += _star_star(account, model)
     findings += _destroyers(matrix, account, config.admins, by_label)
-    findings += _secrets(matrix, results, account, model)
+    findings += _secrets(matrix, results, account, model, api)
     findings += _escalation(account, model)
     checks: list[CheckResult] = []
     for check, (title, severity) in BUILTIN.items():
@@ -566,10 +642,11 @@ def _destroyers(matrix: Matrix, account: Account, admins: Sequence[str],
 
 
 def _secrets(matrix: Matrix, results: list[ResourceResult], account: Account,
-             model: AccountModel) -> list[AuditFinding]:
-    """AUD005, one finding per secret: its readers (GetSecretValue and the other "use" actions)
-    who can never kms:Decrypt its key; AUD006: keys decryptable by principals that read none of
-    the secrets they encrypt."""
+             model: AccountModel, api: dict[tuple[int, int], ApiAnswer]) -> list[AuditFinding]:
+    """AUD005, one finding per secret: its readers (kms:GetSecretValue allowed) whose GetSecretValue
+    call can never succeed, by the catalog's API dependencies (`_api_cells`): kms:Decrypt on its
+    customer key is missing, or never allowed in the same request context as the read; AUD006: keys
+    decryptable by principals that read none of the secrets they encrypt."""
     decrypters = {matrix.resources[r.index][0]: {matrix.principals[p] for p in r.decrypters} for r in results}
     position = {label: i for i, (label, _) in enumerate(matrix.resources)}
     use = CATEGORIES.index("use")
@@ -579,22 +656,23 @@ def _secrets(matrix: Matrix, results: list[ResourceResult], account: Account,
         if secret.encryption_key is None:
             continue
         key = account.key_by_id[secret.encryption_key]
-        can_decrypt = decrypters.get(key.label, set())
         index = position[secret.label]
         mine = [row for row in matrix.rows[index] if row[1] == use]
         readers = [matrix.principals[row[0]] for row in mine]
         key_readers.setdefault(key.label, set()).update(readers)
-        broken = [row for row, reader in zip(mine, readers, strict=True) if reader not in can_decrypt]
+        broken = [row for row in mine if (found := api.get((index, row[0]))) is not None and found.status == "unsat"]
         if not broken:
             continue
         first = matrix.make_cell(index, broken[0])
-        names = ", ".join(matrix.principals[row[0]] for row in broken)
+        names = ", ".join(f"{matrix.principals[row[0]]} ({api[(index, row[0])].explain().split(': ', 1)[1]})"
+                          for row in broken)
         out.append(_finding(
-            "AUD005", f"{secret.label}: {len(broken)} reader(s) can never kms:Decrypt its key {key.label} "
-                      f"(GetSecretValue will fail): {names}",
+            "AUD005", f"{secret.label}: {len(broken)} reader(s) can never complete GetSecretValue "
+                      f"(the secret is encrypted with {key.label}): {names}",
             resource=secret.label, principal=first.principal, witness=first.witness, statements=first.statements,
             location=_location(account, first.statements, secret.span),
-            proof="GetSecretValue witness replayed; kms:Decrypt on the key proven impossible"))
+            proof="kms:GetSecretValue witness replayed; the API call (with kms:Decrypt on the key, in one "
+                  "request context) proven impossible"))
     for label, secret_readers in sorted(key_readers.items()):
         extra = sorted(decrypters.get(label, set()) - secret_readers)
         if not extra:

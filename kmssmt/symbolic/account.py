@@ -179,6 +179,7 @@ class AccountModel:
         self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
         self._reach: dict[tuple[object, tuple[str, ...]], bool] = {}
+        self._api_cache: dict[tuple[object, ...], ApiAnswer] = {}
 
     # -- concrete filtering ---------------------------------------------------------------------
     def _hit(self, statement: Statement, action: str) -> bool:
@@ -461,6 +462,30 @@ class AccountModel:
         witness is replayed through `api_decide`."""
         needs = api_needs(self.account, api, resource_arn, others)
         name = api.removeprefix("kms:")
+        statements = [[s for s in self.relevant(who, n.resource, [n.action]) if self._hit(s, n.action)]
+                      for n in needs]
+        # The answer depends only on the content of each need's statements (as `ask_statements`):
+        # calls of the same content share it, with their own ARNs (the first one was replayed).
+        key = (who is None, tuple((n.action, tuple(sorted(repr(_statement_key(s)) for s in group)))
+                                  for n, group in zip(needs, statements, strict=True)))
+        cached = self._api_cache.get(key)
+        if cached is not None:
+            self.cache_hits += 1
+            return self._rebind(cached, who, needs)
+        answer = self._api_ask(who, name, needs, resource_arn, others, statements)
+        self._api_cache[key] = answer
+        return answer
+
+    @staticmethod
+    def _rebind(answer: ApiAnswer, who: Who, needs: tuple[Need, ...]) -> ApiAnswer:
+        """A class's answer for another call of the same content: its needs, its principal."""
+        missing = tuple(needs[answer.needs.index(n)] for n in answer.missing)
+        requests = tuple(Request(n.action, n.resource, who.arn if who is not None else r.principal, dict(r.context))
+                         for n, r in zip(needs, answer.requests, strict=False))
+        return ApiAnswer(answer.api, answer.status, needs, requests, missing, (), answer.reason)
+
+    def _api_ask(self, who: Who, name: str, needs: tuple[Need, ...], resource_arn: str,
+                 others: Mapping[str, str] | None, statements: list[list[Statement]]) -> ApiAnswer:
         singles = [self.ask(who, n.resource, [n.action]) for n in needs]
         missing = tuple(n for n, a in zip(needs, singles, strict=True) if a.status == "unsat")
         if missing:
@@ -475,8 +500,6 @@ class AccountModel:
                                      single.witness.context)
             if found is not None:
                 return found
-        statements = [[s for s in self.relevant(who, n.resource, [n.action]) if self._hit(s, n.action)]
-                      for n in needs]
         status, principal, context, reason = self._solve_all(who is None, needs, statements)
         if status != "sat":
             return ApiAnswer(name, status, needs, reason=reason)  # type: ignore[arg-type]
