@@ -6,6 +6,7 @@ import argparse
 import json
 
 from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffReplayError, DiffResult, diff
+from kmssmt.analyses.prove import ReplayError
 from kmssmt.errors import InputError
 from kmssmt.loading import load_policies, warn_about_damage
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
@@ -61,6 +62,11 @@ def render_text(result: DiffResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = sides(args)
+    from kmssmt.account import is_snapshot_file
+
+    if len(old_paths) == 1 and len(new_paths) == 1 and is_snapshot_file(old_paths[0]) and \
+            is_snapshot_file(new_paths[0]):
+        return run_accounts(args, old_paths[0], new_paths[0])
     old, new = load_policies(old_paths), load_policies(new_paths)
     warn_about_damage(old + new)
     try:
@@ -71,3 +77,17 @@ def run(args: argparse.Namespace) -> int:
         return 70
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
     return EXIT[result.relation]
+
+
+def run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
+    """Two account snapshots: who gained or lost which access (kmssmt/analyses/account_diff.py)."""
+    from kmssmt.analyses.account_diff import account_diff
+    from kmssmt.analyses.account_diff import render_text as render_accounts
+
+    try:
+        result = account_diff(old, new, timeout=args.timeout)
+    except ReplayError as exc:
+        print(f"internal error: {exc}")
+        return 70
+    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_accounts(result))
+    return {"equivalent": 0, "different": 1, "unknown": 3}[result.relation]
