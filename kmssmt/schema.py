@@ -11,6 +11,7 @@ import re
 from difflib import get_close_matches
 
 from kmssmt.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
+from kmssmt.glob import fold
 from kmssmt.operators import lookup_operator, lookup_operator_loosely, suggest_operator
 from kmssmt.parse import (
     DUPLICATE_KEY,
@@ -442,7 +443,7 @@ class _Builder:
                     self.add(SPACED_VALUE, key_node.span,
                              f"whitespace inside condition key {key_node.text!r}; read as {key!r}", sid)
                 values = self.condition_values(values_node, sid)
-                ident = (name, key.lower())
+                ident = (name, fold(key))
                 if ident in clauses:
                     self.add(DUPLICATE_KEY, key_node.span,
                              f"{name} on {key!r} given twice (first at line {clauses[ident].span.line}); the last one "

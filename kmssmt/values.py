@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from kmssmt.glob import fold
@@ -67,12 +67,22 @@ def parse_date(text: str) -> int | None:
 
 
 def format_date(micros: int) -> str:
-    seconds, micro = divmod(micros, 1_000_000)
-    moment = datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=micro)
-    return moment.isoformat().replace("+00:00", "Z")
+    """ISO 8601 text of an instant; past the ends of years 1..9999 in UTC, written with an offset."""
+    for hours in (0, 23, -23):
+        zone = timezone(timedelta(hours=hours))
+        try:
+            moment = _EPOCH.astimezone(zone) + timedelta(microseconds=micros)
+        except OverflowError:
+            continue
+        return moment.isoformat().replace("+00:00", "Z")
+    raise ValueError(f"{micros} microseconds since 1970 is beyond ISO 8601 years 1..9999")
+
+
+MAX_NUMBER_EXPONENT = 100  # |exponent| of a number; beyond it a value does not read as a number
 
 
 def parse_number(text: str) -> Decimal | None:
+    """A decimal number (exact: no rounding), at most 64 characters and 10**100 in magnitude."""
     value = text.strip()
     if not value or len(value) > 64:
         return None
@@ -81,6 +91,10 @@ def parse_number(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     if not number.is_finite():
+        return None
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int) or abs(exponent) > MAX_NUMBER_EXPONENT or \
+            abs(number.adjusted()) > MAX_NUMBER_EXPONENT:
         return None
     return number
 

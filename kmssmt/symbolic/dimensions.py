@@ -7,9 +7,11 @@ scaled to a decimal grid, dates in microseconds)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 import z3
@@ -366,8 +368,15 @@ class NumberKey(KeyDimension):
     def declarations(self) -> list[str]:
         return super().declarations() + [f"(declare-const {self.var}_n Int)"]
 
+    def _exact(self, number: Decimal) -> Fraction:
+        """The number in grid units, exactly (Decimal arithmetic would round)."""
+        exact: Fraction = Fraction(number) * self.scale
+        return exact
+
     def _scaled(self, number: Decimal) -> int:
-        return int(number * self.scale)
+        exact = self._exact(number)
+        assert exact.denominator == 1, "literals lie on the grid"
+        return exact.numerator
 
     def base_term(self, operator: str, value: str) -> str:
         number = parse_number(value)
@@ -377,25 +386,29 @@ class NumberKey(KeyDimension):
 
     def decode_value(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_n")
-        number = Decimal(raw.as_long() if raw is not None else 0) / self.scale
-        return format(number.normalize(), "f")
+        units = raw.as_long() if raw is not None else 0
+        digits = str(abs(units)).rjust(self.places + 2, "0")
+        whole, fraction = digits[: -(self.places + 1)], digits[-(self.places + 1):].rstrip("0")
+        return ("-" if units < 0 else "") + whole + (f".{fraction}" if fraction else "")
 
     def encode_value(self, value: str) -> str | None:
         number = parse_number(value)
         if number is None:
             return None
-        exact = number * self.scale
-        if exact == exact.to_integral_value():
-            grid = int(exact)
+        exact = self._exact(number)
+        if exact.denominator == 1:
+            grid = exact.numerator
         else:  # between two grid points: a point strictly between the same literals
-            grid = int(exact.to_integral_value(rounding="ROUND_FLOOR"))
+            grid = math.floor(exact)
             if grid % 10 == 0:
                 grid += 1
         return f"(= {self.var}_n {_smt_int(grid)})"
 
 
-_DATE_MIN = parse_date("0001-01-01T00:00:00Z")
-_DATE_MAX = parse_date("9999-12-31T23:59:59.999999Z")
+# Every instant an ISO 8601 date can write: years 1..9999 read with offsets up to a day either way.
+_DAY = 86_400_000_000
+_DATE_MIN = (parse_date("0001-01-01T00:00:00Z") or 0) - _DAY
+_DATE_MAX = (parse_date("9999-12-31T23:59:59.999999Z") or 0) + _DAY
 
 
 _READABLE_DATES = (parse_date("2000-01-01T00:00:00Z"), parse_date("2100-01-01T00:00:00Z"))

@@ -91,7 +91,7 @@ class Problem:
                 key.build()
         except PatternLimit as exc:
             raise EncodingUnsupported(str(exc)) from None
-        self._statement_terms: dict[int, str] = {}
+        self._statement_terms: dict[int, tuple[Statement, str]] = {}  # id -> (kept alive, term)
 
     # -- collecting patterns ---------------------------------------------------------
     def _use(self, key: str) -> _KeyUse:
@@ -196,8 +196,8 @@ class Problem:
 
     def statement_term(self, statement: Statement) -> str:
         cached = self._statement_terms.get(id(statement))
-        if cached is not None:
-            return cached
+        if cached is not None and cached[0] is statement:
+            return cached[1]
         action = or_(self.action.term(self._action_ids[v.text]) for v in statement.actions)
         resource = or_(self.resource.term(self._resource_ids[v.text]) for v in statement.resources)
         parts = [not_(action) if statement.not_action else action,
@@ -210,7 +210,7 @@ class Problem:
                 parts.append(and_(["prn_present", or_(self.principal.term(pid) for pid in ids)]))
         parts += [self.clause_term(clause) for clause in statement.conditions]
         term = and_(parts)
-        self._statement_terms[id(statement)] = term
+        self._statement_terms[id(statement)] = (statement, term)
         return term
 
     def allowed_by(self, statements: Sequence[Statement]) -> str:
