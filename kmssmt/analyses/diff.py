@@ -4,7 +4,7 @@ a summary of the differences in words."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -37,15 +37,18 @@ class Difference:
     resources: tuple[str, ...]
     conditions: tuple[str, ...]
     example: Request
+    principal: str | None = None  # which callers, when the policies name principals
 
     def sentence(self) -> str:
         parts = [f"({c})" if " or " in c else c for c in self.conditions]
         when = f" when {' and '.join(parts)}" if parts else ""
-        return f"{self.side} also allows {', '.join(self.actions)} on {', '.join(self.resources)}{when}"
+        who = f" for principal {self.principal}" if self.principal else ""
+        return f"{self.side} also allows {', '.join(self.actions)} on {', '.join(self.resources)}{who}{when}"
 
     def to_json(self) -> dict[str, Any]:
         return {"side": self.side, "actions": list(self.actions), "resources": list(self.resources),
-                "conditions": list(self.conditions), "text": self.sentence(), "example": self.example.to_json()}
+                "principal": self.principal, "conditions": list(self.conditions), "text": self.sentence(),
+                "example": self.example.to_json()}
 
 
 def _simplify_resources(resources: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,17 +68,17 @@ def group_differences(items: Sequence[Difference]) -> list[Difference]:
     def merge(items: Sequence[Difference], by_actions: bool) -> list[Difference]:
         groups: dict[tuple[object, ...], Difference] = {}
         for item in items:
-            key = (item.side, item.conditions, item.actions if by_actions else item.resources)
+            key = (item.side, item.principal, item.conditions, item.actions if by_actions else item.resources)
             if key not in groups:
                 groups[key] = item
                 continue
             old = groups[key]
             if by_actions:
                 merged = _simplify_resources(tuple(dict.fromkeys(old.resources + item.resources)))
-                groups[key] = Difference(old.side, old.actions, merged, old.conditions, old.example)
+                groups[key] = Difference(old.side, old.actions, merged, old.conditions, old.example, old.principal)
             else:
                 merged = tuple(sorted(set(old.actions + item.actions), key=str.lower))
-                groups[key] = Difference(old.side, merged, old.resources, old.conditions, old.example)
+                groups[key] = Difference(old.side, merged, old.resources, old.conditions, old.example, old.principal)
         return list(groups.values())
 
     return merge(merge(items, by_actions=False), by_actions=True)
@@ -136,14 +139,6 @@ def _tidy(words: list[str]) -> list[str]:
     return out
 
 
-def _tightest(patterns: Sequence[str], value: str) -> str:
-    """The most specific of the patterns that match `value` (or the value itself)."""
-    matching = [p for p in patterns if glob_match(p, value)]
-    if not matching:
-        return value
-    return min(matching, key=lambda p: (-len(p.replace("*", "").replace("?", "")), p.count("*"), p))
-
-
 class _Differ:
     def __init__(self, old: Sequence[Policy], new: Sequence[Policy], engine: Engine, timeout: float,
                  closed_world: bool):
@@ -154,6 +149,9 @@ class _Differ:
             self.session.add(self.problem.closed_world())
         self.allowed = (self.problem.allowed(0), self.problem.allowed(1))
         self.patterns = sorted({v.text for p in [*old, *new] for s in p.statements for v in s.resources})
+        self.principal_patterns = sorted({v.text for p in [*old, *new] for s in p.statements
+                                          for v in (s.principals or ()) if v.text != "*"})
+        self._subsets: dict[tuple[str, str, str], bool] = {}
         self.facts: list[Fact] | None = None
         self.catalog = load_catalog()
         self.literal_actions = {v.text for p in [*old, *new] for s in p.statements for v in s.actions}
@@ -172,26 +170,47 @@ class _Differ:
         return "sat", request, ""
 
     def block_term(self, request: Request) -> str:
-        """The action class and resource class of a witness."""
+        """The action class, resource class and (when the policies name principals) the
+        principal class of a witness."""
         fixed = [self.problem.action.encode(request.action), self.problem.resource.encode(request.resource)]
+        if self.problem.uses_principal:
+            fixed.append(self.problem.encode_principal(request.principal))
         return and_(t for t in fixed if t is not None)
 
+    def describe_class(self, patterns: Sequence[str], value: str, term: Callable[[str], str]) -> str:
+        """Exactly the values that match the same patterns as `value`: the most specific
+        patterns it matches, joined by "and", less the patterns it does not match that overlap them."""
+        matching = [p for p in patterns if glob_match(p, value)]
+        if value in matching:
+            return value
+
+        def dominated(m: str) -> bool:  # a more specific matching pattern (or an earlier equal one) says it
+            return any(o != m and self._inside(o, m, term) and (not self._inside(m, o, term) or
+                                                                  matching.index(o) < matching.index(m))
+                       for o in matching)
+
+        minimal = [m for m in matching if not dominated(m)]
+        inner = and_(term(m) for m in minimal)
+        excluded = [p for p in patterns if p not in matching
+                    and self.session.check(term(p), inner, model=False).status == "sat"]
+        text = " and ".join(minimal) if minimal else "*"
+        return f"{text} except {', '.join(excluded)}" if excluded else text
+
+    def _inside(self, small: str, big: str, term: Callable[[str], str]) -> bool:
+        key = (small, big, term.__name__)
+        if key not in self._subsets:
+            self._subsets[key] = self.session.check(term(small), not_(term(big)), model=False).status == "unsat"
+        return self._subsets[key]
+
     def describe_resource(self, resource: str) -> str:
-        """The tightest policy pattern holding `resource`, less the tighter patterns inside
-        it that do not hold it."""
-        tight = _tightest(self.patterns, resource)
-        if tight == resource:
-            return tight
-        inner = self.problem.resource_term(tight)
-        excluded = []
-        for pattern in self.patterns:
-            if pattern == tight or glob_match(pattern, resource):
-                continue
-            term = self.problem.resource_term(pattern)
-            if self.session.check(term, not_(inner), model=False).status == "unsat" and \
-                    self.session.check(term, inner, model=False).status == "sat":
-                excluded.append(pattern)
-        return f"{tight} except {', '.join(excluded)}" if excluded else tight
+        return self.describe_class(self.patterns, resource, self.problem.resource_term)
+
+    def describe_principal(self, principal: str | None) -> str | None:
+        if not self.problem.uses_principal:
+            return None
+        if principal is None:
+            return "(none: an anonymous caller)"
+        return self.describe_class(self.principal_patterns, principal, self.problem.principal_term)
 
     def generalize(self, side: Side, request: Request, region: str) -> tuple[str, Difference]:
         """Grow the witness's condition atom into a cube that lies wholly inside the
@@ -223,7 +242,8 @@ class _Differ:
         action = request.action
         if self.catalog.action(action) is None and action not in self.literal_actions:
             action += " (an action outside the catalog)"
-        difference = Difference(side, (action,), (self.describe_resource(request.resource),), words, request)
+        difference = Difference(side, (action,), (self.describe_resource(request.resource),), words, request,
+                                self.describe_principal(request.principal))
         return cube, difference
 
 

@@ -222,6 +222,16 @@ class Problem:
         """Some Allow statement of policy set `index` applies and no Deny statement does."""
         return self.allowed_by([s for p in self.policy_sets[index] for s in p.statements])
 
+    def principal_term(self, glob: str) -> str:
+        """The term of a principal pattern already in the problem (the principal is present)."""
+        return and_(["prn_present", self.principal.term(self._principal_ids[glob])])
+
+    def encode_principal(self, principal: str | None) -> str | None:
+        if principal is None:
+            return "(not prn_present)"
+        inner = self.principal.encode(principal)
+        return None if inner is None else and_(["prn_present", inner])
+
     def resource_term(self, glob: str) -> str:
         """The term of a resource pattern already in the problem."""
         return self.resource.term(self._resource_ids[glob])
