@@ -19,6 +19,7 @@ with hypothesis-controlled randoms.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -385,6 +386,11 @@ _ACCOUNT_JUNK: list[Any] = [None, True, 0, -1, 2.5, "", "x", [], {}, [1], {"a": 
                             ".", "../examples/policies/app-crypto.json", {"enabled": "yes"}, {"Statement": []}]
 
 
+def _junk(rng: random.Random) -> Any:
+    """A fresh copy of a junk value (a shared list or dict could end up inside itself)."""
+    return copy.deepcopy(rng.choice(_ACCOUNT_JUNK))
+
+
 def structural_account(rng: random.Random) -> str:
     """examples/account.json with JSON-level edits: values replaced by other types, entries deleted,
     duplicated or moved, unknown fields, names pointing nowhere, policies replaced by damaged seeds."""
@@ -398,15 +404,14 @@ def structural_account(rng: random.Random) -> str:
         last = path[-1]
         op = rng.randrange(6)
         if op == 0:
-            parent[last] = rng.choice(_ACCOUNT_JUNK)
+            parent[last] = _junk(rng)
         elif op == 1:
             del parent[last]
         elif op == 2 and isinstance(parent, list):
             parent.insert(rng.randint(0, len(parent)), json.loads(json.dumps(parent[last])))
         elif op == 3 and isinstance(parent, dict):
             parent[rng.choice(["extra", "Statement", "account_id", "file", "document", "policy", "groups",
-                               "aliases", "tags", "rotation", "encryption_key", "region", "name"])] = \
-                rng.choice(_ACCOUNT_JUNK)
+                               "aliases", "tags", "rotation", "encryption_key", "region", "name"])] = _junk(rng)
         elif op == 4 and isinstance(parent[last], str):
             parent[last] = mutate_text(rng, parent[last], 1)
         else:
