@@ -301,6 +301,13 @@ class Problem:
 
     # -- reporting ---------------------------------------------------------------------
     @property
+    def assumptions(self) -> list[str]:
+        """What the universe assumes about typed condition keys (said with every answer)."""
+        words = {"ip": "an IPv4 or IPv6 address", "numeric": "a number", "date": "an ISO 8601 date"}
+        return [f"assumes {key.name}, when present, holds {words[key.family]}"
+                for key in self.keys.values() if key.family in words]
+
+    @property
     def fallbacks(self) -> list[str]:
         notes = [d.fallback for d in [self.action] if d.fallback]
         notes += self.resource.fallbacks + self.principal.fallbacks
