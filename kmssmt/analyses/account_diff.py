@@ -28,10 +28,10 @@ from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import Span, Statement, Value
 from kmssmt.query import Query
 from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel, _check_fresh, _statement_key
+from kmssmt.symbolic.account import EXTERNAL, AccountModel, _statement_key
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
 
 Direction = Literal["new-more", "old-more"]
 
@@ -160,7 +160,7 @@ def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: 
                  problem.allowed_by(more_n), not_(problem.allowed_by(less_n))]
         if external:
             parts += ["prn_present", not_(problem.principal.term(problem._principal_ids[model.in_account_glob]))]
-        outcome = _check_fresh(problem.preamble(), and_(parts), model.timeout)
+        outcome = check(problem.preamble(), [and_(parts)], model.timeout)
         if outcome.status != "sat":
             found = (outcome.status, None, {}, outcome.reason)
         else:

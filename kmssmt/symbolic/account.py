@@ -54,7 +54,7 @@ from kmssmt.query import Condition, Query, query_contains
 from kmssmt.request import Request
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Outcome
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
 
 EXTERNAL = "another account"
 Who = Principal | None  # None: a principal of another account
@@ -135,34 +135,6 @@ def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
             value = "2999-01-01T00:00:00Z" if op.startswith("Date") else "1000000"
         out[clause.key] = value
     return out
-
-
-def _check_fresh(preamble: str, assertion: str, timeout: float) -> Outcome:
-    """Like `solver.check`, in a fresh Z3 context: the model Z3 picks then depends only on the
-    formula, not on what this process solved before, so reports are the same with any --jobs."""
-    import time
-
-    import z3
-
-    started = time.perf_counter()
-    context = z3.Context()
-    solver = z3.Solver(ctx=context)
-    solver.set("timeout", max(1, int(timeout * 1000)))
-    try:
-        solver.from_string(preamble + f"(assert {assertion})\n")
-        result = solver.check()
-    except z3.Z3Exception as exc:
-        return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
-    seconds = time.perf_counter() - started
-    if result == z3.sat:
-        model = solver.model()
-        return Outcome("sat", {decl.name(): model[decl] for decl in model.decls()}, seconds=seconds)
-    if result == z3.unsat:
-        return Outcome("unsat", seconds=seconds)
-    reason = solver.reason_unknown()
-    if reason in ("timeout", "canceled"):
-        reason = f"solver timeout after {timeout:g} s"
-    return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
 
 
 class AccountModel:
@@ -403,7 +375,7 @@ class AccountModel:
             parts += ["prn_present", not_(inside)]
             if principal_glob is not None:
                 parts.append(problem.principal.term(problem._principal_ids[principal_glob]))
-        outcome = _check_fresh(problem.preamble(), and_(parts), self.timeout)
+        outcome = check(problem.preamble(), [and_(parts)], self.timeout)
         if outcome.status != "sat":
             return (outcome.status, None, None, {}, outcome.reason)
         decoded = problem.decode(outcome.model)
@@ -447,7 +419,7 @@ class AccountModel:
         pinned = problem.encode(Request(request.action, request.resource, request.principal, context))
         if pinned is None:
             return None
-        outcome = _check_fresh(problem.preamble(), and_([pinned, problem.allowed_by(statements)]), self.timeout)
+        outcome = check(problem.preamble(), [and_([pinned, problem.allowed_by(statements)])], self.timeout)
         if outcome.status == "unknown":
             return None
         return outcome.status == "sat"
@@ -549,7 +521,7 @@ class AccountModel:
             parts += [problem.allowed_by(g) for g in normal]
             if external:
                 parts += ["prn_present", not_(problem.principal.term(problem._principal_ids[self.in_account_glob]))]
-            outcome = _check_fresh(problem.preamble(), and_(parts), self.timeout)
+            outcome = check(problem.preamble(), [and_(parts)], self.timeout)
             if outcome.status != "sat":
                 result = (outcome.status, None, None, {}, outcome.reason)
             else:
