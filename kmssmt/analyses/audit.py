@@ -26,19 +26,18 @@ from typing import Any, Literal
 
 from kmssmt.account import Account, Principal, Resource, decide, load_account
 from kmssmt.analyses.audit_matrix import (
-    NETWORK_KEYS,
     POLICY_ACTIONS,
-    TLS_OUTSIDE,
     CellRow,
     Grant,
     MatrixEngine,
     ResourceResult,
     category_actions,
+    condition_labels,
 )
-from kmssmt.analyses.audit_matrix import ip_condition as _ip_condition
-from kmssmt.ast import ConditionClause, Span, Statement
+from kmssmt.ast import Span, Statement
 from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match
+from kmssmt.query import Condition
 from kmssmt.request import Request
 from kmssmt.symbolic.account import EXTERNAL, AccountModel, ApiAnswer, Who
 
@@ -323,38 +322,11 @@ class ResourceAuditor:
                 full = self.model.ask(who, resource.arn, [action])
                 return self._api(Cell(_label(who), resource.label, category, "unconditional",
                                       self._tags(full.statements), full.witness, full.statements), who, resource)
-        labels: list[str] = []
-        keys = {fold(c.key) for s in relevant for c in s.conditions}
-        allows = [s for s in relevant if s.effect == "Allow"]
 
-        def every_allow(test: Callable[[ConditionClause], bool]) -> bool:
-            # Conditions AND together, so a clause every Allow carries is necessary for access.
-            return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
+        def never(condition: Condition) -> bool:
+            return self.model.ask(who, resource.arn, actions, "allowed", condition).status == "unsat"
 
-        def ip_allow(c: ConditionClause) -> bool:
-            return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
-
-        def tls(c: ConditionClause) -> bool:
-            return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
-                and all(v.text.lower() == "true" for v in c.values)
-
-        cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
-                        and ((s.effect == "Allow" and c.operator == "IpAddress")
-                             or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
-        if every_allow(ip_allow):
-            blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
-            labels.append("only from " + ", ".join(blocks))
-            keys.discard("acs:sourceip")
-        elif cidrs and self.model.ask(who, resource.arn, actions, "allowed", _ip_condition(cidrs)).status == "unsat":
-            labels.append("only from " + ", ".join(cidrs))
-            keys.discard("acs:sourceip")
-        if every_allow(tls) or ("acs:securetransport" in keys and
-                                self.model.ask(who, resource.arn, actions, "allowed", TLS_OUTSIDE).status == "unsat"):
-            labels.append("only over TLS")
-            keys.discard("acs:securetransport")
-        labels += [f"depends on {k}" for k in sorted(keys)]
-        if who is None and not labels:
-            labels.append("only the principals the policy names")
+        labels = condition_labels(relevant, never, who is None)
         labels += self._tags(answer.statements)
         return self._api(Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
                               answer.statements), who, resource)

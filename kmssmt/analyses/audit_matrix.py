@@ -25,7 +25,7 @@ class that a process meets, and its granting statements compared with the evalua
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -467,6 +467,45 @@ def granting(model: AccountModel, statements: Sequence[Statement], request: Requ
             and principal_matches(s, request.principal) and all(clause_holds(c, context) for c in s.conditions)]
 
 
+def condition_labels(relevant: Sequence[Statement], never: Callable[[Condition], bool],
+                     external: bool) -> list[str]:
+    """Words for the conditions an allowed cell holds under: "only from" CIDR blocks, "only over
+    TLS" (each read off every Allow, or proven with `never`: no allowed request outside them), then
+    the other condition keys it depends on."""
+    labels: list[str] = []
+    keys = {fold(c.key) for s in relevant for c in s.conditions}
+    allows = [s for s in relevant if s.effect == "Allow"]
+
+    def every_allow(test: Callable[[Any], bool]) -> bool:
+        # Conditions AND together, so a clause every Allow carries is necessary for access.
+        return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
+
+    def ip_allow(c: Any) -> bool:
+        return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
+
+    def tls(c: Any) -> bool:
+        return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
+            and all(v.text.lower() == "true" for v in c.values)
+
+    cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
+                    and ((s.effect == "Allow" and c.operator == "IpAddress")
+                         or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
+    if every_allow(ip_allow):
+        blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
+        labels.append("only from " + ", ".join(blocks))
+        keys.discard("acs:sourceip")
+    elif cidrs and never(ip_condition(cidrs)):
+        labels.append("only from " + ", ".join(cidrs))
+        keys.discard("acs:sourceip")
+    if every_allow(tls) or ("acs:securetransport" in keys and never(TLS_OUTSIDE)):
+        labels.append("only over TLS")
+        keys.discard("acs:securetransport")
+    labels += [f"depends on {k}" for k in sorted(keys)]
+    if external and not labels:
+        labels.append("only the principals the policy names")
+    return labels
+
+
 def cell_answer(model: AccountModel, relevant: list[Statement], principal: str | None, resource_arn: str,
                 actions: tuple[str, ...], external: bool, tags: dict[int, tuple[str, ...]]
                 ) -> tuple[str, tuple[str, ...], Request | None, list[Statement]] | None:
@@ -499,40 +538,10 @@ def cell_answer(model: AccountModel, relevant: list[Statement], principal: str |
             assert full is not None
             grants = granting(model, relevant, full)
             return ("unconditional", labels_of(grants), full, grants)
-    labels: list[str] = []
-    keys = {fold(c.key) for s in relevant for c in s.conditions}
-    allows = [s for s in relevant if s.effect == "Allow"]
-
-    def every_allow(test: Any) -> bool:
-        # Conditions AND together, so a clause every Allow carries is necessary for access.
-        return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
-
-    def ip_allow(c: Any) -> bool:
-        return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
-
-    def tls(c: Any) -> bool:
-        return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
-            and all(v.text.lower() == "true" for v in c.values)
-
     def never(condition: Condition) -> bool:
         return model.ask_statements(relevant, principal, resource_arn, actions, "allowed", condition)[0] == "unsat"
 
-    cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
-                    and ((s.effect == "Allow" and c.operator == "IpAddress")
-                         or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
-    if every_allow(ip_allow):
-        blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
-        labels.append("only from " + ", ".join(blocks))
-        keys.discard("acs:sourceip")
-    elif cidrs and never(ip_condition(cidrs)):
-        labels.append("only from " + ", ".join(cidrs))
-        keys.discard("acs:sourceip")
-    if every_allow(tls) or ("acs:securetransport" in keys and never(TLS_OUTSIDE)):
-        labels.append("only over TLS")
-        keys.discard("acs:securetransport")
-    labels += [f"depends on {k}" for k in sorted(keys)]
-    if external and not labels:
-        labels.append("only the principals the policy names")
+    labels = condition_labels(relevant, never, external)
     grants = granting(model, relevant, request)
     labels += labels_of(grants)
     return ("conditional", tuple(labels), request, grants)
