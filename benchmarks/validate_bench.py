@@ -12,16 +12,14 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.generate import policy_text
+from benchmarks.results import machine, write_section
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-START = "<!-- validate:start -->"
-END = "<!-- validate:end -->"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,20 +55,11 @@ def run(files: int, statements: int, jobs: int) -> dict[str, object]:
             "load": load_before}
 
 
-def machine() -> tuple[str, str]:
-    uname = " ".join(platform.uname())
-    try:
-        uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return uname, str(os.cpu_count())
-
-
 def section(result: dict[str, object]) -> str:
-    uname, cpus = machine()
+    info = machine()
+    uname, cpus = info["uname"], info["nproc"]
     today = datetime.date.today().isoformat()
     return "\n".join([
-        START,
         "## validate: 1,000 generated policy files",
         "",
         f"`python -m benchmarks.validate_bench --files {result['files']} --statements {result['statements']} "
@@ -94,19 +83,11 @@ def section(result: dict[str, object]) -> str:
         "",
         "Per-file times are measured inside the worker (read, parse, compile the symbolic problem once, all checks);",
         "the total includes process start-up of the pool. Target: under 30 s for the 1,000 files with `--jobs 2`.",
-        END,
     ])
 
 
 def write(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END, 1)
-        updated = head + text + tail
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
-    RESULTS.write_text(updated, encoding="utf-8")
+    write_section("validate", text)
 
 
 def main() -> None:
