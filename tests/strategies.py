@@ -28,14 +28,14 @@ PRINCIPAL_GLOBS = ["*", "acs:ram::1234567890123456:root", "acs:ram::*:role/app*"
 CONCRETE_PRINCIPALS = [None, "acs:ram::1234567890123456:root", "acs:ram::1234567890123456:role/app-1",
                        "acs:ram::9876543210987654:user/bob", "acs:ram::5555555555555555:role/other"]
 
-IPS = ["192.168.1.7", "10.1.2.3", "172.16.215.218", "8.8.8.8", "2001:db8::5", "::1", "fe80::1"]
+IPS = ["192.168.1.7", "10.1.2.3", "172.16.215.218", "8.8.8.8", "2001:db8::5", "::1", "fe80::1", "unknown"]
 CIDRS = ["192.168.0.0/16", "10.0.0.0/8", "172.16.215.218", "2001:db8::/32", "::1", "0.0.0.0/0"]
 DATES = ["2024-01-01T00:00:00Z", "2025-06-01T12:00:00+08:00", "2023-12-31T23:59:59-05:00", "2025-06-01T04:00:00Z"]
-REQUEST_DATES = DATES + ["2024-06-01T00:00:00Z", "2020-01-01T00:00:00Z", "2030-01-01T00:00:00.5Z"]
+REQUEST_DATES = DATES + ["2024-06-01T00:00:00Z", "2020-01-01T00:00:00Z", "2030-01-01T00:00:00.5Z", "yesterday"]
 TAGS = ["Apollo", "apollo", "Apo*", "A?ollo", "", "*", "Zeus"]
 REQUEST_TAGS = ["Apollo", "apollo", "APOLLO", "Apoxyz", "Azollo", "", "Zeus", "other"]
 NUMBERS = ["5", "10.5", "-3", "0.25"]
-REQUEST_NUMBERS = ["5", "10.5", "-3", "0.25", "7", "5.05", "10.49", "-100", "0.2500"]
+REQUEST_NUMBERS = ["5", "10.5", "-3", "0.25", "7", "5.05", "10.49", "-100", "0.2500", "five"]
 
 KEYS: dict[str, tuple[list[str], list[str], list[str]]] = {
     # key: (operators, policy values, request values)

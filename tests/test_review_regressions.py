@@ -76,3 +76,22 @@ def test_condition_keys_differing_beyond_ascii_case_stay_apart() -> None:
     [parsed] = policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
                        "Condition": {"StringEquals": {"kms:tag/Ä": "x", "kms:tag/ä": "y"}}})
     assert len(parsed.statements[0].conditions) == 2
+
+
+def test_malformed_typed_values_are_part_of_the_universe() -> None:
+    # a tag is any string: every number is denied here, but "high" is not a number, so both Denies
+    # fail on it and the Allow (NumericNotEquals) holds; prove must find that request
+    policies = policy({"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                       "Condition": {"NumericNotEquals": {"kms:tag/level": "1"}}},
+                      {"Effect": "Deny", "Action": "kms:*", "Resource": "*",
+                       "Condition": {"NumericGreaterThanEquals": {"kms:tag/level": "0"}}},
+                      {"Effect": "Deny", "Action": "kms:*", "Resource": "*",
+                       "Condition": {"NumericLessThan": {"kms:tag/level": "0"}}})
+    request = Request("kms:Decrypt", KEY, None, {"kms:tag/level": "high"})
+    assert evaluate(policies, request).allowed
+    assert CompiledDecider(policies).allowed(request) is True
+    result = prove(policies, "can anyone kms:Decrypt on * when kms:tag/level is present", "never")
+    assert result.verdict == "refuted" and result.counterexample is not None
+    assert parse_number(result.counterexample.context["kms:tag/level"]) is None
+    # comparisons in a query hold only for well-formed values, and every number is denied
+    assert prove(policies, "can anyone kms:Decrypt on * when kms:tag/level > -5", "never").verdict == "proven"

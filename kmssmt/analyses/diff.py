@@ -288,7 +288,7 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
                 blocked.append(region)
     grouped = tuple(group_differences(differences))
     seconds = time.perf_counter() - started
-    notes = tuple(differ.problem.fallbacks + differ.problem.assumptions)
+    notes = tuple(differ.problem.fallbacks)
     stats = differ.problem.stats()
     if unknown and not (witnesses["old"] and witnesses["new"]):
         return DiffResult("unknown", tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,

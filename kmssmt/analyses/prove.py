@@ -89,7 +89,7 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
     outcome = session.check(*question)
     if outcome.status == "sat":
         outcome = session.readable(outcome, problem.preferences(), *question)
-    notes = tuple(problem.fallbacks + problem.assumptions)
+    notes = tuple(problem.fallbacks)
     stats = problem.stats() | {"solve_seconds": round(session.seconds, 6), "solver_calls": session.calls}
     seconds = time.perf_counter() - started
     if outcome.status == "unsat":

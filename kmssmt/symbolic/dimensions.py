@@ -19,7 +19,7 @@ import z3
 from kmssmt.glob import fold
 from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
-from kmssmt.symbolic.smt import FALSE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
+from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
 from kmssmt.values import IpRange, format_date, parse_cidr, parse_date, parse_ip, parse_number
 
 Engine = Literal["exact", "naive"]
@@ -230,6 +230,11 @@ class KeyDimension:
     def encode_value(self, value: str) -> str | None:
         raise NotImplementedError
 
+    @property
+    def well_formed(self) -> str:
+        """The term saying the present value reads as the key's type (always, for strings)."""
+        return TRUE
+
     def preferences(self) -> list[str]:
         """Soft wishes for readable witnesses (tried one by one, dropped when unsatisfiable)."""
         return []
@@ -284,19 +289,64 @@ class StringKey(KeyDimension):
         return self.values.encode(value)
 
 
-class IpKey(KeyDimension):
-    family = "ip"
+class TypedKey(KeyDimension):
+    """A key compared as an IP address, number or date: a request may still carry a value that
+    does not read as one (a tag is any string); then `ok` is false and every comparison fails."""
+
+    malformed = "malformed"
+
+    @property
+    def well_formed(self) -> str:
+        return f"{self.var}_ok"
 
     def declarations(self) -> list[str]:
+        return super().declarations() + [f"(declare-const {self.var}_ok Bool)"] + self._declarations()
+
+    def _declarations(self) -> list[str]:
+        raise NotImplementedError
+
+    def preferences(self) -> list[str]:
+        return [self.well_formed] + self._wishes()
+
+    def _wishes(self) -> list[str]:
+        return []
+
+    def base_term(self, operator: str, value: str) -> str:
+        return and_([self.well_formed, self._base(operator, value)])
+
+    def _base(self, operator: str, value: str) -> str:
+        raise NotImplementedError
+
+    def decode_value(self, model: ModelValues) -> str:
+        ok = model.get(self.well_formed)
+        if ok is not None and not z3.is_true(ok):
+            return self.malformed
+        return self._decode(model)
+
+    def _decode(self, model: ModelValues) -> str:
+        raise NotImplementedError
+
+    def encode_value(self, value: str) -> str | None:
+        inner = self._encode(value)
+        return not_(self.well_formed) if inner is None else and_([self.well_formed, inner])
+
+    def _encode(self, value: str) -> str | None:
+        raise NotImplementedError
+
+
+class IpKey(TypedKey):
+    family = "ip"
+    malformed = "not-an-ip-address"
+
+    def _declarations(self) -> list[str]:
         v = self.var
-        return super().declarations() + [
-            f"(declare-const {v}_v6 Bool)", f"(declare-const {v}_a4 (_ BitVec 32))",
-            f"(declare-const {v}_a6 (_ BitVec 128))"]
+        return [f"(declare-const {v}_v6 Bool)", f"(declare-const {v}_a4 (_ BitVec 32))",
+                f"(declare-const {v}_a6 (_ BitVec 128))"]
 
     def register(self, operator: str, value: str) -> None:
         return None
 
-    def preferences(self) -> list[str]:
+    def _wishes(self) -> list[str]:
         # an IPv4 address outside 0.0.0.0/8 reads better than "::" or "0.0.0.0"
         return [f"(not {self.var}_v6)", f"(bvuge {self.var}_a4 {bv(0x01000000, 32)})"]
 
@@ -305,11 +355,11 @@ class IpKey(KeyDimension):
             (128, f"{self.var}_a6", f"{self.var}_v6")
         return and_([flag, f"(bvule {bv(block.low, width)} {addr})", f"(bvule {addr} {bv(block.high, width)})"])
 
-    def base_term(self, operator: str, value: str) -> str:
+    def _base(self, operator: str, value: str) -> str:
         block = parse_cidr(value)
         return FALSE if block is None else self._in(block)
 
-    def decode_value(self, model: ModelValues) -> str:
+    def _decode(self, model: ModelValues) -> str:
         import ipaddress
 
         v6 = model.get(f"{self.var}_v6")
@@ -319,7 +369,7 @@ class IpKey(KeyDimension):
         raw = model.get(f"{self.var}_a4")
         return str(ipaddress.IPv4Address(raw.as_long() if raw is not None else 0))
 
-    def encode_value(self, value: str) -> str | None:
+    def _encode(self, value: str) -> str | None:
         parsed = parse_ip(value)
         if parsed is None:
             return None
@@ -345,11 +395,12 @@ def _smt_int(value: int) -> str:
     return str(value) if value >= 0 else f"(- {-value})"
 
 
-class NumberKey(KeyDimension):
+class NumberKey(TypedKey):
     """Numbers on a decimal grid one digit finer than every literal of the problem, so
     every order relation between a request value and the literals is kept."""
 
     family = "numeric"
+    malformed = "not-a-number"
 
     def __init__(self, name: str, var: str):
         super().__init__(name, var)
@@ -365,8 +416,8 @@ class NumberKey(KeyDimension):
     def build(self) -> None:
         self.scale = 10 ** (self.places + 1)
 
-    def declarations(self) -> list[str]:
-        return super().declarations() + [f"(declare-const {self.var}_n Int)"]
+    def _declarations(self) -> list[str]:
+        return [f"(declare-const {self.var}_n Int)"]
 
     def _exact(self, number: Decimal) -> Fraction:
         """The number in grid units, exactly (Decimal arithmetic would round)."""
@@ -378,20 +429,20 @@ class NumberKey(KeyDimension):
         assert exact.denominator == 1, "literals lie on the grid"
         return exact.numerator
 
-    def base_term(self, operator: str, value: str) -> str:
+    def _base(self, operator: str, value: str) -> str:
         number = parse_number(value)
         if number is None:
             return FALSE
         return f"({_comparison(operator)} {self.var}_n {_smt_int(self._scaled(number))})"
 
-    def decode_value(self, model: ModelValues) -> str:
+    def _decode(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_n")
         units = raw.as_long() if raw is not None else 0
         digits = str(abs(units)).rjust(self.places + 2, "0")
         whole, fraction = digits[: -(self.places + 1)], digits[-(self.places + 1):].rstrip("0")
         return ("-" if units < 0 else "") + whole + (f".{fraction}" if fraction else "")
 
-    def encode_value(self, value: str) -> str | None:
+    def _encode(self, value: str) -> str | None:
         number = parse_number(value)
         if number is None:
             return None
@@ -414,32 +465,32 @@ _DATE_MAX = (parse_date("9999-12-31T23:59:59.999999Z") or 0) + _DAY
 _READABLE_DATES = (parse_date("2000-01-01T00:00:00Z"), parse_date("2100-01-01T00:00:00Z"))
 
 
-class DateKey(KeyDimension):
+class DateKey(TypedKey):
     family = "date"
+    malformed = "not-a-date"
 
-    def preferences(self) -> list[str]:
+    def _wishes(self) -> list[str]:
         low, high = _READABLE_DATES
         return [f"(and (<= {low} {self.var}_t) (< {self.var}_t {high}))"]
 
     def register(self, operator: str, value: str) -> None:
         return None
 
-    def declarations(self) -> list[str]:
+    def _declarations(self) -> list[str]:
         t = f"{self.var}_t"
-        return super().declarations() + [f"(declare-const {t} Int)",
-                                          f"(assert (and (<= {_smt_int(_DATE_MIN or 0)} {t}) (<= {t} {_DATE_MAX})))"]
+        return [f"(declare-const {t} Int)", f"(assert (and (<= {_smt_int(_DATE_MIN or 0)} {t}) (<= {t} {_DATE_MAX})))"]
 
-    def base_term(self, operator: str, value: str) -> str:
+    def _base(self, operator: str, value: str) -> str:
         moment = parse_date(value)
         if moment is None:
             return FALSE
         return f"({_comparison(operator)} {self.var}_t {_smt_int(moment)})"
 
-    def decode_value(self, model: ModelValues) -> str:
+    def _decode(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_t")
         return format_date(raw.as_long() if raw is not None else 0)
 
-    def encode_value(self, value: str) -> str | None:
+    def _encode(self, value: str) -> str | None:
         moment = parse_date(value)
         return None if moment is None else f"(= {self.var}_t {_smt_int(moment)})"
 

@@ -249,7 +249,7 @@ class Problem:
         if isinstance(condition, Compare):
             key = self.keys[fold(condition.key)]
             hit = key.base_term(condition.base, condition.value)
-            return and_([key.present, not_(hit) if condition.negated else hit])
+            return and_([key.present, key.well_formed, not_(hit) if condition.negated else hit])
         if isinstance(condition, Presence):
             present = self.keys[fold(condition.key)].present
             return present if condition.present else not_(present)
@@ -300,13 +300,6 @@ class Problem:
         return and_(p for p in parts if p is not None)
 
     # -- reporting ---------------------------------------------------------------------
-    @property
-    def assumptions(self) -> list[str]:
-        """What the universe assumes about typed condition keys (said with every answer)."""
-        words = {"ip": "an IPv4 or IPv6 address", "numeric": "a number", "date": "an ISO 8601 date"}
-        return [f"assumes {key.name}, when present, holds {words[key.family]}"
-                for key in self.keys.values() if key.family in words]
-
     @property
     def fallbacks(self) -> list[str]:
         notes = [d.fallback for d in [self.action] if d.fallback]
