@@ -16,7 +16,8 @@ COMMANDS = ("validate", "eval", "prove", "diff", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kmssmt", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="kmssmt", description="Prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver.")
     parser.add_argument("--version", action="version", version=f"kmssmt {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
