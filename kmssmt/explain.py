@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kmssmt.ast import Statement
 from kmssmt.evaluate import clause_holds, folded_context
-from kmssmt.glob import glob_match
+from kmssmt.glob import fold, glob_match
 from kmssmt.request import Request
 
 
@@ -31,7 +31,7 @@ def why_applies(statement: Statement, request: Request) -> str:
     for clause in statement.conditions:
         if clause_holds(clause, context):
             values = ", ".join(v.text for v in clause.values)
-            got = context.get(clause.key.lower(), None)
+            got = context.get(fold(clause.key))
             shown = "absent" if got is None else repr(got)
             parts.append(f"{clause.operator} {clause.key} [{values}] holds ({clause.key} is {shown})")
     if not statement.conditions:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from kmssmt.ast import Policy
 from kmssmt.catalog import load_catalog
 from kmssmt.evaluate import evaluate
-from kmssmt.glob import glob_match
+from kmssmt.glob import fold, glob_match
 from kmssmt.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Fact, Problem, key_facts
@@ -217,10 +217,10 @@ class _Differ:
         difference (greedily dropping literals), and say it in words."""
         if self.facts is None:
             self.facts = key_facts(self.problem)
-        context = {k.lower(): v for k, v in request.context.items()}
+        context = {fold(k): v for k, v in request.context.items()}
         literals: list[tuple[str, str, str]] = []  # (term, words, key name), strongest first
         for key in self.problem.keys.values():
-            if key.name.lower() not in context:
+            if fold(key.name) not in context:
                 literals.append((not_(key.present), f"{key.name} is absent", key.name))
         fixed = self.problem.encode_context(request)
         for fact in self.facts:
@@ -229,7 +229,7 @@ class _Differ:
             else:
                 literals.append((not_(fact.term), f"{fact.fails} or absent", fact.key))
         for key in self.problem.keys.values():
-            if key.name.lower() in context:
+            if fold(key.name) in context:
                 literals.append((key.present, f"{key.name} is present", key.name))
         outside = not_(self.only(side))
         kept = list(literals)
