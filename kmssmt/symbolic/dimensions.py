@@ -297,10 +297,11 @@ class TypedKey(KeyDimension):
 
     @property
     def well_formed(self) -> str:
-        return f"{self.var}_ok"
+        # declared as "malformed" so that the solver's default phase (false) is a well-formed value
+        return f"(not {self.var}_bad)"
 
     def declarations(self) -> list[str]:
-        return super().declarations() + [f"(declare-const {self.var}_ok Bool)"] + self._declarations()
+        return super().declarations() + [f"(declare-const {self.var}_bad Bool)"] + self._declarations()
 
     def _declarations(self) -> list[str]:
         raise NotImplementedError
@@ -318,8 +319,8 @@ class TypedKey(KeyDimension):
         raise NotImplementedError
 
     def decode_value(self, model: ModelValues) -> str:
-        ok = model.get(self.well_formed)
-        if ok is not None and not z3.is_true(ok):
+        bad = model.get(f"{self.var}_bad")
+        if bad is not None and z3.is_true(bad):
             return self.malformed
         return self._decode(model)
 
