@@ -284,3 +284,27 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
         assert bool(names) == bool(found)
         if found:
             assert found[0].message.endswith("for " + ", ".join(names))
+
+
+def test_an_undecided_check_is_never_a_pass(tmp_path: Path, monkeypatch: Any) -> None:
+    # The solver gives up on every question of the model: kms:* on * cannot be decided, so AUD003
+    # reports "could not decide" and the audit fails instead of passing the check.
+    from kmssmt.symbolic.account import Answer
+
+    data = small_account()
+    data["policies"] += [{"name": "All", "document": doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*"})}]
+    data["users"] += [{"name": "root-ish", "policies": ["All"]}]
+    original = AccountModel.ask
+
+    def give_up(self: AccountModel, who: Any, resource_arn: str, actions: Any, *args: Any, **kwargs: Any) -> Any:
+        if "probe" in resource_arn:
+            return Answer("unknown", None, (), "solver timeout after 0.001 s")
+        return original(self, who, resource_arn, actions, *args, **kwargs)
+
+    monkeypatch.setattr(AccountModel, "ask", give_up)
+    report = audit(tmp_path, data)
+    [check] = [c for c in report.checks if c.id == "AUD003"]
+    assert check.status == "unknown"
+    [finding] = [f for f in report.findings if f.check == "AUD003"]
+    assert "could not decide" in finding.message and finding.witness is None
+    assert report.failed

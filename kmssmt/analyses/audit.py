@@ -198,7 +198,8 @@ class AuditReport:
 
     @property
     def failed(self) -> bool:
-        return any(c.status == "fail" for c in self.checks)
+        """A failing check, or one the solver could not decide (never a silent pass)."""
+        return any(c.status in ("fail", "unknown") for c in self.checks)
 
     @property
     def cells(self) -> list[Cell]:
@@ -411,6 +412,21 @@ def _finding(check: str, message: str, **kw: Any) -> AuditFinding:
     return AuditFinding(check, title, severity, message, **kw)
 
 
+UNDECIDED = "undecided: "
+
+
+def _undecided(check: str, principal: str, reason: str) -> AuditFinding:
+    """The solver could not decide: never a pass, reported with its reason."""
+    return _finding(check, f"could not decide for {principal}: {reason}", principal=principal,
+                    proof=UNDECIDED + reason)
+
+
+def _status(findings: Sequence[AuditFinding]) -> Literal["pass", "fail", "unknown"]:
+    if any(not f.proof.startswith(UNDECIDED) for f in findings):
+        return "fail"
+    return "unknown" if findings else "pass"
+
+
 def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
               progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Audit the snapshot at `path`."""
@@ -459,8 +475,8 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     for check, (title, severity) in BUILTIN.items():
         if check in config.disabled:
             continue
-        count = sum(1 for f in findings if f.check == check)
-        checks.append(CheckResult(check, title, severity, "fail" if count else "pass", count, "built-in"))
+        mine = [f for f in findings if f.check == check]
+        checks.append(CheckResult(check, title, severity, _status(mine), len(mine), "built-in"))
     findings = [f for f in findings if f.check not in config.disabled]
     for guardrail in config.guardrails:
         outcome, finding = _guardrail(guardrail, model)
@@ -579,6 +595,9 @@ def _star_star(account: Account, model: AccountModel) -> list[AuditFinding]:
         region = account.keys[0].region if account.keys else "cn-hangzhou"
         probe = f"acs:kms:{region}:{account.id}:{_PROBE_KEY}"
         answer = model.ask(principal, probe, ["kms:ScheduleKeyDeletion"])
+        if answer.status == "unknown":
+            out.append(_undecided("AUD003", principal.label, answer.reason))
+            continue
         if answer.status != "sat":
             continue
         always = model.ask(principal, probe, ["kms:ScheduleKeyDeletion"], "denied").status == "unsat"
@@ -727,6 +746,9 @@ def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
         action, _, on = capability.partition(" on ")
         target = ram_probe if not on else next(r.arn for r in account.resources if r.label == on)
         answer = model.ask(principal, target, [action])
+        if answer.status == "unknown":
+            out.append(_undecided("AUD007", principal.label, answer.reason))
+            continue
         if answer.status != "sat":
             continue  # blocked by a Deny or a condition that never holds: no path in fact
         out.append(_finding("AUD007", f"{principal.label} can reach any right: {' → '.join(path)}",
