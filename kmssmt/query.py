@@ -7,6 +7,7 @@ the rest."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -82,6 +83,14 @@ def _key_type(key: str) -> str | None:
     return load_catalog().key_type(key)
 
 
+# `=` and `!=` on a key of a catalog type: (reader, family, base operator, what the value must be)
+_EQUALITY: dict[str, tuple[Callable[[str], object], Family, str, str]] = {
+    "ip": (parse_ip, "ip", "IpAddress", "an IP address (use `in` for a CIDR block)"),
+    "date": (parse_date, "date", "DateEquals", "an ISO 8601 date"),
+    "numeric": (parse_number, "numeric", "NumericEquals", "a number"),
+    "bool": (parse_bool, "string", "StringEqualsIgnoreCase", "true or false"),
+}
+
 _ORDER_BASE = {"<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan", ">=": "GreaterThanEquals"}
 
 
@@ -100,22 +109,12 @@ def _resolve_compare(key: str, op: str, value: str, column: int) -> Compare:
             return Compare(key, op, value, "date", "Date" + _ORDER_BASE[op], False)
         raise QueryError(f"{op} needs a number or an ISO 8601 date, not {value!r}", column)
     negated = op == "!="
-    if key_type == "ip":
-        if parse_ip(value) is None:
-            raise QueryError(f"{key} takes an IP address, not {value!r} (use `in` for a CIDR block)", column)
-        return Compare(key, op, value, "ip", "IpAddress", negated)
-    if key_type == "date":
-        if parse_date(value) is None:
-            raise QueryError(f"{key} takes an ISO 8601 date, not {value!r}", column)
-        return Compare(key, op, value, "date", "DateEquals", negated)
-    if key_type == "numeric":
-        if parse_number(value) is None:
-            raise QueryError(f"{key} takes a number, not {value!r}", column)
-        return Compare(key, op, value, "numeric", "NumericEquals", negated)
-    if key_type == "bool":
-        if parse_bool(value) is None:
-            raise QueryError(f"{key} takes true or false, not {value!r}", column)
-        return Compare(key, op, value, "string", "StringEqualsIgnoreCase", negated)
+    typed = _EQUALITY.get(key_type or "")
+    if typed is not None:
+        parse, family, base, words = typed
+        if parse(value) is None:
+            raise QueryError(f"{key} takes {words}, not {value!r}", column)
+        return Compare(key, op, value, family, base, negated)
     return Compare(key, op, value, "string", "StringEquals", negated)
 
 

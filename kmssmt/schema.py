@@ -223,6 +223,18 @@ class _Builder:
             out[canonical] = (key, value)
         return out
 
+    def element_pair(self, elements: dict[str, tuple[JString, JNode]], name: str, what: str, both: Rule,
+                     label: str, sid: str | None) -> tuple[tuple[Value, ...], bool, bool]:
+        """`Action`/`NotAction` or `Resource`/`NotResource`: (values, negated, present). When both
+        are written, the positive one is used and `both` is reported."""
+        negative = "Not" + name
+        if name in elements and negative in elements:
+            self.add(both, elements[negative][0].span, f"{label} has both {name} and {negative}; {name} is used", sid)
+        for element, negated in ((name, False), (negative, True)):
+            if element in elements:
+                return self.strings(elements[element][1], what, sid, compact=True), negated, True
+        return (), False, False
+
     # -- values --------------------------------------------------------------------------------
 
     def strings(self, node: JNode, what: str, sid: str | None, compact: bool) -> tuple[Value, ...]:
@@ -349,33 +361,16 @@ class _Builder:
                          f"{label} left out of the analysis",
                          sid)
 
-        actions: tuple[Value, ...] = ()
-        not_action = False
-        if "Action" in elements and "NotAction" in elements:
-            self.add(BOTH_ACTION, elements["NotAction"][0].span, f"{label} has both Action and NotAction; "
-                     "Action is used", sid)
-        if "Action" in elements:
-            actions = self.strings(elements["Action"][1], "action", sid, compact=True)
-        elif "NotAction" in elements:
-            actions = self.strings(elements["NotAction"][1], "action", sid, compact=True)
-            not_action = True
-        else:
+        actions, not_action, has_action = self.element_pair(elements, "Action", "action", BOTH_ACTION, label, sid)
+        if not has_action:
             self.add(NO_ACTION, obj.span, f"{label} has neither Action nor NotAction; it matches no action", sid)
-
-        resources: tuple[Value, ...] = ()
-        not_resource = False
-        if "Resource" in elements and "NotResource" in elements:
-            self.add(BOTH_RESOURCE, elements["NotResource"][0].span, f"{label} has both Resource and NotResource; "
-                     "Resource is used", sid)
-        if "Resource" in elements:
-            resources = self.strings(elements["Resource"][1], "resource", sid, compact=True)
-        elif "NotResource" in elements:
-            resources = self.strings(elements["NotResource"][1], "resource", sid, compact=True)
-            not_resource = True
-        elif kind == "resource":
-            resources = (Value("*", _start(obj.span)),)
-        else:
-            self.add(MISSING_RESOURCE, obj.span, f"{label} has no Resource; it matches no resource", sid)
+        resources, not_resource, has_resource = self.element_pair(elements, "Resource", "resource", BOTH_RESOURCE,
+                                                                  label, sid)
+        if not has_resource:
+            if kind == "resource":  # a key or secret policy's statement covers the key or secret itself
+                resources = (Value("*", _start(obj.span)),)
+            else:
+                self.add(MISSING_RESOURCE, obj.span, f"{label} has no Resource; it matches no resource", sid)
 
         principals: tuple[Value, ...] | None = None
         if "Principal" in elements:
