@@ -89,12 +89,17 @@ class AuditFinding:
                 "location": str(self.location) if self.location else None, "proof": self.proof}
 
 
+CheckStatus = Literal["pass", "fail", "unknown", "vacuous"]
+CHECK_STATUS: dict[str, CheckStatus] = {"proven": "pass", "refuted": "fail", "unknown": "unknown",
+                                        "vacuous": "vacuous"}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     id: str
     title: str
     severity: str
-    status: Literal["pass", "fail", "unknown"]
+    status: CheckStatus
     findings: int
     source: str  # "built-in" or the checks file
     detail: str = ""
@@ -198,8 +203,8 @@ class AuditReport:
 
     @property
     def failed(self) -> bool:
-        """A failing check, or one the solver could not decide (never a silent pass)."""
-        return any(c.status in ("fail", "unknown") for c in self.checks)
+        """A failing check, one the solver could not decide, or a vacuous one (never a silent pass)."""
+        return any(c.status in ("fail", "unknown", "vacuous") for c in self.checks)
 
     @property
     def cells(self) -> list[Cell]:
@@ -428,7 +433,7 @@ def _status(findings: Sequence[AuditFinding]) -> Literal["pass", "fail", "unknow
 
 
 def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
-              progress: Callable[[int, int], None] | None = None) -> AuditReport:
+              progress: Callable[[int, int], None] | None = None, closed_world: bool = False) -> AuditReport:
     """Audit the snapshot at `path`."""
     global _WORKER
     config = config or CheckConfig()
@@ -479,7 +484,7 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
         checks.append(CheckResult(check, title, severity, _status(mine), len(mine), "built-in"))
     findings = [f for f in findings if f.check not in config.disabled]
     for guardrail in config.guardrails:
-        outcome, finding = _guardrail(guardrail, model)
+        outcome, finding = _guardrail(guardrail, model, closed_world)
         checks.append(outcome)
         if finding is not None:
             findings.append(finding)
@@ -758,15 +763,20 @@ def _escalation(account: Account, model: AccountModel) -> list[AuditFinding]:
     return out
 
 
-def _guardrail(guardrail: Guardrail, model: AccountModel) -> tuple[CheckResult, AuditFinding | None]:
+def _guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = False
+               ) -> tuple[CheckResult, AuditFinding | None]:
+    """A custom check is account prove of its query: pass only when proven; vacuous (the query
+    matches nothing in the snapshot's universe, e.g. a typo) counts as failing."""
+    from kmssmt.analyses.query_lint import lint_query
     from kmssmt.query import parse_query
     from kmssmt.symbolic.account import prove_on_account
 
-    proof = prove_on_account(model, parse_query(guardrail.query), guardrail.mode)
-    status: Literal["pass", "fail", "unknown"] = {"proven": "pass", "refuted": "fail", "unknown": "unknown"}[
-        proof.verdict]  # type: ignore[assignment]
+    query = parse_query(guardrail.query)
+    proof = prove_on_account(model, query, guardrail.mode, closed_world)
+    status = CHECK_STATUS[proof.verdict]
+    detail = "; ".join([proof.reason, *proof.notes, *(f"warning: {w}" for w in lint_query(query, model.account))])
     result = CheckResult(guardrail.id, guardrail.title, guardrail.severity, status,
-                         1 if status == "fail" else 0, guardrail.source, proof.reason)
+                         1 if status == "fail" else 0, guardrail.source, detail)
     if proof.verdict != "refuted":
         return result, None
     finding = AuditFinding(guardrail.id, guardrail.title, guardrail.severity,

@@ -14,11 +14,11 @@ from kmssmt.query import Query, parse_query, query_contains
 from kmssmt.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
-from kmssmt.symbolic.smt import not_
+from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
 
 Mode = Literal["never", "always"]
-Verdict = Literal["proven", "refuted", "unknown"]
+Verdict = Literal["proven", "refuted", "unknown", "vacuous"]
 
 
 class ReplayError(AssertionError):
@@ -37,6 +37,8 @@ class ProveResult:
     seconds: float
     notes: tuple[str, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    closed_world: bool = False
 
     @property
     def statements(self) -> tuple[StatementRef, ...]:
@@ -47,7 +49,7 @@ class ProveResult:
                 "counterexample": self.counterexample.to_json() if self.counterexample else None,
                 "statements": [ref.to_json() for ref in self.statements], "reason": self.reason,
                 "engine": self.engine, "seconds": round(self.seconds, 6), "notes": list(self.notes),
-                "stats": self.stats}
+                "warnings": list(self.warnings), "closed_world": self.closed_world, "stats": self.stats}
 
 
 def replay(policies: Sequence[Policy], query: Query, mode: Mode, request: Request) -> Decision:
@@ -73,33 +75,74 @@ def _describe(mode: Mode, decision: Decision, statements: dict[tuple[str, int], 
     return f"{verdict} {ref}{why}"
 
 
+def empty_parts(problem: Problem, query: Query, session: Session, closed_world: bool = False) -> str | None:
+    """None when the query's scope holds a request of the universe; otherwise which part of the
+    query matches nothing (or that the parts exclude each other), for a VACUOUS answer."""
+    actions = or_(problem.action_term(a) for a in query.actions)
+    if closed_world:
+        actions = and_([actions, problem.closed_world()])
+    whole = problem.query_term(query)
+    if session.check(and_([whole, problem.closed_world()]) if closed_world else whole, model=False).status != "unsat":
+        return None
+    parts: list[tuple[str, str]] = [
+        (actions, f"action pattern(s) {', '.join(query.actions)} match no catalog action (closed world)"),
+        (or_(problem.resource_term(r) for r in query.resources),
+         f"resource pattern(s) {', '.join(query.resources)} match no well-formed resource ARN "
+         "(acs:SERVICE:REGION:ACCOUNT:ID)")]
+    if query.principal is not None:
+        parts.append((problem.principal_term(query.principal),
+                      f"principal pattern {query.principal} matches no well-formed principal ARN"))
+    if query.condition is not None:
+        parts.append((problem.condition_term(query.condition),
+                      "the query's conditions contradict each other: no request context meets them"))
+    for term, why in parts:
+        if session.check(term, model=False).status == "unsat":
+            return why
+    return "the parts of the query exclude each other: no request meets all of them"
+
+
 def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,
-          engine: Engine = "exact") -> ProveResult:
-    """`never`: no request of the query is allowed. `always`: every request of it is allowed."""
+          engine: Engine = "exact", closed_world: bool = False) -> ProveResult:
+    """`never`: no request of the query is allowed. `always`: every request of it is allowed.
+    With `closed_world`, the action ranges over the catalog's names only (the answer says so).
+    A query whose scope holds no request is `vacuous`, never proven."""
+    from kmssmt.analyses.query_lint import lint_query
+    from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
+
     started = time.perf_counter()
     parsed = parse_query(query) if isinstance(query, str) else query
+    warnings = lint_query(parsed)
+    world = (CLOSED_WORLD_NOTE,) if closed_world else ()
     try:
         problem = Problem([policies], [parsed], engine)
     except EncodingUnsupported as exc:
         return ProveResult("unknown", mode, parsed.text, None, None, str(exc), engine,
-                           time.perf_counter() - started)
+                           time.perf_counter() - started, world, warnings=warnings, closed_world=closed_world)
     allowed = problem.allowed(0)
-    question = (problem.query_term(parsed), allowed if mode == "never" else not_(allowed))
+    question = [problem.query_term(parsed), allowed if mode == "never" else not_(allowed)]
+    if closed_world:
+        question.append(problem.closed_world())
     session = Session(problem.preamble(), timeout)
     outcome = session.check(*question)
     if outcome.status == "sat":
         outcome = session.readable(outcome, problem.preferences(), *question)
-    notes = tuple(problem.fallbacks)
+    notes = world + tuple(problem.fallbacks)
     stats = problem.stats() | {"solve_seconds": round(session.seconds, 6), "solver_calls": session.calls}
     seconds = time.perf_counter() - started
     if outcome.status == "unsat":
+        empty = empty_parts(problem, parsed, session, closed_world)
+        if empty is not None:
+            return ProveResult("vacuous", mode, parsed.text, None, None, empty, engine, time.perf_counter() - started,
+                               notes, stats, warnings, closed_world)
         reason = "no request in the query is allowed" if mode == "never" else "every request in the query is allowed"
-        return ProveResult("proven", mode, parsed.text, None, None, reason, engine, seconds, notes, stats)
+        return ProveResult("proven", mode, parsed.text, None, None, reason, engine, seconds, notes, stats,
+                           warnings, closed_world)
     if outcome.status == "unknown":
-        return ProveResult("unknown", mode, parsed.text, None, None, outcome.reason, engine, seconds, notes, stats)
+        return ProveResult("unknown", mode, parsed.text, None, None, outcome.reason, engine, seconds, notes, stats,
+                           warnings, closed_world)
     request = problem.decode(outcome.model)
     decision = replay(policies, parsed, mode, request)
     by_place = {(s.span.file, s.index): s for p in policies for s in p.statements}
     reason = _describe(mode, decision, by_place, request)
     return ProveResult("refuted", mode, parsed.text, request, decision, reason, engine,
-                       time.perf_counter() - started, notes, stats)
+                       time.perf_counter() - started, notes, stats, warnings, closed_world)

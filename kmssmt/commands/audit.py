@@ -24,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: stdout)")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="parallel worker processes")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help="per solver call")
+    parser.add_argument("--closed-world", action="store_true",
+                        help="custom checks range over the catalog's action names only (each result says so)")
     parser.set_defaults(run=run)
 
 
@@ -62,9 +64,9 @@ def run(args: argparse.Namespace) -> int:
                 def tick(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                report = run_audit(args.account, config, jobs, args.timeout, tick)
+                report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
         else:
-            report = run_audit(args.account, config, jobs, args.timeout)
+            report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
     except ReplayError as exc:
         print(f"internal error: {exc}", file=sys.stderr)
         return 70

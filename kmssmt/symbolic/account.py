@@ -24,7 +24,7 @@ returned; a disagreement raises ReplayError.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -137,6 +137,25 @@ def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class AccountScope:
+    """The part of the account's universe a query covers: the principals (None: a principal of
+    another account), one action name per class, the snapshot ARNs, and whether resources outside
+    the snapshot are in it. `why` names the part that matched nothing when the scope is empty;
+    `unknown` says why the scope could not be computed."""
+
+    principals: tuple[Who, ...] = ()
+    actions: tuple[str, ...] = ()
+    arns: tuple[str, ...] = ()
+    outside: bool = False
+    why: str = ""
+    unknown: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return bool(self.why)
+
+
 class AccountModel:
     """Compile-once, ask-many symbolic questions about one account."""
 
@@ -152,6 +171,8 @@ class AccountModel:
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
         self._reach: dict[tuple[object, tuple[str, ...]], bool] = {}
         self._api_cache: dict[tuple[object, ...], ApiAnswer] = {}
+        self._patterns: list[str] | None = None
+        self._scope_cache: dict[tuple[object, ...], bool | None] = {}
 
     # -- concrete filtering ---------------------------------------------------------------------
     def _hit(self, statement: Statement, action: str) -> bool:
@@ -366,15 +387,15 @@ class AccountModel:
         except EncodingUnsupported as exc:
             return ("unknown", None, None, {}, str(exc))
         allowed = problem.allowed_by(statements)
-        parts = [or_(problem.action.term(problem._action_ids[a]) for a in actions),
+        parts = [or_(problem.action_term(a) for a in actions),
                  allowed if goal == "allowed" else not_(allowed)]
         if condition is not None:
             parts.append(problem.condition_term(condition))
         if external:
-            inside = problem.principal.term(problem._principal_ids[self.in_account_glob])
+            inside = problem.principal_term(self.in_account_glob)
             parts += ["prn_present", not_(inside)]
             if principal_glob is not None:
-                parts.append(problem.principal.term(problem._principal_ids[principal_glob]))
+                parts.append(problem.principal_term(principal_glob))
         outcome = check(problem.preamble(), [and_(parts)], self.timeout)
         if outcome.status != "sat":
             return (outcome.status, None, None, {}, outcome.reason)
@@ -517,10 +538,10 @@ class AccountModel:
         except EncodingUnsupported as exc:
             result = ("unknown", None, None, {}, str(exc))
         else:
-            parts = [problem.action.term(problem._action_ids[anchor])]
+            parts = [problem.action_term(anchor)]
             parts += [problem.allowed_by(g) for g in normal]
             if external:
-                parts += ["prn_present", not_(problem.principal.term(problem._principal_ids[self.in_account_glob]))]
+                parts += ["prn_present", not_(problem.principal_term(self.in_account_glob))]
             outcome = check(problem.preamble(), [and_(parts)], self.timeout)
             if outcome.status != "sat":
                 result = (outcome.status, None, None, {}, outcome.reason)
@@ -532,6 +553,153 @@ class AccountModel:
         return status, principal, context, reason
 
     # -- the universe -------------------------------------------------------------------------------
+    def scope(self, query: Query, closed_world: bool = False) -> AccountScope:
+        """The query's part of the universe (see `prove_on_account`), or why it is empty."""
+        from kmssmt.glob import glob_match
+        from kmssmt.symbolic.universe import ActionUniverseTooLarge, action_representatives
+
+        account = self.account
+        try:
+            actions = action_representatives(query.actions, self._action_patterns(), closed_world)
+        except ActionUniverseTooLarge as exc:
+            return AccountScope(unknown=str(exc))
+        if not actions:
+            return AccountScope(why=f"action pattern(s) {', '.join(query.actions)} match no catalog action "
+                                    "(closed world)")
+        principals: list[Who] = [p for p in account.principals
+                                 if query.principal is None or glob_match(query.principal, p.arn)]
+        external = self._external_possible(query.principal)
+        if external is None:
+            return AccountScope(unknown=f"cannot decide whether {query.principal} names another account")
+        if external:
+            principals.append(None)
+        if not principals:
+            return AccountScope(why=f"principal pattern {query.principal} matches no principal of the snapshot "
+                                    f"(account {account.id}) and no principal of another account")
+        arns = tuple(arn for _, arn in self.resource_arns() if any(glob_match(r, arn) for r in query.resources))
+        outside = self._outside_possible(query.resources)
+        if outside is None:
+            return AccountScope(unknown=f"cannot decide the resources of {', '.join(query.resources)}")
+        if not arns and not outside:
+            return AccountScope(why=f"resource pattern(s) {', '.join(query.resources)} match no key, alias or "
+                                    "secret of the snapshot and no other well-formed resource ARN")
+        if query.condition is not None and not self._condition_possible(query.condition):
+            return AccountScope(why="the query's conditions contradict each other: no request context meets them")
+        return AccountScope(tuple(principals), actions, arns, outside)
+
+    def _action_patterns(self) -> list[str]:
+        if self._patterns is None:
+            self._patterns = sorted({v.text for p in self.account.all_policies() for s in p.statements
+                                     for v in s.actions})
+        return self._patterns
+
+    def _excluded(self) -> tuple[str, ...]:
+        """Resource patterns outside-the-snapshot questions leave out: every key, alias and secret
+        ARN of this account (the snapshot is the list of them) and the snapshot's own ARNs."""
+        own = tuple(f"acs:kms:*:{self.account.id}:{kind}/*" for kind in ("key", "alias", "secret"))
+        from kmssmt.glob import glob_match
+
+        listed = tuple(arn for _, arn in self.resource_arns() if not any(glob_match(g, arn) for g in own))
+        return own + listed
+
+    def _satisfiable(self, queries: list[Query], build: Callable[[Problem], str]) -> bool | None:
+        """Check a term built from a problem over `queries` (no statements): True, False, or None."""
+        try:
+            problem = Problem([], queries)
+        except EncodingUnsupported:
+            return None
+        outcome = check(problem.preamble(), [build(problem)], self.timeout)
+        self.solver_calls += 1
+        return None if outcome.status == "unknown" else outcome.status == "sat"
+
+    def _external_possible(self, glob: str | None) -> bool | None:
+        """Can a principal of another account match `glob` (None: anyone)?"""
+        if glob is None:
+            return True
+        key = ("external", glob)
+        if key not in self._scope_cache:
+            inside = self.in_account_glob
+            self._scope_cache[key] = self._satisfiable(
+                [Query(glob, ("*",), ("*",), None), Query(inside, ("*",), ("*",), None)],
+                lambda p: and_([p.principal_term(glob), not_(p.principal_term(inside))]))
+        return self._scope_cache[key]
+
+    def _outside_possible(self, resources: tuple[str, ...]) -> bool | None:
+        """Does some resource pattern match a well-formed ARN outside the snapshot (and not a key,
+        alias or secret of this account)?"""
+        key = ("outside", resources)
+        if key not in self._scope_cache:
+            excluded = self._excluded()
+            self._scope_cache[key] = self._satisfiable(
+                [Query(None, ("*",), resources, None), Query(None, ("*",), excluded, None)],
+                lambda p: and_([or_(p.resource_term(r) for r in resources),
+                                not_(or_(p.resource_term(r) for r in excluded))]))
+        return self._scope_cache[key]
+
+    def _condition_possible(self, condition: Condition) -> bool:
+        found = self._satisfiable([Query(None, ("*",), ("*",), condition)], lambda p: p.condition_term(condition))
+        return found is not False
+
+    def ask_outside(self, who: Who, query: Query, actions: tuple[str, ...], goal: Goal = "allowed") -> Answer:
+        """Is there a request of the query on a resource outside the snapshot (`_excluded`) whose
+        decision is `goal`? Only the principal's identity policies can grant there; nothing grants a
+        principal of another account. Exact over the action (among `actions`), the resource, the
+        context and, for another account, the principal; the witness is replayed through `decide`."""
+        statements: list[Statement] = []
+        if who is not None:
+            statements = [replace(s, principals=None) for s in self.account.identity_statements(who)
+                          if any(self._hit(s, a) for a in actions)]
+        if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
+            return Answer("unsat")
+        excluded = self._excluded()
+        wanted = Query(None, actions, query.resources, query.condition)
+        queries = [wanted, Query(None, actions, excluded, None)]
+        external = who is None
+        if external:
+            queries.append(Query(self.in_account_glob, actions, ("*",), None))
+            if query.principal is not None:
+                queries.append(Query(query.principal, actions, ("*",), None))
+        shape = tuple(sorted(repr((_statement_key(s), tuple(v.text for v in s.resources), s.not_resource))
+                             for s in statements))
+        key = ("outside", external, query.principal if external else None, actions, query.resources, goal,
+               repr(query.condition), shape)
+        cached = self._cache.get(key)
+        if cached is None:
+            self.solver_calls += 1
+            try:
+                problem = Problem([], queries, extra_statements=statements)
+            except EncodingUnsupported as exc:
+                cached = ("unknown", None, None, {}, str(exc))
+            else:
+                allowed = problem.allowed_by(statements)
+                parts = [problem.query_term(wanted), not_(or_(problem.resource_term(r) for r in excluded)),
+                         allowed if goal == "allowed" else not_(allowed)]
+                if external:
+                    parts += [not_(problem.principal_term(self.in_account_glob))]
+                    if query.principal is not None:
+                        parts.append(problem.principal_term(query.principal))
+                    else:
+                        parts.append("prn_present")
+                outcome = check(problem.preamble(), [and_(parts)], self.timeout)
+                if outcome.status != "sat":
+                    cached = (outcome.status, None, None, {}, outcome.reason)
+                else:
+                    decoded = problem.decode(outcome.model)
+                    cached = ("sat", decoded.action, decoded.principal, dict(decoded.context), decoded.resource)
+            self._cache[key] = cached
+        else:
+            self.cache_hits += 1
+        status, action, principal, context, detail = cached
+        if status != "sat":
+            return Answer(status, reason=detail)  # type: ignore[arg-type]
+        assert action is not None
+        request = Request(action, detail, who.arn if who is not None else principal, context)
+        if self.account.owner_of(request.resource) is not None:
+            raise ReplayError(f"witness {request.to_json()} names a resource of the snapshot")
+        if not query_contains(query, request):
+            raise ReplayError(f"account witness {request.to_json()} is outside the query {query.text!r}")
+        return self._replay(request, goal, None)
+
     def universe_principals(self) -> list[Who]:
         return [*self.account.principals, None]
 
@@ -539,63 +707,66 @@ class AccountModel:
         return [(r, arn) for r in self.account.resources for arn in r.arns]
 
 
-def catalog_actions_matching(globs: Sequence[str]) -> list[str]:
-    from kmssmt.catalog import load_catalog
-
-    catalog = load_catalog()
-    seen: dict[str, None] = {}
-    for glob in globs:
-        for name in catalog.actions_matching(glob):
-            seen.setdefault(name, None)
-    return list(seen)
-
-
 @dataclass(frozen=True)
 class AccountProof:
-    verdict: Literal["proven", "refuted", "unknown"]
+    verdict: Literal["proven", "refuted", "unknown", "vacuous"]
     witness: Request | None
     statements: tuple[StatementRef, ...]
     reason: str
     checked: int
+    notes: tuple[str, ...] = ()
 
 
-def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "always"]) -> AccountProof:
+def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "always"],
+                     closed_world: bool = False) -> AccountProof:
     """`never`: no request of the query is allowed; `always`: every request of it is allowed, over
-    the account's universe: its principals and "another account", the snapshot's keys (by key and
-    alias ARN) and secrets, and the catalog actions the query names."""
-    from kmssmt.glob import glob_match
+    the account's universe: its principals and "another account"; every action name (one name per
+    class of names the account's patterns treat alike; the catalog's names only with
+    `closed_world`); the snapshot's keys (by key and alias ARN) and secrets, and every resource
+    outside the snapshot that is not a key, alias or secret of this account (the snapshot lists
+    those), on which only identity policies can grant. A query whose scope holds no request of
+    this universe is `vacuous`, never proven."""
+    from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
 
-    actions = catalog_actions_matching(query.actions)
+    notes = (CLOSED_WORLD_NOTE,) if closed_world else ()
+    scope = model.scope(query, closed_world)
+    if scope.empty:
+        return AccountProof("vacuous", None, (), scope.why, 0, notes)
+    if scope.unknown:
+        return AccountProof("unknown", None, (), scope.unknown, 0, notes)
+    goal: Goal = "allowed" if mode == "never" else "denied"
     checked = 0
     unknown = ""
-    arns = [arn for _, arn in model.resource_arns() if any(glob_match(r, arn) for r in query.resources)]
-    for who in model.universe_principals():
-        if query.principal is not None and who is not None and not glob_match(query.principal, who.arn):
-            continue
-        condition = query.condition
-        for arn in arns:
+    for who in scope.principals:
+        for arn in scope.arns:
             checked += 1
-            if who is None and query.principal is not None:
-                answer = _ask_external_matching(model, query, arn, actions, mode)
-            else:
-                answer = model.ask(who, arn, actions, "allowed" if mode == "never" else "denied", condition)
+            answer = model.ask(who, arn, scope.actions, goal, query.condition,
+                               principal_glob=query.principal if who is None else None)
             if answer.status == "sat":
-                assert answer.witness is not None
-                decision = decide(model.account, answer.witness)
-                why = "allowed" if decision.allowed else decision.reason
-                return AccountProof("refuted", answer.witness, answer.statements,
-                                    f"{answer.witness.principal} is {why} for {answer.witness.action} on "
-                                    f"{answer.witness.resource}", checked)
+                return _refuted(model, answer, checked, notes)
+            if answer.status == "unknown":
+                unknown = answer.reason
+        if scope.outside:
+            checked += 1
+            answer = model.ask_outside(who, query, scope.actions, goal)
+            if answer.status == "sat":
+                return _refuted(model, answer, checked, notes)
             if answer.status == "unknown":
                 unknown = answer.reason
     if unknown:
-        return AccountProof("unknown", None, (), unknown, checked)
+        return AccountProof("unknown", None, (), unknown, checked, notes)
     reason = "no request of the query is allowed" if mode == "never" else "every request of the query is allowed"
-    return AccountProof("proven", None, (), f"{reason} ({checked} principal/resource pairs)", checked)
+    where = f"{len(scope.principals)} principal(s) x {len(scope.arns)} snapshot resource(s)"
+    if scope.outside:
+        where += " and the resources outside the snapshot"
+    return AccountProof("proven", None, (), f"{reason} ({where}, {len(scope.actions)} action class(es))",
+                        checked, notes)
 
 
-def _ask_external_matching(model: AccountModel, query: Query, arn: str, actions: list[str],
-                           mode: Literal["never", "always"]) -> Answer:
-    """Another account's principal, restricted to the query's principal pattern."""
-    return model.ask(None, arn, actions, "allowed" if mode == "never" else "denied", query.condition,
-                     principal_glob=query.principal)
+def _refuted(model: AccountModel, answer: Answer, checked: int, notes: tuple[str, ...]) -> AccountProof:
+    assert answer.witness is not None
+    decision = decide(model.account, answer.witness)
+    why = "allowed" if decision.allowed else decision.reason
+    return AccountProof("refuted", answer.witness, answer.statements,
+                        f"{answer.witness.principal} is {why} for {answer.witness.action} on "
+                        f"{answer.witness.resource}", checked, notes)

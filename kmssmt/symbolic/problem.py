@@ -23,15 +23,14 @@ from kmssmt.symbolic.dimensions import (
     ModelValues,
     NumberKey,
     PatternLimit,
-    StringDimension,
     StringKey,
 )
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES
 from kmssmt.symbolic.smt import FALSE, TRUE, and_, not_, or_
+from kmssmt.symbolic.universe import action_dimension, catalog_action_names
 
 PRINCIPAL_CANDIDATES = (("acs",), ("ram",), ("",), ("1234567890123456", "9876543210987654", "5555555555555555"),
                         ("user/alice", "role/app", "root", "user/example"))
-ACTION_CANDIDATES = ("ecs:DescribeInstances", "kms:UnlistedAction", "oss:GetObject")
 KEY_CANDIDATES = {"bool": ("true", "false"), "ip": (), "string": ("example", "demo")}
 
 
@@ -46,12 +45,6 @@ class _KeyUse:
     values: list[tuple[str, str]] = field(default_factory=list)  # (operator, value)
 
 
-def _catalog_actions() -> tuple[str, ...]:
-    from kmssmt.catalog import load_catalog
-
-    return tuple(load_catalog().actions)
-
-
 def _catalog_key_type(name: str) -> str | None:
     from kmssmt.catalog import load_catalog
 
@@ -64,12 +57,11 @@ class Problem:
                  extra_statements: Sequence[Statement] = ()):
         self.engine = engine
         self.policy_sets = [list(s) for s in policy_sets]
-        self.action = StringDimension("act", engine, candidates=ACTION_CANDIDATES,
-                                      fillers=("Example", "X1", ""), fold_case=True, max_states=max_states)
+        self.action = action_dimension(engine, max_states)
         self.resource = ArnDimension("res", engine, max_states=max_states)
         self.principal = ArnDimension("prn", engine, PRINCIPAL_CANDIDATES, max_states=max_states)
         self.uses_principal = False
-        self.catalog_action_ids = [self.action.add_literal(name) for name in _catalog_actions()]
+        self.catalog_action_ids = [self.action.add_literal(name) for name in catalog_action_names()]
         self._uses: dict[str, _KeyUse] = {}
         self._action_ids: dict[str, int] = {}
         self._resource_ids: dict[str, int] = {}
@@ -231,6 +223,10 @@ class Problem:
             return "(not prn_present)"
         inner = self.principal.encode(principal)
         return None if inner is None else and_(["prn_present", inner])
+
+    def action_term(self, glob: str) -> str:
+        """The term of an action pattern already in the problem."""
+        return self.action.term(self._action_ids[glob])
 
     def resource_term(self, glob: str) -> str:
         """The term of a resource pattern already in the problem."""
