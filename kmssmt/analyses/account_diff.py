@@ -3,8 +3,10 @@ class) of the union of both universes, is there a request that one account allow
 denies?
 
 The universe: the principals of either snapshot (by ARN) and "a principal of another account", the
-key, alias and secret ARNs of either snapshot, and the matrix's action classes (use, manage,
-destroy, change policy: `audit_matrix.category_actions`). A principal or resource missing from one
+key, alias and secret ARNs of either snapshot plus every resource outside them (as account prove:
+`AccountModel.ask_outside`), and every action name: the matrix's action classes (use, manage,
+destroy, change policy: `audit_matrix.category_actions`) and "other actions", one name per class of
+the remaining names (`symbolic.universe.action_representatives`). A principal or resource missing from one
 side is still asked on that side: a principal with no policies there (only a key or secret policy
 naming its ARN can grant it anything, exactly as `decide` treats an unknown principal), a resource
 with no policy and no tags.
@@ -97,10 +99,10 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
                 resources.setdefault(arn, (resource, arn))
     result = AccountDiff("equivalent")
     cache: dict[tuple[object, ...], tuple[str, str | None, dict[str, str], str]] = {}
+    every = _all_action_classes(old, new)
     for principal in [*sorted(principals.values(), key=lambda p: p.arn), None]:
         for arn, (resource, _) in sorted(resources.items()):
-            for category in CATEGORIES:
-                actions = category_actions(resource.kind, category)
+            for category, actions in _action_groups(resource.kind, every):
                 result.checked += 1
                 groups = [m.relevant(_who(m.account, principal), arn, actions) for m in models]
                 for direction in ("new-more", "old-more"):
@@ -127,8 +129,76 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
                         label = f"{arn.rsplit(':', 1)[-1]} ({label})"
                     result.changes.append(AccessChange(direction, principal.label if principal else EXTERNAL,
                                                        label, category, request, before.reason, after.reason))
+    for principal in sorted(principals.values(), key=lambda p: p.arn):
+        result.checked += 1
+        _outside_changes(models, principal, every, result)
     result.relation = "different" if result.changes else "unknown" if result.unknown else "equivalent"
     return result
+
+
+OTHER_ACTIONS = "other actions"
+OUTSIDE = "resources outside the snapshots"
+
+
+def _all_action_classes(*accounts: Account) -> tuple[str, ...]:
+    """One action name per class of names the Action patterns of both snapshots treat alike."""
+    from kmssmt.symbolic.universe import action_representatives
+
+    patterns = sorted({v.text for a in accounts for p in a.all_policies() for s in p.statements for v in s.actions})
+    return action_representatives(("*",), patterns)
+
+
+def _action_groups(kind: str, every: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+    """The matrix's categories, then every other action name (one per class) as one more group."""
+    groups = [(category, category_actions(kind, category)) for category in CATEGORIES]
+    listed = {a.lower() for _, actions in groups for a in actions}
+    other = tuple(a for a in every if a.lower() not in listed)
+    return groups + ([(OTHER_ACTIONS, other)] if other else [])
+
+
+def _identity(account: Account, principal: Principal) -> list[Statement]:
+    who = _who(account, principal)
+    return [] if who is None else [replace(s, principals=None) for s in account.identity_statements(who)]
+
+
+def _shape(statement: Statement) -> str:
+    return repr((_statement_key(statement), tuple(v.text for v in statement.resources), statement.not_resource))
+
+
+def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Principal, every: tuple[str, ...],
+                     result: AccountDiff) -> None:
+    """Differences of one principal's identity policies on resources outside both snapshots (nothing
+    grants a principal of another account there, on either side)."""
+    old, new = models
+    sides = [_identity(m.account, principal) for m in models]
+    if [_shape(s) for s in sides[0]] == [_shape(s) for s in sides[1]]:
+        return  # the same identity statements: the same answers outside the snapshots
+    excluded = tuple(dict.fromkeys(old.excluded_resources() + new.excluded_resources()))
+    query = Query(None, every, ("*",), None)
+    try:
+        problem = Problem([], [query, Query(None, every, excluded, None)], extra_statements=sides[0] + sides[1])
+    except EncodingUnsupported as exc:
+        result.unknown.append(f"{principal.label} on {OUTSIDE}: {exc}")
+        return
+    outside = not_(or_(problem.resource_term(r) for r in excluded))
+    actions = or_(problem.action_term(a) for a in every)
+    for direction in ("new-more", "old-more"):
+        more, less = (sides[1], sides[0]) if direction == "new-more" else (sides[0], sides[1])
+        term = and_([actions, outside, problem.allowed_by(more), not_(problem.allowed_by(less))])
+        outcome = check(problem.preamble(), [term], old.timeout)
+        if outcome.status == "unknown":
+            result.unknown.append(f"{principal.label} on {OUTSIDE}: {outcome.reason}")
+            continue
+        if outcome.status != "sat":
+            continue
+        decoded = problem.decode(outcome.model)
+        request = Request(decoded.action, decoded.resource, principal.arn, dict(decoded.context))
+        before, after = decide(old.account, request), decide(new.account, request)
+        if old.account.owner_of(request.resource) is not None or new.account.owner_of(request.resource) is not None \
+                or (after.allowed, before.allowed) != ((True, False) if direction == "new-more" else (False, True)):
+            raise ReplayError(f"account diff witness {request.to_json()}: old {before.reason}, new {after.reason}")
+        result.changes.append(AccessChange(direction, principal.label, request.resource, OUTSIDE, request,
+                                           before.reason, after.reason))
 
 
 def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: list[Statement],
@@ -156,10 +226,10 @@ def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: 
     except EncodingUnsupported as exc:
         found = ("unknown", None, {}, str(exc))
     else:
-        parts = [or_(problem.action.term(problem._action_ids[a]) for a in actions),
+        parts = [or_(problem.action_term(a) for a in actions),
                  problem.allowed_by(more_n), not_(problem.allowed_by(less_n))]
         if external:
-            parts += ["prn_present", not_(problem.principal.term(problem._principal_ids[model.in_account_glob]))]
+            parts += ["prn_present", not_(problem.principal_term(model.in_account_glob))]
         outcome = check(problem.preamble(), [and_(parts)], model.timeout)
         if outcome.status != "sat":
             found = (outcome.status, None, {}, outcome.reason)

@@ -593,7 +593,7 @@ class AccountModel:
                                      for v in s.actions})
         return self._patterns
 
-    def _excluded(self) -> tuple[str, ...]:
+    def excluded_resources(self) -> tuple[str, ...]:
         """Resource patterns outside-the-snapshot questions leave out: every key, alias and secret
         ARN of this account (the snapshot is the list of them) and the snapshot's own ARNs."""
         own = tuple(f"acs:kms:*:{self.account.id}:{kind}/*" for kind in ("key", "alias", "secret"))
@@ -629,7 +629,7 @@ class AccountModel:
         alias or secret of this account)?"""
         key = ("outside", resources)
         if key not in self._scope_cache:
-            excluded = self._excluded()
+            excluded = self.excluded_resources()
             self._scope_cache[key] = self._satisfiable(
                 [Query(None, ("*",), resources, None), Query(None, ("*",), excluded, None)],
                 lambda p: and_([or_(p.resource_term(r) for r in resources),
@@ -641,7 +641,7 @@ class AccountModel:
         return found is not False
 
     def ask_outside(self, who: Who, query: Query, actions: tuple[str, ...], goal: Goal = "allowed") -> Answer:
-        """Is there a request of the query on a resource outside the snapshot (`_excluded`) whose
+        """Is there a request of the query on a resource outside the snapshot (`excluded_resources`) whose
         decision is `goal`? Only the principal's identity policies can grant there; nothing grants a
         principal of another account. Exact over the action (among `actions`), the resource, the
         context and, for another account, the principal; the witness is replayed through `decide`."""
@@ -651,7 +651,7 @@ class AccountModel:
                           if any(self._hit(s, a) for a in actions)]
         if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
             return Answer("unsat")
-        excluded = self._excluded()
+        excluded = self.excluded_resources()
         wanted = Query(None, actions, query.resources, query.condition)
         queries = [wanted, Query(None, actions, excluded, None)]
         external = who is None
