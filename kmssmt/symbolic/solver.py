@@ -16,6 +16,10 @@ Status = Literal["sat", "unsat", "unknown"]
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 4096
 READABLE_TIMEOUT = 1.0  # per check while looking for a more readable witness
+# Z3's resource limit per check (0: none). A budget counted in solver steps, not seconds: the same
+# input gives the same answer on an idle and on a loaded machine. The test suite sets it (with long
+# timeouts) so that no test depends on wall-clock solver time.
+RESOURCE_LIMIT = 0
 
 
 @dataclass
@@ -45,6 +49,10 @@ class Session:
         self.ctx = z3.Context()
         self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("timeout", max(1, int(timeout * 1000)))
+        self.rlimit = RESOURCE_LIMIT
+        self._spent_before = 0
+        if self.rlimit:
+            self.solver.set("rlimit", self.rlimit)
         self.solver.from_string(preamble)
         self.declarations = "\n".join(line for line in preamble.splitlines() if line.startswith("(declare-"))
         self.decls = declared_constants(preamble, self.ctx)
@@ -119,6 +127,7 @@ class Session:
         try:
             self.add(*terms)
             alarm.start()
+            self._spent_before = self._steps() if self.rlimit else 0
             result = self.solver.check()
             seconds = time.perf_counter() - started
             if result == z3.sat:
@@ -129,12 +138,18 @@ class Session:
             if result == z3.unsat:
                 return Outcome("unsat", seconds=seconds)
             reason = self.solver.reason_unknown()
+            if reason == "canceled" and self._spent_budget():
+                return Outcome("unknown", reason=f"solver resource limit ({self.rlimit} steps) reached",
+                               seconds=seconds)
             if reason == "canceled" and not fired.is_set() and seconds < self.timeout:
                 raise KeyboardInterrupt  # Ctrl-C, caught by Z3's own handler, ended the search early
             if reason in ("timeout", "canceled"):
                 reason = f"solver timeout after {self.timeout:g} s"
             return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
         except z3.Z3Exception as exc:
+            if "cancel" in str(exc).lower() and self._spent_budget():
+                return Outcome("unknown", reason=f"solver resource limit ({self.rlimit} steps) reached",
+                               seconds=time.perf_counter() - started)
             if not fired.is_set() and "cancel" in str(exc).lower() and \
                     time.perf_counter() - started < self.timeout:
                 raise KeyboardInterrupt from None
@@ -142,6 +157,16 @@ class Session:
         finally:
             alarm.cancel()
             self.solver.pop()
+
+
+    def _spent_budget(self) -> bool:
+        """The last check stopped at the resource limit (not at Ctrl-C or the timeout)."""
+        return bool(self.rlimit) and self._steps() - self._spent_before >= self.rlimit
+
+    def _steps(self) -> int:
+        """Z3's resource count of this solver, summed over its checks."""
+        stats = self.solver.statistics()
+        return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0
 
 
 _DECLARATION = re.compile(r"\(declare-const (\S+) (Int|Bool|String|\(_ BitVec (\d+)\))\)")
