@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kmssmt import __version__
-from kmssmt.errors import InputError
+from kmssmt.errors import InputError, InternalError
 
 # Each name is a module kmssmt.commands.<name> with `register(subparsers)`; the
 # registered parser sets `run=<function(args) -> exit code>` as a default.
@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(exc.location_message(), file=sys.stderr)
         return 2
+    except InternalError as exc:
+        print(f"internal error: {exc}", file=sys.stderr)
+        return 70
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

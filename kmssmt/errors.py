@@ -1,9 +1,23 @@
-"""Errors that end a command with exit code 2 and a `file:line:col: reason` message."""
+"""The errors that end a command: input errors (exit 2, `file:line:col: reason`) and internal
+errors (exit 70: a bug, never shown as an answer). `kmssmt.cli.main` is the one place that turns
+them into exit codes and messages on stderr."""
 
 from __future__ import annotations
 
 
-class InputError(Exception):
+class KmssmtError(Exception):
+    """Every error kmssmt raises on purpose."""
+
+
+class InternalError(KmssmtError):
+    """A bug in kmssmt: exit 70, `internal error: ...` on stderr, never an answer."""
+
+
+class ReplayError(InternalError):
+    """A symbolic answer (counterexample, witness) that the concrete evaluator contradicts."""
+
+
+class InputError(KmssmtError):
     """Unreadable or malformed input. `str()` gives `file:line:col: reason`."""
 
     def __init__(self, file: str, reason: str, line: int | None = None, column: int | None = None):

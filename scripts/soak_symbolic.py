@@ -26,7 +26,8 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kmssmt.analyses.prove import ReplayError, prove, replay  # noqa: E402
+from kmssmt.analyses.prove import prove, replay  # noqa: E402
+from kmssmt.errors import ReplayError  # noqa: E402
 from kmssmt.ast import Policy  # noqa: E402
 from kmssmt.evaluate import evaluate  # noqa: E402
 from kmssmt.parse import parse_policy  # noqa: E402

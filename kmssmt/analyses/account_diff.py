@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from kmssmt.account import Account, Principal, Resource, decide, load_account
 from kmssmt.analyses.audit_matrix import CATEGORIES, category_actions
-from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import Span, Statement, Value
+from kmssmt.errors import ReplayError
 from kmssmt.query import Query
 from kmssmt.request import Request
 from kmssmt.symbolic.account import EXTERNAL, AccountModel, _statement_key

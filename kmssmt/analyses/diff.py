@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from kmssmt.ast import Policy
 from kmssmt.catalog import load_catalog
+from kmssmt.errors import ReplayError
 from kmssmt.evaluate import evaluate
 from kmssmt.glob import fold, glob_match
 from kmssmt.request import Request
@@ -21,10 +22,6 @@ from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
 Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
 Side = Literal["old", "new"]
 DEFAULT_MAX_WITNESSES = 20
-
-
-class DiffReplayError(AssertionError):
-    """A witness the evaluator contradicts: a bug, never shown as an answer."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,7 @@ def _replay(old: Sequence[Policy], new: Sequence[Policy], side: Side, request: R
     allowed_old, allowed_new = evaluate(old, request).allowed, evaluate(new, request).allowed
     expected = (True, False) if side == "old" else (False, True)
     if (allowed_old, allowed_new) != expected:
-        raise DiffReplayError(f"witness {request.to_json()} for {side}-only gives old={allowed_old} new={allowed_new}")
+        raise ReplayError(f"witness {request.to_json()} for {side}-only gives old={allowed_old} new={allowed_new}")
 
 
 def _tidy(words: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kmssmt.ast import Policy, Statement
+from kmssmt.errors import ReplayError
 from kmssmt.evaluate import Decision, StatementRef, evaluate
 from kmssmt.query import Query, parse_query, query_contains
 from kmssmt.request import Request
@@ -19,10 +20,6 @@ from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
 
 Mode = Literal["never", "always"]
 Verdict = Literal["proven", "refuted", "unknown", "vacuous"]
-
-
-class ReplayError(AssertionError):
-    """A symbolic answer the concrete evaluator contradicts: a bug, never shown as an answer."""
 
 
 @dataclass(frozen=True)

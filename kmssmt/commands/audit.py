@@ -9,7 +9,6 @@ import sys
 
 from kmssmt import __version__
 from kmssmt.analyses.audit import load_checks, run_audit
-from kmssmt.analyses.prove import ReplayError
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 
@@ -53,23 +52,19 @@ def render(report: object, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     config = load_checks(args.checks)
     jobs = max(1, args.jobs)
-    try:
-        if sys.stderr.isatty():
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                          TimeElapsedColumn(), transient=True) as bar:
-                task = bar.add_task("audit", total=None)
+        with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                      TimeElapsedColumn(), transient=True) as bar:
+            task = bar.add_task("audit", total=None)
 
-                def tick(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-                report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
-        else:
-            report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
-    except ReplayError as exc:
-        print(f"internal error: {exc}", file=sys.stderr)
-        return 70
+            report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
+    else:
+        report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
     text = render(report, args.format)
     if args.output:
         directory = os.path.dirname(args.output)

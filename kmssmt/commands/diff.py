@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffReplayError, DiffResult, diff
-from kmssmt.analyses.prove import ReplayError
+from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffResult, diff
 from kmssmt.errors import InputError
 from kmssmt.loading import load_policies, warn_about_damage
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
@@ -69,12 +68,8 @@ def run(args: argparse.Namespace) -> int:
         return run_accounts(args, old_paths[0], new_paths[0])
     old, new = load_policies(old_paths), load_policies(new_paths)
     warn_about_damage(old + new)
-    try:
-        result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
-                      closed_world=args.closed_world, engine=args.engine)
-    except DiffReplayError as exc:
-        print(f"internal error: {exc}")
-        return 70
+    result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
+                  closed_world=args.closed_world, engine=args.engine)
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
     return EXIT[result.relation]
 
@@ -84,10 +79,6 @@ def run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
     from kmssmt.analyses.account_diff import account_diff
     from kmssmt.analyses.account_diff import render_text as render_accounts
 
-    try:
-        result = account_diff(old, new, timeout=args.timeout)
-    except ReplayError as exc:
-        print(f"internal error: {exc}")
-        return 70
+    result = account_diff(old, new, timeout=args.timeout)
     print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_accounts(result))
     return {"equivalent": 0, "different": 1, "unknown": 3}[result.relation]

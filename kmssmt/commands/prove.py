@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from kmssmt.analyses.prove import Mode, ProveResult, ReplayError, prove
+from kmssmt.analyses.prove import Mode, ProveResult, prove
 from kmssmt.analyses.query_lint import lint_query
 from kmssmt.errors import InputError
 from kmssmt.loading import load_policies, warn_about_damage
@@ -80,12 +80,7 @@ def run(args: argparse.Namespace) -> int:
     policies = load_policies(args.policies)
     warn_about_damage(policies)
     report_warnings(lint_query(query), args.strict)
-    try:
-        result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine,
-                       closed_world=args.closed_world)
-    except ReplayError as exc:
-        print(f"internal error: {exc}", file=sys.stderr)
-        return 70
+    result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine, closed_world=args.closed_world)
     if args.save_counterexample and result.counterexample is not None:
         with open(args.save_counterexample, "w", encoding="utf-8") as handle:
             json.dump(result.counterexample.to_json(), handle, indent=2)
@@ -103,11 +98,7 @@ def _run_on_account(args: argparse.Namespace, query: Query, mode: Mode) -> int:
     account = load_account(args.policies[0])
     warnings = lint_query(query, account)
     report_warnings(warnings, args.strict)
-    try:
-        proof = prove_on_account(AccountModel(account, args.timeout), query, mode, args.closed_world)
-    except ReplayError as exc:
-        print(f"internal error: {exc}", file=sys.stderr)
-        return 70
+    proof = prove_on_account(AccountModel(account, args.timeout), query, mode, args.closed_world)
     out = {"verdict": proof.verdict, "property": mode, "query": query.text, "account": account.id,
            "counterexample": proof.witness.to_json() if proof.witness else None,
            "statements": [ref.to_json() for ref in proof.statements], "reason": proof.reason,

@@ -39,8 +39,8 @@ from kmssmt.account import (
     decide,
     resource_context,
 )
-from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import ConditionClause, Span, Statement, Value
+from kmssmt.errors import ReplayError
 from kmssmt.evaluate import (
     StatementRef,
     action_matches,
