@@ -126,3 +126,19 @@ never = "can principal {ME}:role/backup-operatr kms:Decrypt on *"
     report = run_audit(ACCOUNT, load_checks(str(checks)))
     result = next(c for c in report.checks if c.id == "TYPO1")
     assert result.status == "vacuous" and report.failed
+
+
+def test_an_answer_that_leaned_on_the_fallback_says_so_on_its_first_line(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import functools
+
+    import kmssmt.analyses.prove as prove_module
+    from kmssmt.symbolic.problem import Problem
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "kms:*", "Resource": ["acs:kms:*:*:key/a*b", "acs:kms:*:*:key/*c?d*"]}]}))
+    monkeypatch.setattr(prove_module, "Problem", functools.partial(Problem, max_states=3))
+    assert main(["prove", str(path), "--never", "can anyone kms:Decrypt on acs:kms:*:*:key/axb"]) == 1
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("REFUTED") and "[with Z3-strings fallback]" in first

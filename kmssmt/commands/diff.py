@@ -8,6 +8,7 @@ import json
 from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffResult, diff
 from kmssmt.errors import InputError
 from kmssmt.loading import load_policies, warn_about_damage
+from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
@@ -41,7 +42,7 @@ def sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 
 def render_text(result: DiffResult) -> str:
-    lines = [f"{result.relation.upper()}: {result.reason}"]
+    lines = [f"{result.relation.upper()}: {result.reason}{qualifiers(result.notes, result.closed_world)}"]
     world = "closed world (catalog actions only)" if result.closed_world else "open world (any action name)"
     lines.append(f"  actions range over the {world}")
     for difference in result.summary:

@@ -11,6 +11,7 @@ from kmssmt.analyses.query_lint import lint_query
 from kmssmt.errors import InputError
 from kmssmt.loading import load_policies, warn_about_damage
 from kmssmt.query import Query, parse_query
+from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"proven": 0, "refuted": 1, "unknown": 3, "vacuous": 4}
@@ -39,10 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def verdict_line(verdict: str, mode: str, query: str, notes: tuple[str, ...], closed_world: bool,
                  where: str = "") -> str:
     """The first line of every answer; it says when the answer leaned on a restriction or a fallback."""
-    qualifiers = (["closed world"] if closed_world else []) + \
-        (["with Z3-strings fallback"] if any("Z3 strings" in n for n in notes) else [])
-    suffix = f"  [{', '.join(qualifiers)}]" if qualifiers else ""
-    return f"{verdict.upper()}  {mode}: {query}{where}{suffix}"
+    return f"{verdict.upper()}  {mode}: {query}{where}{qualifiers(notes, closed_world)}"
 
 
 def report_warnings(warnings: tuple[str, ...], strict: bool) -> None:
