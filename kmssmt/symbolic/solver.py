@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,6 +37,47 @@ def check(preamble: str, assertions: list[str], timeout: float = DEFAULT_TIMEOUT
     """Satisfiability of the conjunction of `assertions` (SMT-LIB terms), in a fresh context:
     the model Z3 picks depends only on the formula, not on what the process solved before."""
     return Session(preamble, timeout, memory_mb).check(*assertions)
+
+
+class Watchdog:
+    """One thread for the whole process that runs an action when its deadline passes (a check that
+    overran its timeout is interrupted), instead of a new timer thread for every solver check."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._deadlines: dict[int, tuple[float, Callable[[], None]]] = {}
+        self._next = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, action: Callable[[], None]) -> int:
+        with self._lock:
+            self._next += 1
+            self._deadlines[self._next] = (time.monotonic() + seconds, action)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="kmssmt-solver-watchdog", daemon=True)
+                self._thread.start()
+            self._lock.notify()
+            return self._next
+
+    def disarm(self, token: int) -> None:
+        with self._lock:
+            self._deadlines.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._deadlines:
+                    self._lock.wait()
+                token, (due, action) = min(self._deadlines.items(), key=lambda item: item[1][0])
+                wait = due - time.monotonic()
+                if wait > 0:
+                    self._lock.wait(wait)
+                    continue
+                del self._deadlines[token]
+            action()
+
+
+WATCHDOG = Watchdog()
 
 
 class Session:
@@ -115,18 +157,17 @@ class Session:
     def _check(self, terms: tuple[str, ...], started: float, want_model: bool) -> Outcome:
         self.solver.push()
         # Z3 does not look at its timeout during some preprocessing (long string and regex
-        # rewriting); a timer interrupts the context a little after the timeout.
+        # rewriting); the watchdog interrupts the context a little after the timeout.
         fired = threading.Event()
 
         def interrupt() -> None:
             fired.set()
             self.ctx.interrupt()
 
-        alarm = threading.Timer(self.timeout * 1.2 + 0.5, interrupt)
-        alarm.daemon = True
+        token = None
         try:
             self.add(*terms)
-            alarm.start()
+            token = WATCHDOG.arm(self.timeout * 1.2 + 0.5, interrupt)
             self._spent_before = self._steps() if self.rlimit else 0
             result = self.solver.check()
             seconds = time.perf_counter() - started
@@ -155,7 +196,8 @@ class Session:
                 raise KeyboardInterrupt from None
             return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
         finally:
-            alarm.cancel()
+            if token is not None:
+                WATCHDOG.disarm(token)
             self.solver.pop()
 
 
