@@ -1,0 +1,1 @@
+"""Maintenance and soak scripts, runnable as `python -m scripts.NAME` from the repository root."""

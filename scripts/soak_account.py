@@ -1,0 +1,116 @@
+"""Soak test of account prove (and the audit matrix) against brute force over the account evaluator.
+
+Each case is a generated account snapshot (tests/support/accounts.py) and queries built from its own
+names and patterns. Every query is proven in both modes over the open world (and the first one over
+the closed world too); each answer is judged on a boundary-rich request set decided by
+`kmssmt.account.decide` (tests/support/oracle.py). Every `--audit-every` cases the audit matrix of
+the account is checked cell by cell the same way.
+
+    python -m scripts.soak_account [--cases 20000] [--seed 0] [--queries 2] [--audit-every 10]
+
+Run from the repository root. Exit 0 when every answer agrees; otherwise print each disagreement with
+its snapshot and query (the first `--show` of them) and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from typing import Any
+
+from kmssmt.query import parse_query
+from tests.support.accounts import (
+    RandomPick,
+    generate_account,
+    generate_query,
+    load_generated,
+    request_set,
+    schema_errors,
+)
+from tests.support.oracle import BruteForce, Verdicts, prove_agreement
+
+
+def audit_problems(snapshot: dict[str, Any]) -> tuple[list[str], int]:
+    from kmssmt.account import load_account
+    from kmssmt.analyses.audit import CheckConfig, run_audit
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "account.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(snapshot, handle, indent=1)
+        try:
+            report = run_audit(path, CheckConfig())
+        except Exception as exc:  # noqa: BLE001 - an internal error of the audit is a finding
+            return [f"audit: {type(exc).__name__}: {exc}"], 0
+        account = load_account(path)
+    return BruteForce(account, request_set(account)).check_matrix(report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--queries", type=int, default=2, help="queries per account (default 2)")
+    parser.add_argument("--audit-every", type=int, default=10, help="check the audit matrix every N cases (0: never)")
+    parser.add_argument("--no-tag-conditions", action="store_true",
+                        help="queries never name a resource tag key in their condition")
+    parser.add_argument("--show", type=int, default=5, help="disagreements printed in full (default 5)")
+    args = parser.parse_args(argv)
+
+    verdicts = Verdicts()
+    tag_conditions = False if args.no_tag_conditions else None
+    cases = queries = matrices = cells = shown = 0
+    disagreements = 0
+    started = time.perf_counter()
+    for case in range(args.cases):
+        seed = args.seed * 1_000_003 + case
+        pick = RandomPick(random.Random(seed))
+        snapshot = generate_account(pick)
+        texts = [generate_query(pick, snapshot, tag_conditions) for _ in range(args.queries)]
+        problems = [f"snapshot breaks the schema: {e}" for e in schema_errors(snapshot)]
+        account = load_generated(snapshot, f"case-{seed}.json")
+        parsed = [parse_query(t) for t in texts]
+        requests = request_set(account, parsed)
+        before = len(verdicts.problems)
+        prove_agreement(account, parsed, (False,), requests, verdicts)
+        prove_agreement(account, parsed[:1], (True,), requests, verdicts)
+        problems += verdicts.problems[before:]
+        queries += len(parsed)
+        if args.audit_every and case % args.audit_every == 0:
+            found, checked = audit_problems(snapshot)
+            problems += found
+            matrices += 1
+            cells += checked
+        cases += 1
+        if problems:
+            disagreements += len(problems)
+            if shown < args.show:
+                shown += 1
+                print(f"-- case {case} (seed {seed}): {len(problems)} disagreement(s)")
+                for problem in problems:
+                    print("  " + problem)
+                print("  snapshot: " + json.dumps(snapshot))
+                print("  queries: " + json.dumps(texts))
+        if (case + 1) % 500 == 0:
+            print(f"{case + 1} cases, {disagreements} disagreement(s), {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)
+
+    counts = verdicts.counts
+    print(f"cases: {cases}")
+    print(f"prove queries: {queries} ({sum(counts.values())} answers: never and always, open world; "
+          f"the first query of each case in the closed world too)")
+    for verdict in ("refuted", "proven", "vacuous", "unknown", "error"):
+        print(f"  {verdict}: {counts.get(verdict, 0)}")
+    print(f"audit matrices: {matrices} ({cells} cells)")
+    print(f"disagreements: {disagreements}")
+    print(f"time: {time.perf_counter() - started:.1f} s")
+    return 1 if disagreements else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Agreement of the symbolic answers with brute force over the concrete evaluator."""

@@ -1,0 +1,1 @@
+"""Shared test support: generators and oracles used by the agreement tests and the soak scripts."""
