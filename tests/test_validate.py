@@ -57,7 +57,7 @@ def test_unknown_action_suggests_and_mentioned_only_says_so() -> None:
     assert "did you mean 'kms:Decrypt'" in result.findings[0].message
     result = validate_file(str(CHECK_FIXTURES / "KMS202.trigger.json"))
     assert result is not None
-    assert "kms:TagResource" in result.findings[0].message
+    assert "kms:ReEncryptFrom" in result.findings[0].message
 
 
 def test_positions_point_at_the_element() -> None:
@@ -177,7 +177,7 @@ def test_config_file_suppressions(capsys: pytest.CaptureFixture[str], monkeypatc
     code, out, _ = run_cli(capsys, ".", "--format", "json")
     data = json.loads(out)
     reasons = {(s["id"], s["sid"]): s["suppressed_by"] for s in data["suppressed"]}
-    assert ("KMS202", "Tags") in reasons  # ignore = [...]
+    assert ("KMS202", "ReEncrypt") in reasons  # ignore = [...]
     assert ("KMS302", "BreakGlass") in reasons and "per-sid" in reasons[("KMS302", "BreakGlass")]
     assert ("KMS303", None) in reasons and "per-file" in reasons[("KMS303", None)]
     assert [f["id"] for f in data["findings"] if f["severity"] == "security"] == ["KMS303"]  # Sid Everything

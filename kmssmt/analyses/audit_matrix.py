@@ -39,10 +39,21 @@ from kmssmt.request import Request
 from kmssmt.symbolic.account import AccountModel, _statement_key
 
 CATEGORIES = ("use", "manage", "destroy", "policy")
-# Setting a key or secret policy: the KMS API operations SetKeyPolicy and SetSecretPolicy. They are in no
-# seed action table (GetKeyPolicy/GetSecretPolicy are granted by AliyunKMSReadOnlyAccess), but the 2024
-# "manage keys" sample grants kms:Set*, which reaches them, and kms:* does too.
-POLICY_ACTIONS = {"key": ("kms:SetKeyPolicy",), "secret": ("kms:SetSecretPolicy",)}
+
+
+def _policy_actions() -> dict[str, tuple[str, ...]]:
+    """Setting a key or secret policy: the catalog's "policy" category (kms:SetKeyPolicy on keys,
+    kms:SetSecretPolicy on secrets; SDK operations that no seed action table lists, reached by
+    kms:Set* and kms:*)."""
+    from kmssmt.catalog import load_catalog
+
+    catalog = load_catalog()
+    setters = catalog.actions_by_category("policy")
+    kinds = ("key", "secret")
+    return {kind: tuple(name for name in setters if catalog.actions[name].applies_to(kind)) for kind in kinds}
+
+
+POLICY_ACTIONS = _policy_actions()
 NETWORK_KEYS = ("acs:sourceip",)
 DECRYPT = len(CATEGORIES)  # the question index of "can kms:Decrypt this key" (checks AUD002, AUD005, AUD006)
 
@@ -65,8 +76,9 @@ def category_actions(kind: str, category: str) -> tuple[str, ...]:
     if category == "policy":
         return POLICY_ACTIONS[kind]
     catalog = load_catalog()
+    # An action whose resource types are unknown may apply to this kind of resource: it is counted.
     return tuple(name for name, info in catalog.actions.items()
-                 if info.category == category and kind in info.resource_types)
+                 if info.category == category and info.applies_to(kind))
 
 
 def questions(kind: str) -> list[tuple[str, ...]]:

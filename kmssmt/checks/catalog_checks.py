@@ -42,7 +42,8 @@ def _kms_actions(stmt: Statement) -> Iterator[Value]:
 def unknown_action(ctx: CheckContext) -> Iterator[Finding]:
     """Unknown KMS action
 
-    A `kms:` action that no edition of the KMS documentation lists and no example uses. It matches
+    A `kms:` action that is neither in the catalog (the action tables of the KMS documentation and
+    the operations of the KMS API) nor used by a documentation example or system policy. It matches
     no request, so whatever it was meant to grant (or deny) is not granted (or denied). The message
     suggests the closest catalog action.
 
@@ -67,16 +68,17 @@ def unknown_action(ctx: CheckContext) -> Iterator[Finding]:
 
 @check("KMS202", "suggestion", fix="Check the action against the current KMS documentation.")
 def uncatalogued_action(ctx: CheckContext) -> Iterator[Finding]:
-    """Action real but outside the catalog's action tables
+    """Action used by the documentation but outside the catalog
 
     The action appears in documentation examples or in a current system policy, but in no edition's
-    action table, so kmssmt knows nothing about the resource types it takes. Some are real
-    (`kms:GenerateMac`), some are mistakes in the examples (`kms:TagResources` for
-    `kms:TagResource`, `kms:ReEncrypt` for `kms:ReEncryptFrom`/`kms:ReEncryptTo`): the message says which.
+    action table and among no operation of the KMS API, so kmssmt knows nothing about the resource
+    types it takes. Some may be real (`kms:GetKeyDefaultPolicy`, granted by AliyunKMSReadOnlyAccess),
+    some are mistakes (`kms:ReEncrypt`, the API name, for the permissions `kms:ReEncryptFrom` and
+    `kms:ReEncryptTo`): the message says which.
 
     Example::
 
-        "Action": ["kms:TagResources"]
+        "Action": ["kms:ReEncrypt"]
     """
     cat = ctx.catalog
     for stmt in ctx.policy.statements:
@@ -84,21 +86,21 @@ def uncatalogued_action(ctx: CheckContext) -> Iterator[Finding]:
             if has_wildcard(value.text) or cat.action(value.text) is not None or not cat.is_mentioned_only(value.text):
                 continue
             note = cat.mentioned_only_note(value.text) or ""
-            yield ctx.finding(_rule("KMS202"), value.span,
-                              f"{value.text!r} is not in the KMS action tables" + (f": {note}" if note else ""),
-                              stmt)
+            what = f"{value.text!r} is not a catalog action (no action table or API operation)"
+            yield ctx.finding(_rule("KMS202"), value.span, what + (f": {note}" if note else ""), stmt)
 
 
 @check("KMS203", "warning", fix="Correct the pattern or list the actions.")
 def empty_action_pattern(ctx: CheckContext) -> Iterator[Finding]:
     """Action pattern matches no KMS action
 
-    A `kms:` pattern with `*` or `?` that matches no action of the catalog: it grants (or denies)
-    nothing that kmssmt knows of.
+    A `kms:` pattern with `*` or `?` that matches no action of the catalog (the action tables of the
+    KMS documentation and the operations of the KMS API): it grants (or denies) nothing that kmssmt
+    knows of.
 
     Example::
 
-        "Action": ["kms:Set*"]
+        "Action": ["kms:Purge*"]
     """
     cat = ctx.catalog
     for stmt in ctx.policy.statements:
