@@ -283,6 +283,27 @@ def query_contains(query: Query, request: Request) -> bool:
     return _holds(query.condition, {fold(k): v for k, v in request.context.items()})
 
 
+def bind_keys(condition: Condition, fixed: Callable[[str], bool], context: dict[str, str]) -> Condition | bool:
+    """The condition with every comparison on a key for which `fixed(folded name)` holds decided
+    by `context` (folded names; a key missing from it is absent): True or False when nothing else
+    is left, otherwise the rest. Used where the universe fixes some keys (a resource's own tags)."""
+    if isinstance(condition, (Compare, Presence)):
+        return _holds(condition, context) if fixed(fold(condition.key)) else condition
+    if isinstance(condition, Not):
+        inner = bind_keys(condition.inner, fixed, context)
+        return (not inner) if isinstance(inner, bool) else Not(inner)
+    parts = [bind_keys(part, fixed, context) for part in condition.parts]
+    decisive = isinstance(condition, Or)  # True decides an Or, False decides an And
+    if any(part is decisive for part in parts):
+        return decisive
+    rest = tuple(part for part in parts if not isinstance(part, bool))
+    if not rest:
+        return not decisive
+    if len(rest) == 1:
+        return rest[0]
+    return Or(rest) if decisive else And(rest)
+
+
 def condition_keys(condition: Condition | None) -> list[str]:
     if condition is None:
         return []

@@ -50,8 +50,9 @@ from kmssmt.evaluate import (
     resource_matches,
 )
 from kmssmt.glob import fold
-from kmssmt.query import Condition, Query, query_contains
+from kmssmt.query import Condition, Query, bind_keys, query_contains
 from kmssmt.request import Request
+from kmssmt.symbolic.cubes import Literal as CubeLiteral
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
@@ -173,6 +174,7 @@ class AccountModel:
         self._api_cache: dict[tuple[object, ...], ApiAnswer] = {}
         self._patterns: list[str] | None = None
         self._scope_cache: dict[tuple[object, ...], bool | None] = {}
+        self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
     # -- concrete filtering ---------------------------------------------------------------------
     def _hit(self, statement: Statement, action: str) -> bool:
@@ -248,11 +250,19 @@ class AccountModel:
         actions = tuple(dict.fromkeys(actions))
         if not actions:
             return Answer("unsat")
+        asked = condition
+        owner = self.account.owner_of(resource_arn)
+        if condition is not None and owner is not None:
+            # The resource's own tags are fixed: decide the condition's tag comparisons with them.
+            bound = bind_keys(condition, lambda key: key.startswith(TAG_PREFIXES), resource_context({}, owner))
+            if bound is False:
+                return Answer("unsat")
+            asked = None if bound is True else bound
         if goal == "allowed" and not self._may_allow(who, resource_arn, actions):
             return Answer("unsat")
         statements = self.relevant(who, resource_arn, actions)
         status, request, reason = self.ask_statements(statements, who.arn if who is not None else None,
-                                                      resource_arn, actions, goal, condition, principal_glob)
+                                                      resource_arn, actions, goal, asked, principal_glob)
         if request is None:
             return Answer(status, reason=reason)  # type: ignore[arg-type]
         return self._replay(request, goal, condition)
@@ -551,6 +561,79 @@ class AccountModel:
         self._cache[key] = result
         status, _, principal, context, reason = result
         return status, principal, context, reason
+
+    # -- describing allowed sets (the audit's cell texts) ----------------------------------------------
+    def describe_allowed(self, statements: Sequence[Statement], actions: Sequence[str], external: bool
+                         ) -> list[tuple[tuple[str, ...], list[list[CubeLiteral]] | None]]:
+        """The requests of (some action of `actions`, any context and, for another account, any
+        principal of another account) that filtered, rewritten `statements` (`relevant`) allow, exactly:
+        per group of actions the statements treat alike (the same statements reach them, so the same
+        contexts are allowed), the group's actions and its allowed set as cubes (`kmssmt.symbolic.cubes`:
+        [[]] every request, None not described); groups never allowed are left out."""
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for action in dict.fromkeys(actions):
+            groups.setdefault(tuple(i for i, s in enumerate(statements) if self._hit(s, action)), []).append(action)
+        out: list[tuple[tuple[str, ...], list[list[CubeLiteral]] | None]] = []
+        for signature, members in groups.items():
+            mine = [statements[i] for i in signature]
+            if not any(s.effect == "Allow" for s in mine):
+                continue
+            cubes = self._describe([mine], external)
+            if cubes != []:
+                out.append((tuple(members), cubes))
+        return out
+
+    def describe_api(self, who: Who, api: str, resource_arn: str,
+                     others: Mapping[str, str] | None = None) -> list[list[CubeLiteral]] | None:
+        """The requests (contexts and, for another account, principals) in which every permission of
+        the API call is allowed, as cubes ([] never, [[]] always, None not described)."""
+        needs = api_needs(self.account, api, resource_arn, others)
+        groups = [[s for s in self.relevant(who, n.resource, [n.action]) if self._hit(s, n.action)] for n in needs]
+        return self._describe(groups, who is None)
+
+    def _describe(self, groups: Sequence[Sequence[Statement]], external: bool) -> list[list[CubeLiteral]] | None:
+        """Cubes of the requests every group allows (each group one permission's statements, all of
+        them reaching it), over one context and principal. Cached by content: statements' Actions are set
+        to one anchor, so the answer depends on nothing but their conditions, effects and Principals."""
+        from kmssmt.symbolic.cubes import describe
+        from kmssmt.symbolic.problem import key_facts
+        from kmssmt.symbolic.solver import Session
+
+        anchor = "kms:Decrypt"
+        normal = [sorted((replace(s, actions=(Value(anchor, s.span),), not_action=False) for s in group),
+                         key=lambda s: repr(_statement_key(s))) for group in groups]
+        key = ("describe", external, tuple(tuple(repr(_statement_key(s)) for s in g) for g in normal))
+        if key in self._describe_cache:
+            self.cache_hits += 1
+            return self._describe_cache[key]
+        cubes: list[list[CubeLiteral]] | None
+        if not all(any(s.effect == "Allow" for s in g) for g in normal):
+            cubes = []
+        elif all(not any(s.effect == "Deny" for s in g) and
+                 any(s.effect == "Allow" and not s.conditions and
+                     (not external or s.principals is None or any(v.text == "*" for v in s.principals))
+                     for s in g) for g in normal):
+            cubes = [[]]  # an Allow with no condition for every caller of the domain, and no Deny
+        else:
+            cubes = None
+            flat = [s for g in normal for s in g]
+            query = Query(self.in_account_glob if external else None, (anchor,), ("*",), None)
+            try:
+                problem = Problem([], [query], extra_statements=flat)
+            except EncodingUnsupported:
+                problem = None
+            if problem is not None:
+                session = Session(problem.preamble(), self.timeout)
+                domain = [problem.action_term(anchor)]
+                principals: list[str] = []
+                if external:
+                    domain += ["prn_present", not_(problem.principal_term(self.in_account_glob))]
+                    principals = sorted({v.text for s in flat for v in (s.principals or ()) if v.text != "*"})
+                target = and_([problem.allowed_by(g) for g in normal])
+                cubes = describe(session, problem, key_facts(problem), and_(domain), target, principals)
+                self.solver_calls += session.calls
+        self._describe_cache[key] = cubes
+        return cubes
 
     # -- the universe -------------------------------------------------------------------------------
     def scope(self, query: Query, closed_world: bool = False) -> AccountScope:
