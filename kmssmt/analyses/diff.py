@@ -14,6 +14,7 @@ from kmssmt.errors import ReplayError
 from kmssmt.evaluate import evaluate
 from kmssmt.glob import fold, glob_match
 from kmssmt.request import Request
+from kmssmt.symbolic.cubes import grow, witness_literals
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Fact, Problem, key_facts
 from kmssmt.symbolic.smt import and_, not_, or_
@@ -211,31 +212,17 @@ class _Differ:
 
     def generalize(self, side: Side, request: Request, region: str) -> tuple[str, Difference]:
         """Grow the witness's condition atom into a cube that lies wholly inside the
-        difference (greedily dropping literals), and say it in words."""
+        difference (greedily dropping literals, `kmssmt.symbolic.cubes`), and say it in words."""
         if self.facts is None:
             self.facts = key_facts(self.problem)
-        context = {fold(k): v for k, v in request.context.items()}
-        literals: list[tuple[str, str, str]] = []  # (term, words, key name), strongest first
-        for key in self.problem.keys.values():
-            if fold(key.name) not in context:
-                literals.append((not_(key.present), f"{key.name} is absent", key.name))
         fixed = self.problem.encode_context(request)
-        for fact in self.facts:
-            if self.session.check(region, fact.term, fixed, model=False).status == "sat":
-                literals.append((fact.term, fact.holds, fact.key))
-            else:
-                literals.append((not_(fact.term), f"{fact.fails} or absent", fact.key))
-        for key in self.problem.keys.values():
-            if fold(key.name) in context:
-                literals.append((key.present, f"{key.name} is present", key.name))
+        literals = witness_literals(
+            self.problem, self.facts, {fold(k) for k in request.context},
+            lambda fact: self.session.check(region, fact.term, fixed, model=False).status == "sat")
         outside = not_(self.only(side))
-        kept = list(literals)
-        for literal in literals:
-            trial = [lit for lit in kept if lit is not literal]
-            if self.session.check(region, outside, *(t for t, _, _ in trial), model=False).status == "unsat":
-                kept = trial
-        words = tuple(_tidy([w for _, w, _ in kept]))
-        cube = and_([region] + [t for t, _, _ in kept])
+        kept = grow(literals, lambda terms: self.session.check(region, outside, *terms, model=False).status == "unsat")
+        words = tuple(_tidy([lit.words for lit in kept]))
+        cube = and_([region] + [lit.term for lit in kept])
         action = request.action
         if self.catalog.action(action) is None and action not in self.literal_actions:
             action += " (an action outside the catalog)"

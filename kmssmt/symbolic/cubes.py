@@ -1,0 +1,112 @@
+"""Describing a set of requests in words, exactly, by condition cubes grown from witnesses.
+
+A *cube* is a conjunction of literals about the request: a condition key absent or present, an
+atomic comparison of the problem (`key_facts`) true or false, and, where principals matter, a
+Principal pattern matched or not. Two requests that agree on every literal of a problem are decided
+alike, so the literals a witness satisfies form a cube inside the set that contains it; `grow`
+then drops literals greedily while the cube stays inside (each drop is a solver check), which
+leaves the few conditions that matter. `describe` repeats this until the cubes cover the set, so
+the union of the cubes *is* the set: every request meeting one of them is in it, and every request
+of it meets one of them (both proven). `diff` grows one cube per difference it reports; the audit
+describes each matrix cell's allowed requests this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal as Kind
+
+from kmssmt.glob import fold
+from kmssmt.symbolic.problem import Fact, Problem
+from kmssmt.symbolic.smt import and_, not_
+from kmssmt.symbolic.solver import Outcome, Session
+
+LiteralKind = Kind["absent", "present", "holds", "fails", "principal", "not-principal"]
+
+
+@dataclass(frozen=True)
+class Literal:
+    """One atom of a cube: its term, the words of `diff`, the condition key (or principal pattern)
+    it is about, its kind, and the fact it states (for "holds" and "fails")."""
+
+    term: str
+    words: str
+    key: str
+    kind: LiteralKind
+    fact: Fact | None = None
+
+
+def witness_literals(problem: Problem, facts: Sequence[Fact], present: set[str], holds: Callable[[Fact], bool],
+                     principals: Sequence[tuple[str, bool]] = ()) -> list[Literal]:
+    """The literals a witness satisfies, the ones most often redundant first (they are tried first
+    when the cube is grown): keys it lacks, Principal patterns, each fact true or false, keys it has.
+    `present`: the folded names of the witness's context keys; `holds`: whether a fact is true of it;
+    `principals`: (pattern, matched) for the Principal patterns that matter."""
+    out: list[Literal] = []
+    for key in problem.keys.values():
+        if fold(key.name) not in present:
+            out.append(Literal(not_(key.present), f"{key.name} is absent", key.name, "absent"))
+    for pattern, matched in principals:
+        term = problem.principal_term(pattern)
+        out.append(Literal(term, f"principal {pattern}", pattern, "principal") if matched else
+                   Literal(not_(term), f"principal not {pattern}", pattern, "not-principal"))
+    for fact in facts:
+        if holds(fact):
+            out.append(Literal(fact.term, fact.holds, fact.key, "holds", fact))
+        else:
+            out.append(Literal(not_(fact.term), f"{fact.fails} or absent", fact.key, "fails", fact))
+    for key in problem.keys.values():
+        if fold(key.name) in present:
+            out.append(Literal(key.present, f"{key.name} is present", key.name, "present"))
+    return out
+
+
+def grow(literals: Sequence[Literal], inside: Callable[[list[str]], bool]) -> list[Literal]:
+    """Drop literals greedily (in order) while `inside(terms)` says the smaller cube stays inside."""
+    kept = list(literals)
+    for literal in literals:
+        trial = [lit for lit in kept if lit is not literal]
+        if inside([lit.term for lit in trial]):
+            kept = trial
+    return kept
+
+
+def model_holds(session: Session, outcome: Outcome) -> Callable[[str], bool]:
+    """Whether a term is true in the model of a satisfying outcome."""
+    import z3
+
+    raw = outcome.raw
+    assert raw is not None
+
+    def holds(term: str) -> bool:
+        return bool(z3.is_true(raw.eval(session.term(term), True)))
+
+    return holds
+
+
+def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: str, target: str,
+             principals: Sequence[str] = (), max_cubes: int = 8) -> list[list[Literal]] | None:
+    """The requests of `domain` that meet `target`, as cubes whose union is exactly that set: [] when
+    the set is empty, [[]] when it is the whole domain; None when it cannot be described (a solver
+    check was not decided, or more than `max_cubes` cubes are needed). `principals`: the Principal
+    patterns whose match may matter (the principal is free in the domain)."""
+    outside = and_([domain, not_(target)])
+    cubes: list[list[Literal]] = []
+    while True:
+        outcome = session.check(domain, target, *(not_(and_(lit.term for lit in cube)) for cube in cubes))
+        if outcome.status == "unsat":
+            return cubes
+        if outcome.status != "sat" or len(cubes) >= max_cubes:
+            return None
+        true = model_holds(session, outcome)
+        present = {fold(key.name) for key in problem.keys.values() if true(key.present)}
+        literals = witness_literals(problem, facts, present, lambda fact, true=true: true(fact.term),
+                                    [(p, true(problem.principal_term(p))) for p in principals])
+
+        def inside(terms: list[str]) -> bool:
+            return session.check(outside, *terms, model=False).status == "unsat"
+
+        if not inside([lit.term for lit in literals]):
+            return None  # the literals do not pin the decision (an encoding the facts do not cover)
+        cubes.append(grow(literals, inside))
