@@ -243,8 +243,11 @@ SPACED_VALUE = rule(
 )
 SPACED_CONDITION_VALUE = rule(
     "KMS028", "warning", "Leading or trailing spaces in a condition value",
-    "A condition value with leading or trailing spaces (`\"Apollo \"`) is compared literally by the "
-    "service: it is a different value from the one without spaces. The value is kept as written.",
+    "A condition value with leading or trailing spaces (`\"Apollo \"`) is compared as written: it is a "
+    "different value from the one without spaces. For a typed operator (`IpAddress`, `Numeric*`, `Date*`, "
+    "`Bool`) the spaced value is not an address, number, date or boolean, so no request value matches it: it "
+    "adds nothing to a positive operator's values, and a negated operator whose values are all such holds for "
+    "every request. The value is kept as written (and KMS213 reports it).",
     '"kms:tag/Project": ["Apollo "]',
     "Remove the spaces if they are not meant.",
 )

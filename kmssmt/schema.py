@@ -12,7 +12,7 @@ from difflib import get_close_matches
 
 from kmssmt.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
 from kmssmt.glob import fold
-from kmssmt.operators import lookup_operator, lookup_operator_loosely, suggest_operator
+from kmssmt.operators import Operator, lookup_operator, lookup_operator_loosely, suggest_operator
 from kmssmt.parse import (
     DUPLICATE_KEY,
     IDENTITY_POLICY_LIMIT,
@@ -157,8 +157,12 @@ BAD_CONDITION = rule(
 )
 EMPTY_LIST = rule(
     "KMS118", "warning", "Empty list",
-    "An Action, Resource or condition value list is empty: it matches nothing, so the statement (or "
-    "the clause) never applies.",
+    "An Action, Resource or condition value list is empty. An empty `Action` or `Resource` matches nothing, "
+    "so the statement never applies; an empty `NotAction` or `NotResource` excludes nothing, so it matches "
+    "every action or resource. An empty value list of a positive operator (`StringEquals`, `IpAddress`, ...) "
+    "is never satisfied; one of a negated operator (`StringNotEquals`, `NotIpAddress`, ...) is always "
+    "satisfied: true when the key is absent, and true when it is present because the value matches none of "
+    "zero values.",
     '{"Effect": "Allow", "Action": [], "Resource": "*"}',
     "Fill the list or remove the statement.",
 )
@@ -174,6 +178,17 @@ EMPTY_STATEMENTS = rule(
     "The policy has no statements: it grants and denies nothing.",
     '{"Version": "1", "Statement": []}',
     "Add statements or delete the policy.",
+)
+
+CASE_VARIANT_CONDITION = rule(
+    "KMS121", "warning", "Condition key or operator written twice in different case",
+    "One Condition holds two JSON names that differ only in case or spacing: two operators (`StringEquals` "
+    "and `stringequals`) or two keys of one operator (`kms:tag/Env` and `kms:tag/env`). They are distinct "
+    "JSON names, so neither replaces the other: every one of their conditions must hold, and kmssmt keeps "
+    "them all. As condition keys and operators are matched ignoring case, they constrain the same key, "
+    "which is rarely what was meant (two different values for one key can never both hold).",
+    '"StringEquals": {"kms:tag/Env": "prod", "kms:tag/env": "dev"}',
+    "Merge the two into one key (or one operator) with the values meant.",
 )
 
 _TOP_ELEMENTS = ("Version", "Statement")
@@ -232,16 +247,23 @@ class _Builder:
             self.add(both, elements[negative][0].span, f"{label} has both {name} and {negative}; {name} is used", sid)
         for element, negated in ((name, False), (negative, True)):
             if element in elements:
-                return self.strings(elements[element][1], what, sid, compact=True), negated, True
+                return self.strings(elements[element][1], what, sid, compact=True, negated=negated), negated, True
         return (), False, False
 
     # -- values --------------------------------------------------------------------------------
 
-    def strings(self, node: JNode, what: str, sid: str | None, compact: bool) -> tuple[Value, ...]:
-        """A string or list of strings. `compact` removes whitespace (actions, ARNs, keys) with KMS027."""
+    def strings(self, node: JNode, what: str, sid: str | None, compact: bool,
+                negated: bool = False) -> tuple[Value, ...]:
+        """A string or list of strings. `compact` removes whitespace (actions, ARNs, keys) with KMS027.
+        `negated`: the list is a NotAction or NotResource (an empty one excludes nothing)."""
         items: tuple[JNode, ...] = node.items if isinstance(node, JArray) else (node,)
         if isinstance(node, JArray) and not node.items:
-            self.add(EMPTY_LIST, node.span, f"empty {what} list matches nothing", sid)
+            if negated:
+                self.add(EMPTY_LIST, node.span,
+                         f"empty Not{what.capitalize()} list excludes nothing: the statement matches every {what}",
+                         sid)
+            else:
+                self.add(EMPTY_LIST, node.span, f"empty {what} list matches nothing", sid)
         values: list[Value] = []
         for item in items:
             value = self.scalar(item, what, sid)
@@ -406,7 +428,10 @@ class _Builder:
         if not isinstance(node, JObject):
             self.add(BAD_CONDITION, node.span, "Condition must be an object {Operator: {Key: values}}; ignored", sid)
             return ()
-        clauses: dict[tuple[str, str], ConditionClause] = {}
+        clauses: list[ConditionClause] = []
+        # Exact JSON duplicates are dropped by the reader (KMS008, the last wins); names that differ only in
+        # case or spacing are distinct JSON names: every clause is kept (all must hold) and reported.
+        seen: dict[tuple[str, str], tuple[str, str, Span]] = {}
         for op_key, body in node.members:
             written = op_key.text
             operator = lookup_operator(written)
@@ -437,19 +462,28 @@ class _Builder:
                 if key != key_node.text:
                     self.add(SPACED_VALUE, key_node.span,
                              f"whitespace inside condition key {key_node.text!r}; read as {key!r}", sid)
-                values = self.condition_values(values_node, sid)
+                values = self.condition_values(values_node, sid, operator)
                 ident = (name, fold(key))
-                if ident in clauses:
-                    self.add(DUPLICATE_KEY, key_node.span,
-                             f"{name} on {key!r} given twice (first at line {clauses[ident].span.line}); the last one "
-                             "wins", sid)
-                clauses[ident] = ConditionClause(name, key, values, key_node.span, known)
-        return tuple(clauses.values())
+                earlier = seen.get(ident)
+                if earlier is not None:
+                    first_op, first_key, first_span = earlier
+                    self.add(CASE_VARIANT_CONDITION, key_node.span,
+                             f"{written!r} on {key_node.text!r} and {first_op!r} on {first_key!r} (line "
+                             f"{first_span.line}) are distinct JSON names for one condition ({name} on {key}): "
+                             "both are kept and both must hold", sid)
+                else:
+                    seen[ident] = (written, key_node.text, key_node.span)
+                clauses.append(ConditionClause(name, key, values, key_node.span, known))
+        return tuple(clauses)
 
-    def condition_values(self, node: JNode, sid: str | None) -> tuple[Value, ...]:
+    def condition_values(self, node: JNode, sid: str | None, operator: Operator | None = None) -> tuple[Value, ...]:
         items: tuple[JNode, ...] = node.items if isinstance(node, JArray) else (node,)
         if isinstance(node, JArray) and not node.items:
-            self.add(EMPTY_LIST, node.span, "empty condition value list: the clause is never satisfied", sid)
+            if operator is not None and operator.negated:
+                self.add(EMPTY_LIST, node.span, f"empty condition value list: {operator.name} with no values is "
+                         "always satisfied (the key is absent, or present and matches none of zero values)", sid)
+            else:
+                self.add(EMPTY_LIST, node.span, "empty condition value list: the clause is never satisfied", sid)
         values: list[Value] = []
         for item in items:
             if isinstance(item, JObject | JArray) or isinstance(item, JScalar) and item.kind == "null":
@@ -461,11 +495,24 @@ class _Builder:
             if value is None:
                 continue
             if value.text != value.text.strip():
-                self.add(SPACED_CONDITION_VALUE, value.span,
-                         f"condition value {value.text!r} has leading or trailing spaces; the service compares it "
-                         "as written, so it is kept as written", sid)
+                self.add(SPACED_CONDITION_VALUE, value.span, _spaced_value_message(value.text, operator), sid)
             values.append(value)
         return tuple(values)
+
+
+_TYPE_WORDS = {"ip": "an IP address or CIDR block", "numeric": "a number", "date": "an ISO 8601 date",
+               "bool": '"true" or "false"'}
+
+
+def _spaced_value_message(text: str, operator: Operator | None) -> str:
+    """KMS028: what the evaluator and the encoder do with a value that has surrounding spaces."""
+    if operator is not None and operator.family != "string":
+        effect = "no request value is equal to it or inside it, so it never makes " + operator.name + " hold" \
+            if not operator.negated else "no request value matches it, so it never stops " + operator.name + " holding"
+        return (f"condition value {text!r} has leading or trailing spaces; it is compared as written, and with the "
+                f"spaces it is not {_TYPE_WORDS[operator.family]}: {effect}")
+    return (f"condition value {text!r} has leading or trailing spaces; it is compared as written (a different "
+            "value from the one without spaces)")
 
 
 def _start(span: Span) -> Span:

@@ -114,6 +114,8 @@ class ProofContext:
         allows = [s for s in statements if s.effect == "Allow"]
         denies = [s for s in statements if s.effect == "Deny"]
         define("lint_nodeny", not_(or_(f"lint_s{d.index}" for d in denies)))
+        for d in denies:
+            define(f"lint_n{d.index}", f"(not lint_s{d.index})")
         define("lint_anyallow", or_(f"lint_s{a.index}" for a in allows))
         for s in statements:
             same = allows if s.effect == "Allow" else denies
@@ -217,7 +219,7 @@ class ProofContext:
                 if decision.reason != "explicit-deny":
                     raise WitnessError(f"{witness.to_json()} is {decision.reason}, expected explicit-deny")
                 verdict.shadowed = True
-                verdict.covered_by = [d for d in denies if statement_applies(d, witness)]
+                verdict.covered_by = self._covering_denies(me, denies)
                 return
             free = self._decode(outcome, s)
             if free is None:
@@ -237,6 +239,18 @@ class ProofContext:
                 raise WitnessError(f"{free.to_json()} is not allowed without {s.label}")
             verdict.redundant = True
             verdict.covered_by = [a for a in allows if statement_applies(a, free)]
+
+    def _covering_denies(self, me: str, denies: list[Statement]) -> list[Statement]:
+        """A smallest-by-inclusion set of Deny statements that together refuse every request the Allow
+        `me` applies to (the Allow is known to be shadowed by all of them): each one kept is needed, as
+        without it (the others kept) some request the Allow grants would no longer be denied. A question
+        the solver cannot decide keeps its Deny."""
+        cover = [d for d in denies if self._check(me, f"lint_s{d.index}").status != "unsat"]
+        for d in list(cover):
+            rest = [o for o in cover if o is not d]
+            if self._check(me, *(f"lint_n{o.index}" for o in rest)).status == "unsat":
+                cover = rest
+        return cover
 
     def _judge_deny(self, s: Statement, me: str, verdict: Verdict) -> None:
         denies = self._others(s, "Deny")
@@ -332,8 +346,9 @@ def shadowed_allow(ctx: CheckContext) -> Iterator[Finding]:
     """Allow wholly shadowed by Deny statements
 
     Proven with the solver: every request the Allow applies to is denied by a Deny statement of the
-    same policy, so the Allow grants nothing. The evidence holds a request the Allow matches and the
-    Deny refuses, confirmed by the evaluator.
+    same policy, so the Allow grants nothing. The message names every Deny needed for that: a set of
+    Deny statements that together refuse all of the Allow, none of which can be left out. The evidence
+    holds a request the Allow matches and the Deny statements refuse, confirmed by the evaluator.
 
     Example::
 
@@ -344,7 +359,8 @@ def shadowed_allow(ctx: CheckContext) -> Iterator[Finding]:
         if v.shadowed:
             yield ctx.finding(RULES["KMS403"], s.span,
                               f"{s.label} grants nothing: every request it allows is denied by "
-                              f"{_names(v.covered_by) or 'the Deny statements'} (proven)", s,
+                              f"{_names(v.covered_by) or 'the Deny statements'}"
+                              f"{' together (each of them is needed)' if len(v.covered_by) > 1 else ''} (proven)", s,
                               evidence=_evidence("Allow ∧ ¬(some Deny) is unsatisfiable", v.witness,
                                                  denied_by=[d.label for d in v.covered_by]))
 

@@ -7,6 +7,7 @@ scaled to a decimal grid, dates in microseconds)."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,16 @@ from kmssmt.glob import fold
 from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
 from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
-from kmssmt.values import IpRange, format_date, parse_cidr, parse_date, parse_ip, parse_number
+from kmssmt.values import (
+    IpRange,
+    format_date,
+    number_between,
+    number_texts,
+    parse_cidr,
+    parse_date,
+    parse_ip,
+    parse_number,
+)
 
 Engine = Literal["exact", "naive"]
 MAX_REGEX_PATTERNS = 400  # wildcard patterns one Z3 string dimension may carry
@@ -44,6 +54,7 @@ class StringDimension:
         self.mode: Engine = engine
         self.fallback: str | None = None
         self._patterns: dict[int, tuple[str, str]] = {}
+        self.chars = Z3Chars("")
 
     def add_glob(self, text: str) -> int:
         pid = self.partition.add_glob(text)
@@ -68,9 +79,15 @@ class StringDimension:
                 self.mode = "naive"
                 self.fallback = f"{exc}; this dimension uses Z3 strings"
         wild = sum(1 for kind, text in self._patterns.values() if kind == "glob" and ("*" in text or "?" in text))
+        if self.mode == "naive":
+            self.map_characters()
         if self.mode == "naive" and wild > MAX_REGEX_PATTERNS:
             raise PatternLimit(f"{self.var}: {wild} wildcard patterns are beyond both the exact partition and the "
                                f"string fallback (limit {MAX_REGEX_PATTERNS})")
+
+    def map_characters(self) -> None:
+        """Z3 strings: fix the stand-ins of the characters above Z3's alphabet (see Z3Chars)."""
+        self.chars = Z3Chars("".join(text for _, text in self._patterns.values()) + self.forbidden)
 
     @property
     def size(self) -> int:
@@ -81,13 +98,14 @@ class StringDimension:
             return [f"(declare-const {self.var} Int)", f"(assert (and (<= 0 {self.var}) (< {self.var} {self.size})))"]
         decls = [f"(declare-const {self.var} String)"]
         for ch in self.forbidden:
-            decls.append(f"(assert (not (str.contains {self.var} {string_literal(ch)})))")
+            decls.append(f"(assert (not (str.contains {self.var} {string_literal(self.chars.to_z3(ch))})))")
         return decls
 
     def term(self, pid: int) -> str:
         if self.mode == "exact":
             return int_member(self.var, self.partition.classes_of(pid), self.size)
         kind, text = self._patterns[pid]
+        text = self.chars.to_z3(text)
         if kind == "glob":
             return f"(str.in_re {self.var} {glob_regex(text, self.fold_case)})"
         if kind == "literal" and not self.fold_case:
@@ -99,7 +117,7 @@ class StringDimension:
         if self.mode == "exact":
             index = value.as_long() if value is not None else 0
             return self.partition.witness(index)
-        return z3_string(value) if value is not None else ""
+        return self.chars.from_z3(z3_string(value)) if value is not None else ""
 
     def encode(self, value: str) -> str | None:
         """Fix the variable to the class of `value`; None when it is outside the universe."""
@@ -107,7 +125,47 @@ class StringDimension:
             return None
         if self.mode == "exact":
             return f"(= {self.var} {self.partition.class_of(value)})"
-        return f"(= {self.var} {string_literal(value)})"
+        return f"(= {self.var} {string_literal(self.chars.to_z3(value))})"
+
+
+Z3_MAX_CHAR = 0x2FFFF  # Z3's string theory has the characters U+0000..U+2FFFF
+
+
+class Z3Chars:
+    """A faithful map of strings onto Z3's alphabet, which ends at U+2FFFF.
+
+    Every character above it that the dimension's patterns mention gets a reserved character of
+    Z3's alphabet that the patterns do not mention (taken downwards from U+2FFFF); every other
+    character above it, and a reserved character itself when a request carries it, becomes one more
+    unmentioned character. Patterns (`*`, `?`, literal characters, ASCII case) treat a string and its
+    image alike, and a Z3 string decodes back (reserved characters to what they stand for) to a string
+    that every pattern treats like it: answers are the same over the full Unicode range."""
+
+    def __init__(self, mentioned: str):
+        used = set(mentioned)
+        high = sorted(c for c in used if ord(c) > Z3_MAX_CHAR)
+        free = (chr(code) for code in range(Z3_MAX_CHAR, -1, -1) if chr(code) not in used)
+        self.reserved = {c: next(free) for c in high}
+        self.other = next(free)
+        self.back = {r: c for c, r in self.reserved.items()}
+
+    def to_z3(self, text: str) -> str:
+        if all(ord(c) <= Z3_MAX_CHAR for c in text) and not any(c in self.back for c in text):
+            return text
+        out = []
+        for c in text:
+            if c in self.reserved:
+                out.append(self.reserved[c])
+            elif ord(c) > Z3_MAX_CHAR or c in self.back:
+                out.append(self.other)
+            else:
+                out.append(c)
+        return "".join(out)
+
+    def from_z3(self, text: str) -> str:
+        if not self.back:
+            return text
+        return "".join(self.back.get(c, c) for c in text)
 
 
 def glob_regex_literal(text: str, ignore_case: bool) -> str:
@@ -165,6 +223,8 @@ class ArnDimension:
     def build(self) -> None:
         for dim in self.components:
             dim.build()
+        if self.whole is not None:
+            self.whole.map_characters()
 
     @property
     def fallbacks(self) -> list[str]:
@@ -398,7 +458,12 @@ def _smt_int(value: int) -> str:
 
 class NumberKey(TypedKey):
     """Numbers on a decimal grid one digit finer than every literal of the problem, so
-    every order relation between a request value and the literals is kept."""
+    every order relation between a request value and the literals is kept.
+
+    A number reads only when its text is short (values.parse_number): readable numbers are finitely
+    many, and an interval between two literals (or beyond the last) may hold none of them. Such
+    intervals are excluded, so every value the solver picks lies in a cell (same order relations to
+    every literal) that holds a readable number, and decoding writes one."""
 
     family = "numeric"
     malformed = "not-a-number"
@@ -406,6 +471,7 @@ class NumberKey(TypedKey):
     def __init__(self, name: str, var: str):
         super().__init__(name, var)
         self.places = 0
+        self.literals: set[Fraction] = set()
 
     def register(self, operator: str, value: str) -> None:
         number = parse_number(value)
@@ -413,12 +479,28 @@ class NumberKey(TypedKey):
             exponent = number.as_tuple().exponent
             assert isinstance(exponent, int)
             self.places = max(self.places, -exponent if exponent < 0 else 0)
+            self.literals.add(Fraction(number))
 
     def build(self) -> None:
         self.scale = 10 ** (self.places + 1)
+        self.points = sorted(self.literals)
+        bounds: list[Fraction | None] = [None, *self.points, None]
+        self.empty_cells = [(low, high) for low, high in zip(bounds, bounds[1:], strict=False)
+                            if number_between(low, high) is None]
 
     def _declarations(self) -> list[str]:
-        return [f"(declare-const {self.var}_n Int)"]
+        n = f"{self.var}_n"
+        decls = [f"(declare-const {n} Int)"]
+        for low, high in self.empty_cells:
+            inside = and_([TRUE if low is None else f"(< {_smt_int(self._scaled_exact(low))} {n})",
+                           TRUE if high is None else f"(< {n} {_smt_int(self._scaled_exact(high))})"])
+            decls.append(f"(assert {not_(inside)})")
+        return decls
+
+    def _scaled_exact(self, number: Fraction) -> int:
+        exact = number * self.scale
+        assert exact.denominator == 1, "literals lie on the grid"
+        return int(exact.numerator)
 
     def _exact(self, number: Decimal) -> Fraction:
         """The number in grid units, exactly (Decimal arithmetic would round)."""
@@ -439,9 +521,18 @@ class NumberKey(TypedKey):
     def _decode(self, model: ModelValues) -> str:
         raw = model.get(f"{self.var}_n")
         units = raw.as_long() if raw is not None else 0
-        digits = str(abs(units)).rjust(self.places + 2, "0")
-        whole, fraction = digits[: -(self.places + 1)], digits[-(self.places + 1):].rstrip("0")
-        return ("-" if units < 0 else "") + whole + (f".{fraction}" if fraction else "")
+        value = Fraction(units, self.scale)
+        texts = number_texts(value)
+        if texts:
+            return texts[0]
+        # Not readable itself: a readable number of the same cell (same order to every literal).
+        at = bisect.bisect_left(self.points, value)
+        low = self.points[at - 1] if at > 0 else None
+        high = self.points[at] if at < len(self.points) else None
+        text = number_between(low, high, near=value)
+        if text is None:
+            raise AssertionError(f"{self.name}: the solver's value {value} lies in an excluded interval")
+        return text
 
     def _encode(self, value: str) -> str | None:
         number = parse_number(value)

@@ -8,11 +8,15 @@ compressed to the characters the patterns mention plus one "other" character.
 
 Each pattern automaton is a bit mask over its token positions; all masks are laid side
 by side in one Python integer, so one step of the whole product is a handful of
-big-integer operations."""
+big-integer operations.
+
+The walk is bounded by two deterministic limits, never by the clock: the number of product
+states, and the work spent (each move counts MOVE_WORK units, each step of the product one unit
+per 64-bit word of the masks per closure round). The same patterns always give the same partition
+or the same fallback, on an idle machine as on a loaded one."""
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,7 +29,11 @@ Token = str | frozenset[str]  # STAR, ANY, or the set of characters one position
 
 READABLE_OTHER = "xyzqkwvjbmpfghdcnrltsuoeia0123456789-_"
 DEFAULT_MAX_STATES = 50_000
-DEFAULT_MAX_SECONDS = 3.0
+# Work units of the walk: a move costs MOVE_WORK, a product step one unit per 64-bit word of the masks per
+# closure round. 300 million units is a few seconds of walking on a current laptop; the count, not the time,
+# decides, so the same input always gives the same answer.
+DEFAULT_MAX_WORK = 300_000_000
+MOVE_WORK = 300
 
 
 CACHE_SIZE = 512
@@ -33,7 +41,7 @@ _CACHE: OrderedDict[tuple[object, ...], dict[str, object]] = OrderedDict()
 
 
 class PartitionLimit(Exception):
-    """The product automaton grew past the state limit."""
+    """The product automaton grew past the state or work limit."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +99,10 @@ class StringPartition:
 
     def __init__(self, name: str, forbidden: str = "", candidates: Sequence[str] = (),
                  fillers: Sequence[str] = ("example", "x1", ""), fold_case: bool = False,
-                 max_states: int = DEFAULT_MAX_STATES, max_seconds: float = DEFAULT_MAX_SECONDS):
+                 max_states: int = DEFAULT_MAX_STATES, max_work: int = DEFAULT_MAX_WORK):
         self.name = name
-        self.max_seconds = max_seconds
+        self.max_work = max_work
+        self.work = 0
         self.forbidden = frozenset(forbidden)
         self.candidates = list(candidates)
         self.fillers = list(fillers)
@@ -142,11 +151,11 @@ class StringPartition:
 
     # -- build ----------------------------------------------------------------------
     _CACHED_FIELDS = ("_literals", "_wild", "_wild_of", "_other", "_symbols", "_layout", "_trie_children",
-                      "_trie_terminal", "classes", "_keys", "states", "_lit_cache", "_shown")
+                      "_trie_terminal", "classes", "_keys", "states", "_lit_cache", "_shown", "_words", "work")
 
     def _cache_key(self) -> tuple[object, ...]:
         return (tuple(sorted(set(self._patterns))), self.forbidden, self.fold_case, tuple(self.candidates),
-                tuple(self.fillers), self.max_states, tuple(sorted(self._display.items())))
+                tuple(self.fillers), self.max_states, self.max_work, tuple(sorted(self._display.items())))
 
     def build(self) -> None:
         """Compute the classes; a partition of the same patterns built before is reused
@@ -242,13 +251,22 @@ class StringPartition:
 
     def _step(self, mask: int, symbol: str) -> int:
         lay = self._layout
-        nxt = _closure(((mask & lay.match.get(symbol, lay.other_match)) << 1) | (mask & lay.star), lay.star)
+        nxt = ((mask & lay.match.get(symbol, lay.other_match)) << 1) | (mask & lay.star)
+        rounds = 1
+        while True:  # the closure over `*` positions, counted
+            grown = nxt | ((nxt & lay.star) << 1)
+            if grown == nxt:
+                break
+            nxt = grown
+            rounds += 1
         hits = nxt & lay.absorbing_accept
         while hits:  # a pattern ending in `*` that accepts accepts forever: forget the rest of it
             bit = hits & -hits
             hits ^= bit
             segment, canonical = lay.absorbing[bit]
             nxt = (nxt & ~segment) | canonical
+            rounds += 2
+        self.work += rounds * self._words
         return nxt
 
     def _signature(self, mask: int) -> frozenset[int]:
@@ -291,10 +309,11 @@ class StringPartition:
         keys: dict[tuple[int, str | None], int] = {}
         classes: list[StringClass] = []
         steps: dict[tuple[int, str], int] = {}
-        deadline = time.perf_counter() + self.max_seconds
+        self._words = 1 + self._layout.accept.bit_length() // 64
+        self.work = 0
         while queue:
-            if time.perf_counter() > deadline:
-                raise PartitionLimit(f"{self.name}: partition not built within {self.max_seconds:g} s")
+            if self.work > self.max_work:
+                raise PartitionLimit(f"{self.name}: partition not built within {self.max_work:,} units of work")
             mask, node, text = queue.popleft()
             literal = self._trie_terminal.get(node) if node >= 0 else None
             key = (mask & self._layout.accept, literal)
@@ -302,7 +321,9 @@ class StringPartition:
                 keys[key] = len(classes)
                 classes.append(StringClass(len(classes), self._signature(mask), literal,
                                            literal if literal is not None else text))
-            for symbol, nnode in self._moves(node, groups):
+            moves = self._moves(node, groups)
+            self.work += (MOVE_WORK + self._words) * len(moves)
+            for symbol, nnode in moves:
                 nmask = steps.get((mask, symbol))
                 if nmask is None:
                     nmask = steps[(mask, symbol)] = self._step(mask, symbol)
