@@ -422,6 +422,9 @@ def parse_account(text: str, file: str) -> Account:
     loader = _Loader(text, file)
     if not isinstance(data, dict):
         raise InputError(file, "an account snapshot must be a JSON object", 1, 1)
+    if "Statement" in data and "account_id" not in data:
+        raise InputError(file, "is a policy document, not an account snapshot (an account snapshot has "
+                               '"account_id", "policies", "users", ...: schemas/account.schema.json)', 1, 1)
     _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS), "snapshot", loader)
     account_id = data.get("account_id")
     if not isinstance(account_id, str) or not account_id.isdigit():

@@ -28,13 +28,35 @@ def warn_about_damage(policies: Sequence[Policy]) -> None:
         print(line, file=sys.stderr)
 
 
+SNAPSHOT_AMONG_POLICIES = ("is an account snapshot, not a policy document (eval, prove and audit take a snapshot "
+                           "given alone, diff two snapshots; validate takes policies)")
+
+
+def snapshot_among(paths: Sequence[str]) -> str | None:
+    """The account snapshot a command was given instead of policy files: its path when it is the only
+    input, None when no input is a snapshot. A snapshot among several inputs is an input error: it
+    would otherwise be read as a policy document with no statements (a silent deny)."""
+    from kmssmt.account import is_snapshot_file
+
+    found = [p for p in paths if not p.startswith("system:") and is_snapshot_file(p)]
+    if not found:
+        return None
+    if len(paths) == 1:
+        return found[0]
+    raise InputError(found[0], SNAPSHOT_AMONG_POLICIES)
+
+
 def load_policies(paths: Sequence[str]) -> list[Policy]:
-    """Policy files in order; `system:AliyunKMSFullAccess` names a system policy."""
+    """Policy files in order; `system:AliyunKMSFullAccess` names a system policy. An account
+    snapshot among them is an input error (see `snapshot_among`), never a policy with no statements."""
+    from kmssmt.account import is_snapshot_file
     from kmssmt.catalog import load_catalog
     from kmssmt.parse import load_policy, parse_policy
 
     policies = []
     for path in paths:
+        if not path.startswith("system:") and is_snapshot_file(path):
+            raise InputError(path, SNAPSHOT_AMONG_POLICIES)
         if path.startswith("system:"):
             name = path[len("system:"):]
             text = load_catalog().system_policy(name)

@@ -65,9 +65,10 @@ def test_only_from_cidrs_and_tls(tmp_path: Path) -> None:
     data["users"] += [{"name": "carol", "policies": ["Office"]}, {"name": "dan", "policies": ["Tls"]}]
     report = audit(tmp_path, data)
     carol = report.cell("user/carol", "key/key-1", "use")
-    assert carol.access == "conditional" and carol.conditions == ("only from 192.168.0.0/16",)
+    # The cell names the one action of the category it covers, then the exact condition.
+    assert carol.access == "conditional" and carol.conditions == ("kms:Decrypt only", "only from 192.168.0.0/16")
     dan = report.cell("user/dan", "key/key-1", "use")
-    assert dan.access == "conditional" and dan.conditions == ("only over TLS",)
+    assert dan.access == "conditional" and dan.conditions == ("kms:Decrypt only", "only over TLS")
 
 
 def test_findings(tmp_path: Path) -> None:

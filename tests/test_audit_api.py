@@ -22,19 +22,27 @@ def test_secret_use_column_and_aud005(tmp_path: Path) -> None:
     assert "GetSecretValue succeeds (with kms:Decrypt on key/key-1)" in db("user/reader").conditions
     # role app: Decrypt from key-1's key policy -> succeeds.
     assert "GetSecretValue succeeds (with kms:Decrypt on key/key-1)" in db("role/app").conditions
-    # office: Decrypt only from 10.0.0.0/8, the read from anywhere -> succeeds (from 10/8).
-    assert "GetSecretValue succeeds (with kms:Decrypt on key/key-1)" in db("user/office").conditions
-    # nodecrypt: the permission is granted (the cell stays, its witness replays) but the call fails.
-    assert db("user/nodecrypt").access == "unconditional"
+    # office: Decrypt only from 10.0.0.0/8, the read from anywhere -> succeeds, and only from 10/8: the cell
+    # reads the API call's conditions, not the permission's (which has none).
+    office = db("user/office")
+    assert office.access == "conditional" and "only from 10.0.0.0/8" in office.conditions
+    assert "GetSecretValue succeeds (with kms:Decrypt on key/key-1)" in office.conditions
+    # nodecrypt: the permission is granted (the cell stays, its witness replays) but the call fails: the
+    # cell's answer is the API's, "fails", never a "yes".
+    assert db("user/nodecrypt").access == "fails"
     assert "GetSecretValue fails: missing kms:Decrypt on key/key-1" in db("user/nodecrypt").conditions
+    assert "kms:GetSecretValue alone is allowed" in db("user/nodecrypt").conditions
     # denied: its group's Deny on kms:Decrypt beats its own Allow -> fails, Decrypt missing.
+    assert db("user/denied").access == "fails"
     assert "GetSecretValue fails: missing kms:Decrypt on key/key-1" in db("user/denied").conditions
     # split: each permission holds from a different CIDR, never together -> fails, nothing "missing".
     split = db("user/split")
-    assert split.access == "conditional" and any("never allowed together" in c for c in split.conditions)
+    assert split.access == "fails" and any("never allowed together" in c for c in split.conditions)
+    assert "kms:GetSecretValue alone is allowed (only from 192.168.0.0/16)" in split.conditions
     # plain is encrypted with the service key: no Decrypt needed, no API label.
     plain = report.cell("user/nodecrypt", "secret/plain", "use")
-    assert plain is not None and not any("GetSecretValue" in c for c in plain.conditions)
+    assert plain is not None and plain.access == "unconditional"
+    assert not any(c.startswith("GetSecretValue ") for c in plain.conditions)
 
     aud005 = [f for f in report.findings if f.check == "AUD005"]
     assert [f.resource for f in aud005] == ["secret/db"]

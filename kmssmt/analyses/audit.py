@@ -5,12 +5,16 @@ Matrix: for each key and secret, each principal of the account and "another acco
 category (use, manage, destroy, change policy: the actions of the catalog with that category on
 that resource type), whether some request of the category is allowed, and how:
 
-* unconditional: some action of the category is allowed for every context (proven: no denied
-  request of that action exists);
-* only from CIDRs: every allowed request carries acs:SourceIp inside the listed blocks (proven);
-* only over TLS: every allowed request has acs:SecureTransport = true (proven);
+* unconditional: some action of the category is allowed for every request (proven);
+* the cell's text is read off the exact set of allowed requests, Allows and Denies alike
+  (`describe_cell` in kmssmt/analyses/audit_matrix.py): the actions it covers when not all
+  ("kms:Decrypt only"), and conditions whose union is the allowed set ("only from 192.168.0.0/16",
+  "only over TLS or from 10.0.0.0/8"), proven both ways; "under conditions" when they cannot be
+  described exactly;
 * with tag K: the grant exists because the resource carries tag K (tags are the resource's own);
-* otherwise "conditional" on the condition keys named.
+* a column that stands for an API call (reading a secret: GetSecretValue, which also needs
+  kms:Decrypt on the secret's customer key) shows the API answer: "fails" (never "yes") when the
+  call can never succeed, and the conditions under which it succeeds otherwise.
 
 Each cell keeps the statements that grant its witness.
 """
@@ -32,19 +36,21 @@ from kmssmt.analyses.audit_matrix import (
     MatrixEngine,
     ResourceResult,
     category_actions,
-    condition_labels,
+    cubes_text,
+    describe_cell,
 )
 from kmssmt.ast import Span, Statement
+from kmssmt.errors import ReplayError
 from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match
-from kmssmt.query import Condition
 from kmssmt.request import Request
 from kmssmt.symbolic.account import EXTERNAL, AccountModel, ApiAnswer, Who
 
 Category = Literal["use", "manage", "destroy", "policy"]
 CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
 CATEGORY_TITLES = {"use": "use", "manage": "manage", "destroy": "destroy", "policy": "change policy"}
-Access = Literal["unconditional", "conditional", "unknown"]
+# "fails": the column stands for an API call that never succeeds although its permission is granted
+Access = Literal["unconditional", "conditional", "unknown", "fails"]
 
 
 @dataclass(frozen=True)
@@ -247,6 +253,38 @@ def api_label(answer: ApiAnswer) -> str:
     return answer.explain()
 
 
+def api_cell(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswer, actions: Sequence[str],
+             conditions: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """(access, labels) of a cell whose column stands for an API call (the column's permission is
+    `answer.needs[0].action`, one of the category's `actions`), from the API answer, never a "yes" for
+    a call that cannot succeed: the call's action counts as allowed exactly where every permission of
+    the call is allowed in one request (`AccountModel.describe_api`); the category's other actions keep
+    their own allowed sets. "fails" when nothing of the cell is left. `conditions`: the permission-level
+    labels the matrix found (its "with tag" labels are kept)."""
+    tags = tuple(c for c in conditions if c.startswith("with tag "))
+    if answer.status == "unknown":
+        return "unknown", (answer.explain(),)
+    action = answer.needs[0].action
+    groups = model.describe_allowed(model.relevant(who, resource.arn, actions), actions, who is None)
+    rest = [(tuple(a for a in members if a != action), cubes) for members, cubes in groups]
+    rest = [(members, cubes) for members, cubes in rest if members]
+    if answer.status == "sat":
+        cubes = model.describe_api(who, answer.api, resource.arn)
+        if cubes == []:
+            raise ReplayError(f"{answer.api} on {resource.label} succeeds for {who.label if who else EXTERNAL}, "
+                              "but no request context is described")
+        unconditional, labels, _ = describe_cell([((action,), cubes), *rest], actions)
+        return ("unconditional" if unconditional else "conditional", (*labels, api_label(answer), *tags))
+    if rest:
+        unconditional, labels, _ = describe_cell(rest, actions)
+        return ("unconditional" if unconditional else "conditional", (*labels, answer.explain(), *tags))
+    alone = f"{action} alone is allowed"
+    own = next((cubes_text(cubes) for members, cubes in groups if action in members), None)
+    if own is not None:
+        alone += f" ({own})"
+    return "fails", (answer.explain(), alone, *tags)
+
+
 def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: list[ResourceResult]
                ) -> dict[tuple[int, int], ApiAnswer]:
     """Label the cells of `API_OF` columns with the API-level answer (in place); the answers by
@@ -267,6 +305,7 @@ def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: l
             if len(needs) < 2:
                 continue
             column = CATEGORIES.index(category)
+            actions = category_actions(resource.kind, category)
             rows = matrix.rows[index]
             for position, row in enumerate(rows):
                 pindex, cat, grant_index, refs = row
@@ -280,7 +319,7 @@ def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: l
                 answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
                     model.api_ask(who, api, resource.arn)
                 answers[(index, pindex)] = answer
-                labelled = (grant[0], grant[1] + (api_label(answer),), *grant[2:])
+                labelled = (*api_cell(model, who, resource, answer, actions, grant[1]), *grant[2:])
                 new = ids.get(labelled)
                 if new is None:
                     new = ids[labelled] = len(matrix.grants)
@@ -321,28 +360,25 @@ class ResourceAuditor:
         if answer.status == "unknown":
             return Cell(_label(who), resource.label, category, "unknown", (answer.reason,), None, ())
         relevant = self.model.relevant(who, resource.arn, actions)
-        for action in actions:
-            if not any(s.effect == "Allow" and action_matches(s, action) for s in relevant):
-                continue
-            if self.model.ask(who, resource.arn, [action], "denied").status == "unsat":
-                full = self.model.ask(who, resource.arn, [action])
-                return self._api(Cell(_label(who), resource.label, category, "unconditional",
-                                      self._tags(full.statements), full.witness, full.statements), who, resource)
-
-        def never(condition: Condition) -> bool:
-            return self.model.ask(who, resource.arn, actions, "allowed", condition).status == "unsat"
-
-        labels = condition_labels(relevant, never, who is None)
-        labels += self._tags(answer.statements)
-        return self._api(Cell(_label(who), resource.label, category, "conditional", tuple(labels), answer.witness,
-                              answer.statements), who, resource)
+        unconditional, labels, always = describe_cell(self.model.describe_allowed(relevant, actions, who is None),
+                                                      actions)
+        witness, statements = answer.witness, answer.statements
+        if always is not None:  # the witness of an action allowed for every request
+            full = self.model.ask(who, resource.arn, [always])
+            witness, statements = full.witness, full.statements
+        labels += self._tags(statements)
+        return self._api(Cell(_label(who), resource.label, category,
+                              "unconditional" if unconditional else "conditional", tuple(labels), witness,
+                              statements), who, resource)
 
     def _api(self, cell: Cell, who: Who, resource: Resource) -> Cell:
         answer = api_answer(self.model, who, resource, cell.category)
         if answer is None:
             return cell
-        return Cell(cell.principal, cell.resource, cell.category, cell.access,
-                    cell.conditions + (api_label(answer),), cell.witness, cell.statements)
+        access, conditions = api_cell(self.model, who, resource, answer,
+                                      category_actions(resource.kind, cell.category), cell.conditions)
+        return Cell(cell.principal, cell.resource, cell.category, access,  # type: ignore[arg-type]
+                    conditions, cell.witness, cell.statements)
 
     def _tags(self, refs: Iterable[StatementRef]) -> tuple[str, ...]:
         out = []

@@ -25,18 +25,19 @@ class that a process meets, and its granting statements compared with the evalua
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
-from kmssmt.analyses.prove import ReplayError
 from kmssmt.ast import Statement, Value
+from kmssmt.errors import ReplayError
 from kmssmt.evaluate import StatementRef, clause_holds, folded_context, principal_matches, resource_matches
 from kmssmt.glob import fold, glob_match, has_wildcard
-from kmssmt.query import And, Compare, Condition, Not, Or, Presence
+from kmssmt.query import And, Condition, Presence
 from kmssmt.request import Request
 from kmssmt.symbolic.account import AccountModel, _statement_key
+from kmssmt.symbolic.cubes import Literal as CubeLiteral
 
 CATEGORIES = ("use", "manage", "destroy", "policy")
 
@@ -57,7 +58,6 @@ POLICY_ACTIONS = _policy_actions()
 NETWORK_KEYS = ("acs:sourceip",)
 DECRYPT = len(CATEGORIES)  # the question index of "can kms:Decrypt this key" (checks AUD002, AUD005, AUD006)
 
-TLS_OUTSIDE: Condition = Not(Compare("acs:SecureTransport", "=", "true", "string", "StringEqualsIgnoreCase", False))
 NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:SourceVpc", False)))
 
 # A grant: how a cell is allowed and its witness, without the principal and resource ARNs.
@@ -87,11 +87,6 @@ def questions(kind: str) -> list[tuple[str, ...]]:
     if kind == "key":
         out.append(("kms:Decrypt",))
     return out
-
-
-def ip_condition(cidrs: Sequence[str]) -> Condition:
-    parts = tuple(Compare("acs:SourceIp", "in", c, "ip", "IpAddress", False) for c in cidrs)
-    return Not(parts[0] if len(parts) == 1 else Or(parts))
 
 
 def tag_labels(statement: Statement) -> tuple[str, ...]:
@@ -479,58 +474,110 @@ def granting(model: AccountModel, statements: Sequence[Statement], request: Requ
             and principal_matches(s, request.principal) and all(clause_holds(c, context) for c in s.conditions)]
 
 
-def condition_labels(relevant: Sequence[Statement], never: Callable[[Condition], bool],
-                     external: bool) -> list[str]:
-    """Words for the conditions an allowed cell holds under: "only from" CIDR blocks, "only over
-    TLS" (each read off every Allow, or proven with `never`: no allowed request outside them), then
-    the other condition keys it depends on."""
+# -- cell texts: the allowed requests of a cell, described exactly ---------------------------------------
+#
+# A cell's text is read off the exact set of requests it allows (`AccountModel.describe_allowed`): per
+# group of the category's actions that the statements treat alike, cubes of conditions whose union is
+# the group's allowed set (proven both ways: every request meeting a described condition is allowed,
+# every allowed request meets one). Allow and Deny statements both shape the set, so a Deny guardrail
+# narrows the text. A set the cubes cannot describe reads "under conditions", with no list.
+
+UNDESCRIBED = "under conditions"
+
+
+def literal_text(literal: CubeLiteral) -> str:
+    """One literal of a cube in the matrix's words."""
+    fact = literal.fact
+    key = fold(literal.key)
+    if literal.kind == "principal":
+        return f"for {literal.key}"
+    if literal.kind == "not-principal":
+        return f"not for {literal.key}"
+    if literal.kind == "absent":
+        return f"{literal.key} absent"
+    if literal.kind == "present":
+        return f"{literal.key} present"
+    assert fact is not None
+    holds = literal.kind == "holds"
+    if key in NETWORK_KEYS and fact.holds.startswith(fact.key + " in "):
+        block = fact.holds[len(fact.key) + 4:]
+        return f"from {block}" if holds else f"not from {block}"
+    if key == "acs:securetransport" and fact.holds == f"{fact.key} = 'true' (any case)":
+        return "over TLS" if holds else "not over TLS"
+    return fact.holds if holds else f"{fact.fails} or absent"
+
+
+def cubes_text(cubes: list[list[CubeLiteral]] | None) -> str | None:
+    """The words of a described set: None for every request, UNDESCRIBED when not described, else
+    "only ..." with the cubes joined by "or" (cubes that differ only in the source block are merged:
+    "only from A, B")."""
+    if cubes is None:
+        return UNDESCRIBED
+    if [] in cubes:
+        return None
+    merged: dict[tuple[str, ...], list[str]] = {}
+    plain: list[list[str]] = []
+    for cube in cubes:
+        words = [literal_text(lit) for lit in cube]
+        sources = [w for w in words if w.startswith("from ")]
+        if len(sources) == 1:
+            rest = tuple(w for w in words if w != sources[0])
+            merged.setdefault(rest, []).append(sources[0].removeprefix("from "))
+        else:
+            plain.append(words)
+    for rest, blocks in merged.items():
+        plain.append(["from " + ", ".join(sorted(set(blocks))), *rest])
+    parts = sorted(" and ".join(words) for words in plain)
+    if len(parts) == 1:
+        return "only " + parts[0]
+    return "only " + " or ".join(f"({p})" if " and " in p else p for p in parts)
+
+
+def _actions_text(mine: Sequence[str], category: Sequence[str]) -> str:
+    rest = [a for a in category if a not in mine]
+    if len(mine) <= len(rest):
+        return ", ".join(mine) + " only"
+    return "all but " + ", ".join(rest)
+
+
+def describe_cell(groups: list[tuple[tuple[str, ...], list[list[CubeLiteral]] | None]],
+                  actions: Sequence[str]) -> tuple[bool, list[str], str | None]:
+    """(every request of some action is allowed, the labels, an action allowed for every request) of a
+    cell whose allowed set is `groups` (`AccountModel.describe_allowed`) over the category's `actions`:
+    which actions when not all ("kms:Decrypt only"), then the conditions of each group of actions whose
+    texts differ."""
+    texts: dict[str | None, list[str]] = {}
+    for members, cubes in groups:
+        texts.setdefault(cubes_text(cubes), []).extend(members)
+    covered = [a for a in actions if any(a in members for members, _ in groups)]
+    always = next((members[0] for members, cubes in groups if cubes is not None and [] in cubes), None)
     labels: list[str] = []
-    keys = {fold(c.key) for s in relevant for c in s.conditions}
-    allows = [s for s in relevant if s.effect == "Allow"]
-
-    def every_allow(test: Callable[[Any], bool]) -> bool:
-        # Conditions AND together, so a clause every Allow carries is necessary for access.
-        return bool(allows) and all(any(test(c) for c in s.conditions) for s in allows)
-
-    def ip_allow(c: Any) -> bool:
-        return fold(c.key) in NETWORK_KEYS and c.operator == "IpAddress"
-
-    def tls(c: Any) -> bool:
-        return fold(c.key) == "acs:securetransport" and c.operator in ("Bool", "StringEqualsIgnoreCase") \
-            and all(v.text.lower() == "true" for v in c.values)
-
-    cidrs = sorted({v.text for s in relevant for c in s.conditions if fold(c.key) in NETWORK_KEYS
-                    and ((s.effect == "Allow" and c.operator == "IpAddress")
-                         or (s.effect == "Deny" and c.operator == "NotIpAddress")) for v in c.values})
-    if every_allow(ip_allow):
-        blocks = sorted({v.text for s in allows for c in s.conditions if ip_allow(c) for v in c.values})
-        labels.append("only from " + ", ".join(blocks))
-        keys.discard("acs:sourceip")
-    elif cidrs and never(ip_condition(cidrs)):
-        labels.append("only from " + ", ".join(cidrs))
-        keys.discard("acs:sourceip")
-    if every_allow(tls) or ("acs:securetransport" in keys and never(TLS_OUTSIDE)):
-        labels.append("only over TLS")
-        keys.discard("acs:securetransport")
-    labels += [f"depends on {k}" for k in sorted(keys)]
-    if external and not labels:
-        labels.append("only the principals the policy names")
-    return labels
+    if len(texts) == 1:
+        text = next(iter(texts))
+        if len(covered) < len(actions):
+            labels.append(_actions_text(covered, actions))
+        if text is not None:
+            labels.append(text)
+        return always is not None, labels, always
+    ordered = sorted(texts.items(), key=lambda item: (len(item[1]), actions.index(item[1][0])))
+    for index, (words, names) in enumerate(ordered):
+        last = index == len(ordered) - 1
+        who = "other actions" if last and len(covered) == len(actions) and len(names) > 1 else ", ".join(names)
+        labels.append(f"{who}: {words or 'always'}")
+    return always is not None, labels, always
 
 
 def cell_answer(model: AccountModel, relevant: list[Statement], principal: str | None, resource_arn: str,
                 actions: tuple[str, ...], external: bool, tags: dict[int, tuple[str, ...]]
                 ) -> tuple[str, tuple[str, ...], Request | None, list[Statement]] | None:
     """How a category is allowed over the filtered, rewritten statements of a pair (`relevant`,
-    each reaching some of `actions`): None (never, proven), or (access, condition labels, witness,
-    granting statements). `tags` gives the tag labels of each statement's original.
+    each reaching some of `actions`): None (never, proven), or (access, labels, witness, granting
+    statements). `tags` gives the tag labels of each statement's original.
 
-    * unconditional: some action of the category is allowed for every context (proven: no denied
-      request of that action exists);
-    * only from CIDRs: every allowed request carries acs:SourceIp inside the listed blocks (proven);
-    * only over TLS: every allowed request has acs:SecureTransport = true (proven);
-    * with tag K: the grant exists because the resource carries tag K (tags are the resource's own);
-    * otherwise "conditional" on the condition keys named.
+    * unconditional: some action of the category is allowed for every request (proven);
+    * the labels: the category's actions the cell covers when not all, and the exact conditions of
+      the allowed requests (`describe_cell`); then "with tag K=V" when a grant holds because the
+      resource carries the tag (tags are the resource's own).
     """
     status, request, reason = model.ask_statements(relevant, principal, resource_arn, actions)
     if status == "unsat":
@@ -541,19 +588,14 @@ def cell_answer(model: AccountModel, relevant: list[Statement], principal: str |
     def labels_of(statements: Sequence[Statement]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(label for s in statements for label in tags.get(id(s), ())))
 
-    for action in actions:
-        mine = [s for s in relevant if model._hit(s, action)]
-        if not any(s.effect == "Allow" for s in mine):
-            continue
-        if model.ask_statements(mine, principal, resource_arn, (action,), "denied")[0] == "unsat":
-            _, full, _ = model.ask_statements(mine, principal, resource_arn, (action,))
-            assert full is not None
-            grants = granting(model, relevant, full)
-            return ("unconditional", labels_of(grants), full, grants)
-    def never(condition: Condition) -> bool:
-        return model.ask_statements(relevant, principal, resource_arn, actions, "allowed", condition)[0] == "unsat"
-
-    labels = condition_labels(relevant, never, external)
+    groups = model.describe_allowed(relevant, actions, external)
+    if not groups:
+        raise ReplayError(f"account witness {request.to_json()} is allowed, but no request of the cell is")
+    unconditional, labels, always = describe_cell(groups, actions)
+    if always is not None:
+        mine = [s for s in relevant if model._hit(s, always)]
+        _, full, _ = model.ask_statements(mine, principal, resource_arn, (always,))
+        if full is not None:
+            request = full
     grants = granting(model, relevant, request)
-    labels += labels_of(grants)
-    return ("conditional", tuple(labels), request, grants)
+    return ("unconditional" if unconditional else "conditional", tuple(labels) + labels_of(grants), request, grants)

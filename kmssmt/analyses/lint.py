@@ -125,6 +125,15 @@ def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Fi
             raise InputError(path, f"no system policy named {name!r}")
         return [parse_policy(text, path, name=name)], []
     lower = path.lower()
+    from kmssmt.account import is_snapshot_file
+
+    if lower.endswith(".json") and is_snapshot_file(path):
+        # An account snapshot is not a policy document: named, an input error; found in a directory, skipped.
+        from kmssmt.loading import SNAPSHOT_AMONG_POLICIES
+
+        if explicit:
+            raise InputError(path, SNAPSHOT_AMONG_POLICIES)
+        return None
     if explicit and lower.endswith(".json"):
         text = _read_text(path)
         extraction = extract(text, path)

@@ -6,7 +6,7 @@ import json
 
 from kmssmt.analyses.audit import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
 
-SYMBOL = {"unconditional": "**yes**", "conditional": "yes*", "unknown": "?"}
+SYMBOL = {"unconditional": "**yes**", "conditional": "yes*", "unknown": "?", "fails": "no"}
 
 
 def _cell_text(cell: Cell | None) -> str:
@@ -31,9 +31,11 @@ def to_markdown(report: AuditReport) -> str:
         lines.append(f"| {check.id} | {check.title} | {check.severity} | {check.status.upper()} | {check.findings} "
                      f"| {check.source} |")
     lines += ["", "## Access matrix", "",
-              "**yes** = allowed unconditionally (proven) · yes* = allowed under the conditions shown · – = never "
-              "allowed (proven). Principals whose cells read alike share a row. Each allowed cell has a witness "
-              "request in the JSON report.", ""]
+              "**yes** = allowed unconditionally (proven) · yes* = allowed exactly under the conditions shown "
+              "(proven both ways: every request meeting them is allowed, every allowed request meets one), for the "
+              "actions named when not all · no = the permission is granted but the API call the column stands "
+              "for never succeeds · – = never allowed (proven). Principals whose cells read alike share a row. "
+              "Each allowed cell has a witness request in the JSON report.", ""]
     for index, resource in enumerate(report.resources):
         label = resource["label"]
         extra = []

@@ -85,6 +85,10 @@ def model_holds(session: Session, outcome: Outcome) -> Callable[[str], bool]:
     return holds
 
 
+def _fact_holds(true: Callable[[str], bool]) -> Callable[[Fact], bool]:
+    return lambda fact: true(fact.term)
+
+
 def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: str, target: str,
              principals: Sequence[str] = (), max_cubes: int = 8) -> list[list[Literal]] | None:
     """The requests of `domain` that meet `target`, as cubes whose union is exactly that set: [] when
@@ -101,7 +105,7 @@ def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: 
             return None
         true = model_holds(session, outcome)
         present = {fold(key.name) for key in problem.keys.values() if true(key.present)}
-        literals = witness_literals(problem, facts, present, lambda fact, true=true: true(fact.term),
+        literals = witness_literals(problem, facts, present, _fact_holds(true),
                                     [(p, true(problem.principal_term(p))) for p in principals])
 
         def inside(terms: list[str]) -> bool:
