@@ -150,7 +150,9 @@ def test_audit_policy_column_reads_the_catalog(cat: Catalog) -> None:
         for action in POLICY_ACTIONS[kind]:
             info = cat.action(action)
             assert info is not None and info.category == "policy" and info.applies_to(kind)
-    # an action whose resource types are unknown counts for every kind of resource
-    assert "kms:ReleaseKmsInstance" in category_actions("key", "destroy")
-    assert "kms:GetManagedDataKey" in category_actions("secret", "use")
+    # a column counts only actions documented to act on that kind of resource: the instance family
+    # (resource types unknown) does not mark keys as destroyable or secrets as usable
+    assert "kms:ReleaseKmsInstance" not in category_actions("key", "destroy")
+    assert "kms:GetManagedDataKey" not in category_actions("secret", "use")
+    assert "kms:ScheduleKeyDeletion" in category_actions("key", "destroy")
     assert "kms:CreateKey" not in category_actions("key", "manage")  # the key container is not a key

@@ -76,9 +76,12 @@ def category_actions(kind: str, category: str) -> tuple[str, ...]:
     if category == "policy":
         return POLICY_ACTIONS[kind]
     catalog = load_catalog()
-    # An action whose resource types are unknown may apply to this kind of resource: it is counted.
+    # A column counts the actions documented to act on this kind of resource. Actions whose resource
+    # types no source gives (the KMS instance and application-access-point families) would mark every
+    # key "manage: yes" for an unrelated grant; they stay in every prove and diff universe (any action
+    # name) and in the account diff's "other actions".
     return tuple(name for name, info in catalog.actions.items()
-                 if info.category == category and info.applies_to(kind))
+                 if info.category == category and info.resource_types_known and kind in info.resource_types)
 
 
 def questions(kind: str) -> list[tuple[str, ...]]:
