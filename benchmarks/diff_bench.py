@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.generate import policy_document, statement
 from benchmarks.results import machine, machine_lines, print_and_write
 from kmssmt.analyses.diff import diff
-from kmssmt.parse import parse_policy
+from kmssmt.policy.reading import parse_policy
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -14,7 +14,7 @@ import time
 from benchmarks.generate import policy_document
 from benchmarks.results import machine, machine_lines, print_and_write
 from kmssmt.checks import run_checks
-from kmssmt.parse import parse_policy
+from kmssmt.policy.reading import parse_policy
 
 
 def document_near(limit: int = 6000) -> str:

@@ -29,9 +29,9 @@ from typing import Any
 from benchmarks.generate import QUERIES, policy_text
 from benchmarks.results import machine, machine_lines, write_section
 from kmssmt.analyses.prove import prove
-from kmssmt.ast import Policy
-from kmssmt.parse import parse_policy
-from kmssmt.query import parse_query
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.query import parse_query
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import not_
 from kmssmt.symbolic.solver import check

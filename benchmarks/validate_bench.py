@@ -31,7 +31,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(files: int, statements: int, jobs: int) -> dict[str, object]:
-    from kmssmt.analyses.lint import validate_paths
+    from kmssmt.analyses.validate import validate_paths
     from kmssmt.checks import CheckOptions
 
     with tempfile.TemporaryDirectory(prefix="kmssmt-bench-") as tmp:

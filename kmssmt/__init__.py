@@ -6,7 +6,7 @@ The library API:
     >>> policy = kmssmt.parse_policy(text, "policy.json")
     >>> kmssmt.prove([policy], "can anyone kms:Decrypt on * when acs:SourceIp not in 10.0.0.0/8")
     >>> kmssmt.diff([old], [new])
-    >>> kmssmt.evaluate([policy], kmssmt.Request("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k"))
+    >>> kmssmt.semantics.evaluate([policy], kmssmt.Request("kms:Decrypt", "acs:kms:cn-hangzhou:1:key/k"))
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ __all__ = ["Request", "diff", "evaluate", "load_policy", "parse_policy", "parse_
 if TYPE_CHECKING:
     from kmssmt.analyses.diff import diff
     from kmssmt.analyses.prove import prove
-    from kmssmt.evaluate import evaluate
-    from kmssmt.parse import load_policy, parse_policy
-    from kmssmt.query import parse_query
-    from kmssmt.request import Request
+    from kmssmt.policy.reading import load_policy, parse_policy
+    from kmssmt.semantics.evaluate import evaluate
+    from kmssmt.semantics.query import parse_query
+    from kmssmt.semantics.request import Request
 
-_LAZY = {"diff": "kmssmt.analyses.diff", "prove": "kmssmt.analyses.prove", "evaluate": "kmssmt.evaluate",
-         "load_policy": "kmssmt.parse", "parse_policy": "kmssmt.parse", "parse_query": "kmssmt.query",
-         "Request": "kmssmt.request"}
+_LAZY = {"diff": "kmssmt.analyses.diff", "prove": "kmssmt.analyses.prove", "evaluate": "kmssmt.semantics.evaluate",
+         "load_policy": "kmssmt.policy.reading", "parse_policy": "kmssmt.policy.reading",
+         "parse_query": "kmssmt.semantics.query", "Request": "kmssmt.semantics.request"}
 
 
 def __getattr__(name: str) -> Any:

@@ -477,7 +477,7 @@ def check_input(kind: str, data: str | bytes, scratch: str) -> str:
     """Run one input through its reader (and what it returns through the evaluator); return the
     outcome ("ok" or "error"), raising anything that is not the documented error type."""
     from kmssmt.errors import InputError, QueryError
-    from kmssmt.request import Request
+    from kmssmt.semantics.request import Request
 
     request = Request("kms:Decrypt", "acs:kms:cn-hangzhou:1234567890123456:key/key-1",
                       "acs:ram::1234567890123456:user/alice",
@@ -485,8 +485,8 @@ def check_input(kind: str, data: str | bytes, scratch: str) -> str:
                        "acs:CurrentTime": "2025-01-01T00:00:00Z", "kms:tag/Project": "Apollo"})
     family = kind.split("/", 1)[0]
     if family == "policy":
-        from kmssmt.evaluate import evaluate
-        from kmssmt.parse import load_policy, parse_policy
+        from kmssmt.policy.reading import load_policy, parse_policy
+        from kmssmt.semantics.evaluate import evaluate
 
         try:
             if isinstance(data, bytes):
@@ -502,7 +502,7 @@ def check_input(kind: str, data: str | bytes, scratch: str) -> str:
         evaluate([policy], request)
         return "ok"
     if family == "query":
-        from kmssmt.query import parse_query, query_contains
+        from kmssmt.semantics.query import parse_query, query_contains
 
         assert isinstance(data, str)
         try:
@@ -512,7 +512,7 @@ def check_input(kind: str, data: str | bytes, scratch: str) -> str:
             return "error"
         query_contains(query, request)
         return "ok"
-    from kmssmt.account import decide, parse_account
+    from kmssmt.account.snapshot import decide, parse_account
 
     assert isinstance(data, str)
     try:

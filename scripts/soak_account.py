@@ -3,7 +3,7 @@
 Each case is a generated account snapshot (tests/support/accounts.py) and queries built from its own
 names and patterns. Every query is proven in both modes over the open world (and the first one over
 the closed world too); each answer is judged on a boundary-rich request set decided by
-`kmssmt.account.decide` (tests/support/oracle.py). Every `--audit-every` cases the audit matrix of
+`kmssmt.account.snapshot.decide` (tests/support/oracle.py). Every `--audit-every` cases the audit matrix of
 the account is checked cell by cell the same way.
 
     python -m scripts.soak_account [--cases 20000] [--seed 0] [--queries 2] [--audit-every 10]
@@ -23,7 +23,7 @@ import tempfile
 import time
 from typing import Any
 
-from kmssmt.query import parse_query
+from kmssmt.semantics.query import parse_query
 from tests.support.accounts import (
     RandomPick,
     generate_account,
@@ -36,8 +36,8 @@ from tests.support.oracle import BruteForce, Verdicts, prove_agreement
 
 
 def audit_problems(snapshot: dict[str, Any]) -> tuple[list[str], int]:
-    from kmssmt.account import load_account
-    from kmssmt.analyses.audit import CheckConfig, run_audit
+    from kmssmt.account.snapshot import load_account
+    from kmssmt.audit.run import CheckConfig, run_audit
 
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "account.json")

@@ -28,11 +28,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from kmssmt.analyses.prove import prove, replay  # noqa: E402
 from kmssmt.errors import ReplayError  # noqa: E402
-from kmssmt.ast import Policy  # noqa: E402
-from kmssmt.evaluate import evaluate  # noqa: E402
-from kmssmt.parse import parse_policy  # noqa: E402
-from kmssmt.query import Query, parse_query, query_contains  # noqa: E402
-from kmssmt.request import Request  # noqa: E402
+from kmssmt.policy.ast import Policy  # noqa: E402
+from kmssmt.policy.reading import parse_policy  # noqa: E402
+from kmssmt.semantics.evaluate import evaluate  # noqa: E402
+from kmssmt.semantics.query import Query, parse_query, query_contains  # noqa: E402
+from kmssmt.semantics.request import Request  # noqa: E402
 from kmssmt.symbolic.crosscheck import CompiledDecider  # noqa: E402
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem  # noqa: E402
 from tests.strategies import (  # noqa: E402

@@ -6,9 +6,9 @@ import json
 
 from hypothesis import strategies as st
 
-from kmssmt.ast import Policy
-from kmssmt.parse import parse_policy
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.request import Request
 
 ACTION_GLOBS = ["kms:*", "*", "kms:Get*", "kms:*Key*", "kms:List?eys", "kms:Decrypt", "KMS:decrypt", "ecs:*",
                 "kms:Gen*Key", "kms:Encrypt", "kms:CreateKey", "kms:*Secret*", "kms:Unlisted*", "kms:ReEncrypt*"]

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account import Account, decide, load_account, parse_account
+from kmssmt.account.snapshot import Account, decide, load_account, parse_account
 from kmssmt.errors import InputError
-from kmssmt.request import Request
+from kmssmt.semantics.request import Request
 
 ACC = "1111222233334444"
 OTHER = "9999888877776666"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account import api_decide, api_needs
-from kmssmt.symbolic.account import AccountModel
+from kmssmt.account.snapshot import api_decide, api_needs
+from kmssmt.symbolic.account_model import AccountModel
 from tests.test_account import ACC, account_of, doc, role, user
 
 KEY1 = f"acs:kms:cn-hangzhou:{ACC}:key/key-1"

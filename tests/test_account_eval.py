@@ -1,4 +1,4 @@
-"""`kmssmt eval ACCOUNT.json`: one request decided by the account evaluator (`kmssmt.account.decide`),
+"""`kmssmt eval ACCOUNT.json`: one request decided by the account evaluator (`kmssmt.account.snapshot.decide`),
 the decision account prove replays its counterexamples through; and a snapshot where a policy is
 expected (or a policy where a snapshot is expected) is an input error, never a silent guess.
 
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.account import decide, load_account
+from kmssmt.account.snapshot import decide, load_account
 from kmssmt.cli import main
-from kmssmt.request import Request
+from kmssmt.semantics.request import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")

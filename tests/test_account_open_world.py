@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account import decide, load_account
+from kmssmt.account.snapshot import decide, load_account
 from kmssmt.analyses.account_diff import account_diff
 from kmssmt.cli import main
-from kmssmt.query import parse_query, query_contains
-from kmssmt.symbolic.account import AccountModel, prove_on_account
+from kmssmt.semantics.query import parse_query, query_contains
+from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "account.json"
@@ -76,7 +76,7 @@ def test_a_grant_on_resources_outside_the_snapshot_is_found(tmp_path: Path) -> N
 
 
 def test_custom_check_on_an_escalation_fails_like_aud007(tmp_path: Path) -> None:
-    from kmssmt.analyses.audit import load_checks, run_audit
+    from kmssmt.audit.run import load_checks, run_audit
 
     account = small_account(tmp_path, [{"Effect": "Allow", "Action": "ram:AttachPolicyToUser", "Resource": "*"}])
     checks = tmp_path / "checks.toml"
@@ -88,7 +88,7 @@ def test_custom_check_on_an_escalation_fails_like_aud007(tmp_path: Path) -> None
 
 
 def test_default_guardrail_org003_can_fail() -> None:
-    from kmssmt.analyses.audit import load_checks, run_audit
+    from kmssmt.audit.run import load_checks, run_audit
 
     report = run_audit(str(EXAMPLE), load_checks(None))
     assert next(c for c in report.checks if c.id == "ORG003").status == "fail"

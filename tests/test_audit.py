@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmssmt.account import decide, parse_account
-from kmssmt.analyses.audit import CheckConfig, Guardrail, load_checks, run_audit
-from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel
+from kmssmt.account.snapshot import decide, parse_account
+from kmssmt.audit.run import CheckConfig, Guardrail, load_checks, run_audit
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import EXTERNAL, AccountModel
 from tests.strategies import CONCRETE_ACTIONS, KEYS, policy_documents, statements
 from tests.test_account import ACC, KEY, OTHER, SECRET, doc, small_account
 
@@ -248,7 +248,7 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
     another allowed request), every witness replays as allowed by exactly the cell's statements, and
     the kms:Decrypt-without-network column (AUD002) agrees with `AccountModel.ask`."""
     from benchmarks.audit_bench import generate_account
-    from kmssmt.analyses.audit import CATEGORIES, ResourceAuditor
+    from kmssmt.audit.run import CATEGORIES, ResourceAuditor
 
     data = generate_account(0.08, seed=3)
     data["secrets"][0]["policy"] = {"Version": "1", "Statement": [
@@ -276,7 +276,7 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
                     assert decision.allowed and decision.statements == got.statements
     assert checked > 100
     # AUD002 names, per key, exactly the principals that can kms:Decrypt it with no network key.
-    from kmssmt.analyses.audit_matrix import NO_NETWORK
+    from kmssmt.audit.matrix import NO_NETWORK
 
     for key in account.keys:
         names = [who.label if who else EXTERNAL for who in model.universe_principals()
@@ -290,7 +290,7 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
 def test_an_undecided_check_is_never_a_pass(tmp_path: Path, monkeypatch: Any) -> None:
     # The solver gives up on every question of the model: kms:* on * cannot be decided, so AUD003
     # reports "could not decide" and the audit fails instead of passing the check.
-    from kmssmt.symbolic.account import Answer
+    from kmssmt.symbolic.account_model import Answer
 
     data = small_account()
     data["policies"] += [{"name": "All", "document": doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*"})}]

@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kmssmt.account import Account, Secret, api_decide, decide, load_account
-from kmssmt.analyses.audit import Cell, CheckConfig, run_audit
-from kmssmt.analyses.audit_matrix import category_actions
-from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel
+from kmssmt.account.snapshot import Account, Secret, api_decide, decide, load_account
+from kmssmt.audit.matrix import category_actions
+from kmssmt.audit.run import Cell, CheckConfig, run_audit
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import EXTERNAL, AccountModel
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")

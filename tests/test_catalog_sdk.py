@@ -129,7 +129,7 @@ def test_set_glob_matches_the_policy_setters(cat: Catalog) -> None:
 
 
 def test_validate_no_longer_says_set_glob_matches_nothing(tmp_path: Path) -> None:
-    from kmssmt.analyses.lint import validate_file
+    from kmssmt.analyses.validate import validate_file
 
     policy = tmp_path / "manage-keys.json"
     policy.write_text(json.dumps({"Version": "1", "Statement": [
@@ -142,7 +142,7 @@ def test_validate_no_longer_says_set_glob_matches_nothing(tmp_path: Path) -> Non
 
 
 def test_audit_policy_column_reads_the_catalog(cat: Catalog) -> None:
-    from kmssmt.analyses.audit_matrix import POLICY_ACTIONS, category_actions
+    from kmssmt.audit.matrix import POLICY_ACTIONS, category_actions
 
     assert POLICY_ACTIONS == {"key": ("kms:SetKeyPolicy",), "secret": ("kms:SetSecretPolicy",)}
     for kind in ("key", "secret"):

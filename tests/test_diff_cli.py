@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from kmssmt.cli import main
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import load_policy
-from kmssmt.request import Request
+from kmssmt.policy.reading import load_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.request import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"

@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from kmssmt.analyses.diff import diff
-from kmssmt.ast import Policy
 from kmssmt.catalog import load_catalog
-from kmssmt.evaluate import evaluate
-from kmssmt.glob import fold
-from kmssmt.parse import load_policy, parse_policy
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.reading import load_policy, parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.request import Request
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 

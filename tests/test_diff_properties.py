@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmssmt.analyses.diff import DiffResult, diff
-from kmssmt.ast import Policy
-from kmssmt.evaluate import evaluate
+from kmssmt.policy.ast import Policy
+from kmssmt.semantics.evaluate import evaluate
 from tests.strategies import policy_documents, statements, to_policy
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

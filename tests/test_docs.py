@@ -26,7 +26,7 @@ import pytest
 
 from kmssmt.cli import build_parser, main
 from kmssmt.errors import QueryError
-from kmssmt.query import parse_query
+from kmssmt.semantics.query import parse_query
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -218,7 +218,7 @@ def test_ci_workflow_commands_parse() -> None:
 
 
 def test_checks_file_examples_load() -> None:
-    from kmssmt.analyses.audit import load_checks
+    from kmssmt.audit.run import load_checks
 
     for info, body in blocks("guide.md"):
         words = info.split()

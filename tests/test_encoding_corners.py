@@ -13,13 +13,14 @@ import pytest
 
 from kmssmt.analyses.diff import diff
 from kmssmt.analyses.prove import prove
-from kmssmt.ast import Policy
 from kmssmt.checks import run_checks
 from kmssmt.cli import main
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import parse_policy
-from kmssmt.query import parse_query
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.query import parse_query
+from kmssmt.semantics.request import Request
+from kmssmt.semantics.values import number_between, number_texts, parse_cidr, parse_date, parse_ip, parse_number
 from kmssmt.symbolic import partition as partition_module
 from kmssmt.symbolic.crosscheck import CompiledDecider
 from kmssmt.symbolic.dimensions import Z3_MAX_CHAR
@@ -27,7 +28,6 @@ from kmssmt.symbolic.partition import PartitionLimit, StringPartition
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import and_
 from kmssmt.symbolic.solver import Session
-from kmssmt.values import number_between, number_texts, parse_cidr, parse_date, parse_ip, parse_number
 
 LONG = 3600.0  # a wall-clock bound tests never reach; answers are bounded by the solver's step budget
 KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-1"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import parse_policy
-from kmssmt.request import Request
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.request import Request
 
 KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-1"
 
@@ -94,7 +94,7 @@ OPERATOR_TABLE = [
 
 
 def test_table_covers_all_21_operators() -> None:
-    from kmssmt.operators import OPERATORS
+    from kmssmt.semantics.operators import OPERATORS
 
     assert {row[0] for row in OPERATOR_TABLE} == set(OPERATORS)
 

@@ -24,13 +24,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kmssmt.account import decide, load_account, parse_account
+from kmssmt.account.snapshot import decide, load_account, parse_account
 from kmssmt.cli import main
 from kmssmt.errors import InputError, QueryError
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import load_policy, parse_policy
-from kmssmt.query import parse_query, query_contains
-from kmssmt.request import Request
+from kmssmt.policy.reading import load_policy, parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.query import parse_query, query_contains
+from kmssmt.semantics.request import Request
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -10,15 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies
 
 from kmssmt.errors import InputError
-from kmssmt.parse import (
-    IDENTITY_POLICY_LIMIT,
-    MAX_DEPTH,
-    MAX_POLICY_BYTES,
-    RESOURCE_POLICY_LIMIT,
-    load_policy,
-    parse_policy,
-)
-from kmssmt.rules import RULES
+from kmssmt.policy.findings import RULES
+from kmssmt.policy.limits import IDENTITY_POLICY_LIMIT, MAX_DEPTH, MAX_POLICY_BYTES, RESOURCE_POLICY_LIMIT
+from kmssmt.policy.reading import load_policy, parse_policy
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 EXPECTED: dict[str, list[str]] = json.loads((SEEDS / "expected.json").read_text(encoding="utf-8"))
@@ -417,7 +411,7 @@ def test_large_valid_policy_is_fast() -> None:
 
 
 def test_parse_rules_registered() -> None:
-    import kmssmt.schema  # noqa: F401  (registers the schema rules)
+    import kmssmt.policy.schema  # noqa: F401  (registers the schema rules)
 
     ours = [r for r in RULES.values() if r.id.startswith("KMS") and int(r.id[3:]) < 150]
     assert len(ours) >= 50

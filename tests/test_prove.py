@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from kmssmt.analyses.prove import prove
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import parse_policy
-from kmssmt.query import parse_query, query_contains
-from kmssmt.request import Request
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.query import parse_query, query_contains
+from kmssmt.semantics.request import Request
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 IP_POLICY = SEEDS / "000_ip_restricted.json"

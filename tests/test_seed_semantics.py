@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.evaluate import evaluate
-from kmssmt.parse import parse_policy
-from kmssmt.request import Request
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.request import Request
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 R, A = "cn-hangzhou", "1234567890123456"

@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmssmt.analyses.prove import prove, replay
-from kmssmt.evaluate import evaluate
-from kmssmt.query import parse_query, query_contains
-from kmssmt.symbolic.crosscheck import CompiledDecider
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.query import parse_query, query_contains
 from kmssmt.symbolic import solver
+from kmssmt.symbolic.crosscheck import CompiledDecider
 from kmssmt.symbolic.problem import Problem
 from tests.conftest import NO_WALL_CLOCK
 from tests.strategies import policy_documents, queries, requests, to_policy

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.account import load_account
+from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.prove import prove
 from kmssmt.analyses.query_lint import lint_query
 from kmssmt.cli import main
-from kmssmt.parse import parse_policy
-from kmssmt.query import parse_query
-from kmssmt.symbolic.account import AccountModel, prove_on_account
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.query import parse_query
+from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")
@@ -113,7 +113,7 @@ def test_strict_turns_warnings_into_exit_2(capsys: pytest.CaptureFixture[str], t
 
 
 def test_vacuous_custom_check_fails_the_audit(tmp_path: Path) -> None:
-    from kmssmt.analyses.audit import load_checks, run_audit
+    from kmssmt.audit.run import load_checks, run_audit
 
     checks = tmp_path / "checks.toml"
     checks.write_text(f"""

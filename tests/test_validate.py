@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.analyses.lint import validate_file, validate_paths
+from kmssmt.analyses.validate import validate_file, validate_paths
 from kmssmt.checks import CHECKS, CheckOptions, _load_all
+from kmssmt.checks.config import Config, load_config
 from kmssmt.cli import main
-from kmssmt.config import Config, load_config
-from kmssmt.parse import parse_policy
+from kmssmt.policy.reading import parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
@@ -223,9 +223,9 @@ def test_system_policy_by_name(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_findings_reference_is_current() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "kmssmt.docs_findings", "--check"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "kmssmt.report.findings_doc", "--check"], cwd=ROOT, env=env,
                           capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr + " (run python -m kmssmt.docs_findings)"
+    assert done.returncode == 0, done.stderr + " (run python -m kmssmt.report.findings_doc)"
 
 
 def test_every_check_is_documented_with_an_example() -> None:

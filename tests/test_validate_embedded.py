@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.analyses.lint import validate_file
-from kmssmt.ast import Finding
-from kmssmt.embedded import extract_terraform
+from kmssmt.analyses.validate import validate_file
+from kmssmt.policy.ast import Finding
+from kmssmt.policy.embedded import extract_terraform
 
 EMBEDDED = Path(__file__).parent / "fixtures" / "validate" / "embedded"
 
@@ -64,7 +64,7 @@ def test_terraform_interpolation_is_reported() -> None:
             '      "Resource": "acs:kms:${var.region}:*:key/*"}]}\n  EOT\n}\n')
     extraction = extract_terraform(text, "t.tf")
     [doc] = extraction.documents
-    from kmssmt.embedded import parse_embedded
+    from kmssmt.policy.embedded import parse_embedded
 
     policy = parse_embedded(doc)
     templates = [f for f in policy.findings if f.id == "KMS015"]

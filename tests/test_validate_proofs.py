@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import policy_text
-from kmssmt.ast import Finding, Policy, Statement
 from kmssmt.catalog import load_catalog
 from kmssmt.checks import CheckOptions, run_checks
 from kmssmt.checks.proofs import ProofContext
 from kmssmt.checks.shapes import action_shapes
-from kmssmt.evaluate import evaluate, statement_applies
-from kmssmt.glob import glob_match
-from kmssmt.parse import load_policy, parse_policy
-from kmssmt.request import Request
+from kmssmt.policy.ast import Finding, Policy, Statement
+from kmssmt.policy.reading import load_policy, parse_policy
+from kmssmt.semantics.evaluate import evaluate, statement_applies
+from kmssmt.semantics.glob import glob_match
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.solver import Outcome
 
 CHECKS = Path(__file__).parent / "fixtures" / "validate" / "checks"

@@ -13,11 +13,11 @@ import jsonschema
 import pytest
 
 from kmssmt import __version__
-from kmssmt.analyses.lint import validate_paths
+from kmssmt.analyses.validate import validate_paths
+from kmssmt.checks.config import Config
 from kmssmt.cli import main
-from kmssmt.config import Config
+from kmssmt.policy.findings import RULES
 from kmssmt.report.sarif import to_sarif
-from kmssmt.rules import RULES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 SCHEMA = json.loads((FIXTURES / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))

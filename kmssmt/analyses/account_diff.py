@@ -24,13 +24,13 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from kmssmt.account import Account, Principal, Resource, decide, load_account
-from kmssmt.analyses.audit_matrix import CATEGORIES, category_actions
-from kmssmt.ast import Span, Statement, Value
+from kmssmt.account.snapshot import Account, Principal, Resource, decide, load_account
+from kmssmt.audit.matrix import CATEGORIES, category_actions
 from kmssmt.errors import ReplayError
-from kmssmt.query import Query
-from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel, _statement_key
+from kmssmt.policy.ast import Span, Statement, Value
+from kmssmt.semantics.query import Query
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, _statement_key
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check

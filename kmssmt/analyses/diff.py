@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kmssmt.ast import Policy
 from kmssmt.catalog import load_catalog
 from kmssmt.errors import ReplayError
-from kmssmt.evaluate import evaluate
-from kmssmt.glob import fold, glob_match
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.cubes import grow, witness_literals
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Fact, Problem, key_facts

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kmssmt.ast import Policy, Statement
 from kmssmt.errors import ReplayError
-from kmssmt.evaluate import Decision, StatementRef, evaluate
-from kmssmt.query import Query, parse_query, query_contains
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy, Statement
+from kmssmt.semantics.evaluate import Decision, StatementRef, evaluate
+from kmssmt.semantics.query import Query, parse_query, query_contains
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
@@ -61,7 +61,7 @@ def replay(policies: Sequence[Policy], query: Query, mode: Mode, request: Reques
 
 def _describe(mode: Mode, decision: Decision, statements: dict[tuple[str, int], Statement], request: Request) -> str:
     """One line: which statement decides the counterexample, and why it applies."""
-    from kmssmt.explain import why_applies
+    from kmssmt.semantics.explain import why_applies
 
     if not decision.statements:
         return "denied: no Allow statement applies to this request"

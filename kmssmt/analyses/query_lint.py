@@ -9,10 +9,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from kmssmt.account import Account
+from kmssmt.account.snapshot import Account
 from kmssmt.catalog import load_catalog
-from kmssmt.glob import glob_match, has_wildcard
-from kmssmt.query import Query, condition_keys
+from kmssmt.semantics.glob import glob_match, has_wildcard
+from kmssmt.semantics.query import Query, condition_keys
 from kmssmt.symbolic.arn import split_arn_glob
 
 

@@ -16,7 +16,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from kmssmt.glob import fold, glob_match
+from kmssmt.semantics.glob import fold, glob_match
 
 __all__ = [
     "ActionInfo",

@@ -3,7 +3,7 @@
 A check is a function `(ctx: CheckContext) -> Iterable[Finding]` decorated with `@check(id, severity)`.
 Its docstring is its documentation: the first line is the title, the following paragraphs the
 description, and an indented block after a line `Example::` the example. The decorator registers
-the rule in `kmssmt.rules.RULES`, so `docs/findings.md` lists it.
+the rule in `kmssmt.policy.findings.RULES`, so `docs/findings.md` lists it.
 
 Ids: KMS2xx catalog and structure, KMS3xx security, KMS4xx proven with the SMT solver.
 """
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kmssmt.ast import Finding, Policy, Severity, Span, Statement
 from kmssmt.catalog import Catalog, load_catalog
-from kmssmt.rules import Rule, finding, rule
+from kmssmt.policy.ast import Finding, Policy, Severity, Span, Statement
+from kmssmt.policy.findings import Rule, finding, rule
 
 if TYPE_CHECKING:
     from kmssmt.checks.proofs import ProofContext

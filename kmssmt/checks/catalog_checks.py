@@ -7,14 +7,14 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from kmssmt.ast import Finding, Statement, Value
 from kmssmt.checks import CheckContext, check
 from kmssmt.checks.shapes import action_shapes, arn_globs_intersect, literal, resource_type_names
-from kmssmt.glob import fold, has_wildcard
-from kmssmt.operators import lookup_operator
-from kmssmt.rules import RULES, Rule
+from kmssmt.policy.ast import Finding, Statement, Value
+from kmssmt.policy.findings import RULES, Rule
+from kmssmt.semantics.glob import fold, has_wildcard
+from kmssmt.semantics.operators import lookup_operator
+from kmssmt.semantics.values import cidr_has_host_bits, parse_bool, parse_cidr, parse_date, parse_number
 from kmssmt.symbolic.arn import split_arn_glob
-from kmssmt.values import cidr_has_host_bits, parse_bool, parse_cidr, parse_date, parse_number
 
 _TEMPLATE = re.compile(r"\$\{|%\{")
 _MASKED = re.compile(r"\*{3,}")

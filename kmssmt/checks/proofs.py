@@ -14,13 +14,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kmssmt.ast import Finding, Policy, Span, Statement, Value
 from kmssmt.catalog import Catalog
 from kmssmt.checks import CheckContext, check
 from kmssmt.checks.shapes import action_shapes
-from kmssmt.evaluate import evaluate, statement_applies
-from kmssmt.request import Request
-from kmssmt.rules import RULES
+from kmssmt.policy.ast import Finding, Policy, Span, Statement, Value
+from kmssmt.policy.findings import RULES
+from kmssmt.semantics.evaluate import evaluate, statement_applies
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import Outcome, Session

@@ -6,11 +6,11 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 
-from kmssmt.ast import Finding, Statement, Value
 from kmssmt.checks import CheckContext, check
-from kmssmt.glob import fold, has_wildcard
-from kmssmt.operators import lookup_operator
-from kmssmt.rules import RULES
+from kmssmt.policy.ast import Finding, Statement, Value
+from kmssmt.policy.findings import RULES
+from kmssmt.semantics.glob import fold, has_wildcard
+from kmssmt.semantics.operators import lookup_operator
 
 _PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                    "100.64.0.0/10", "fc00::/7"))

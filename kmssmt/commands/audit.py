@@ -8,7 +8,7 @@ import os
 import sys
 
 from kmssmt import __version__
-from kmssmt.analyses.audit import load_checks, run_audit
+from kmssmt.audit.run import load_checks, run_audit
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def render(report: object, fmt: str) -> str:
-    from kmssmt.analyses.audit import AuditReport
+    from kmssmt.audit.run import AuditReport
 
     assert isinstance(report, AuditReport)
     if fmt == "json":

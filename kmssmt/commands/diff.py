@@ -7,7 +7,7 @@ import json
 
 from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffResult, diff
 from kmssmt.errors import InputError
-from kmssmt.loading import load_policies, warn_about_damage
+from kmssmt.policy.loading import load_policies, warn_about_damage
 from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
@@ -62,7 +62,7 @@ def render_text(result: DiffResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = sides(args)
-    from kmssmt.account import is_snapshot_file
+    from kmssmt.account.snapshot import is_snapshot_file
 
     if len(old_paths) == 1 and len(new_paths) == 1 and is_snapshot_file(old_paths[0]) and \
             is_snapshot_file(new_paths[0]):

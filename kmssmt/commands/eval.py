@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from kmssmt.errors import InputError
-from kmssmt.evaluate import StatementRef, evaluate
-from kmssmt.loading import load_policies, snapshot_among
-from kmssmt.request import Request
+from kmssmt.policy.loading import load_policies, snapshot_among
+from kmssmt.semantics.evaluate import StatementRef, evaluate
+from kmssmt.semantics.request import Request
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_on_account(args: argparse.Namespace, path: str, request: Request) -> int:
-    """`eval ACCOUNT.json`: `kmssmt.account.decide`, the decision account prove and audit replay
+    """`eval ACCOUNT.json`: `kmssmt.account.snapshot.decide`, the decision account prove and audit replay
     their witnesses through. A principal of this account that the snapshot does not list is denied,
     with that reason: its policies are unknown and it is outside the universe account prove covers."""
-    from kmssmt.account import decide, load_account
+    from kmssmt.account.snapshot import decide, load_account
 
     account = load_account(path)
     if request.principal is None:

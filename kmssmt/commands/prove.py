@@ -9,9 +9,9 @@ import sys
 from kmssmt.analyses.prove import Mode, ProveResult, prove
 from kmssmt.analyses.query_lint import lint_query
 from kmssmt.errors import InputError
-from kmssmt.loading import load_policies, warn_about_damage
-from kmssmt.query import Query, parse_query
+from kmssmt.policy.loading import load_policies, warn_about_damage
 from kmssmt.report.qualifiers import qualifiers
+from kmssmt.semantics.query import Query, parse_query
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"proven": 0, "refuted": 1, "unknown": 3, "vacuous": 4}
@@ -71,7 +71,7 @@ def render_text(result: ProveResult) -> str:
 def run(args: argparse.Namespace) -> int:
     query = parse_query(args.never if args.never is not None else args.always)
     mode: Mode = "never" if args.never is not None else "always"
-    from kmssmt.account import is_snapshot_file
+    from kmssmt.account.snapshot import is_snapshot_file
 
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
         return _run_on_account(args, query, mode)
@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
 def _run_on_account(args: argparse.Namespace, query: Query, mode: Mode) -> int:
     """`prove ACCOUNT.json`: the principal ranges over the account's principals and "a principal of
     another account", the resource over the snapshot's keys, aliases and secrets."""
-    from kmssmt.account import load_account
-    from kmssmt.symbolic.account import AccountModel, prove_on_account
+    from kmssmt.account.snapshot import load_account
+    from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 
     account = load_account(args.policies[0])
     warnings = lint_query(query, account)

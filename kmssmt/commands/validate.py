@@ -7,7 +7,7 @@ import json
 import sys
 
 from kmssmt import __version__
-from kmssmt.config import SEVERITY_ORDER, load_config
+from kmssmt.checks.config import SEVERITY_ORDER, load_config
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 
@@ -34,12 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from kmssmt.analyses.lint import validate_paths
+    from kmssmt.analyses.validate import validate_paths
     from kmssmt.checks import CheckOptions
     from kmssmt.checks.proofs import WitnessError
+    from kmssmt.policy.findings import RULES
     from kmssmt.report.findings_text import render_json, render_text
     from kmssmt.report.sarif import to_sarif
-    from kmssmt.rules import RULES
 
     config = load_config(args.config)
     for chunk in args.ignore:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kmssmt.analyses.audit import AuditReport
-from kmssmt.ast import Finding, Severity, Span
-from kmssmt.rules import Rule
+from kmssmt.audit.run import AuditReport
+from kmssmt.policy.ast import Finding, Severity, Span
+from kmssmt.policy.findings import Rule
 
 
 def to_json_text(report: AuditReport) -> str:

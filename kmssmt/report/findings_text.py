@@ -6,10 +6,10 @@ import json
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from kmssmt.ast import Finding, Severity
+from kmssmt.policy.ast import Finding, Severity
 
 if TYPE_CHECKING:
-    from kmssmt.analyses.lint import Report
+    from kmssmt.analyses.validate import Report
 
 _COLOURS: dict[Severity, str] = {"error": "\033[31;1m", "security": "\033[35;1m", "warning": "\033[33m",
                                  "suggestion": "\033[36m"}

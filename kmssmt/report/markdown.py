@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kmssmt.analyses.audit import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
+from kmssmt.audit.run import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
 
 SYMBOL = {"unconditional": "**yes**", "conditional": "yes*", "unknown": "?", "fails": "no"}
 

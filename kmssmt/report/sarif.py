@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from kmssmt.ast import Finding, Severity
-from kmssmt.rules import Rule
+from kmssmt.policy.ast import Finding, Severity
+from kmssmt.policy.findings import Rule
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kmssmt.ast import Policy
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.solver import Session
 

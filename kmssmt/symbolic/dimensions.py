@@ -17,11 +17,8 @@ from typing import Literal
 
 import z3
 
-from kmssmt.glob import fold
-from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
-from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
-from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
-from kmssmt.values import (
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.values import (
     IpRange,
     format_date,
     number_between,
@@ -31,6 +28,9 @@ from kmssmt.values import (
     parse_ip,
     parse_number,
 )
+from kmssmt.symbolic.arn import ARN_FIELDS, split_arn, split_arn_glob
+from kmssmt.symbolic.partition import DEFAULT_MAX_STATES, PartitionLimit, StringPartition
+from kmssmt.symbolic.smt import FALSE, TRUE, and_, bv, either_case, glob_regex, int_member, not_, or_, string_literal
 
 Engine = Literal["exact", "naive"]
 MAX_REGEX_PATTERNS = 400  # wildcard patterns one Z3 string dimension may carry

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kmssmt.ast import ConditionClause, Policy, Statement
-from kmssmt.glob import fold
-from kmssmt.operators import lookup_operator
-from kmssmt.query import And, Compare, Condition, Not, Or, Presence, Query
-from kmssmt.request import Request
+from kmssmt.policy.ast import ConditionClause, Policy, Statement
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.operators import lookup_operator
+from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import (
     ArnDimension,
     DateKey,

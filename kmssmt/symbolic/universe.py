@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kmssmt.glob import glob_match
+from kmssmt.semantics.glob import glob_match
 from kmssmt.symbolic.dimensions import Engine, StringDimension
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES
 

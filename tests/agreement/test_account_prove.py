@@ -2,7 +2,7 @@
 
 For generated accounts and queries built from their own names and patterns, every answer of
 `prove_on_account` is judged on a boundary-rich request set (tests/support/accounts.py) decided by
-`kmssmt.account.decide` (tests/support/oracle.py):
+`kmssmt.account.snapshot.decide` (tests/support/oracle.py):
 
 * proven never / always: no request of the set in the query's scope is allowed / denied;
 * refuted: the witness is in the query and in the universe, and the evaluator decides it as claimed;
@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kmssmt.account import Account, decide, load_account
-from kmssmt.query import parse_query, query_contains
-from kmssmt.symbolic.account import AccountModel, prove_on_account
+from kmssmt.account.snapshot import Account, decide, load_account
+from kmssmt.semantics.query import parse_query, query_contains
+from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 from tests.support.accounts import accounts, accounts_with_queries, load_generated, request_set, schema_errors
 from tests.support.oracle import BruteForce, prove_agreement
 
@@ -74,7 +74,7 @@ def test_closed_world_account_prove_agrees_with_brute_force(case: tuple[dict[str
 def test_audit_matrix_agrees_with_brute_force(snapshot: dict[str, Any]) -> None:
     """Each cell's yes/no: no access means no request of the category on the resource is allowed in the
     request set; access means a witness of the category that the evaluator allows."""
-    from kmssmt.analyses.audit import CheckConfig, run_audit
+    from kmssmt.audit.run import CheckConfig, run_audit
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "account.json"

@@ -33,10 +33,10 @@ from typing import Any, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from kmssmt.account import Account, Resource, parse_account, resource_context
-from kmssmt.glob import fold
-from kmssmt.query import And, Compare, Condition, Not, Or, Presence, Query, parse_query, query_contains
-from kmssmt.request import Request
+from kmssmt.account.snapshot import Account, Resource, parse_account, resource_context
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query, parse_query, query_contains
+from kmssmt.semantics.request import Request
 
 T = TypeVar("T")
 

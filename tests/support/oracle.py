@@ -1,4 +1,4 @@
-"""Brute force over a request set with the account evaluator (`kmssmt.account.decide`), and the
+"""Brute force over a request set with the account evaluator (`kmssmt.account.snapshot.decide`), and the
 checks that hold account prove answers and audit matrix cells to it.
 
 The enumeration is exact on the request set, with two lossless reductions: action names that every
@@ -14,11 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kmssmt.account import Account, decide, resource_context
-from kmssmt.evaluate import clause_holds
-from kmssmt.glob import glob_match
-from kmssmt.query import Condition, Query, condition_keys, query_contains
-from kmssmt.request import Request
+from kmssmt.account.snapshot import Account, decide, resource_context
+from kmssmt.semantics.evaluate import clause_holds
+from kmssmt.semantics.glob import glob_match
+from kmssmt.semantics.query import Condition, Query, condition_keys, query_contains
+from kmssmt.semantics.request import Request
 from tests.support.accounts import (
     RequestSet,
     effective,
@@ -161,9 +161,9 @@ class BruteForce:
         """Every (principal, resource, category) cell of an audit matrix against the request set:
         a cell without access has no allowed request of its category on the resource; a cell with
         access has a witness of its category that the evaluator allows. Returns (problems, cells checked)."""
-        from kmssmt.analyses.audit import CATEGORIES
-        from kmssmt.analyses.audit_matrix import category_actions
-        from kmssmt.symbolic.account import EXTERNAL
+        from kmssmt.audit.matrix import category_actions
+        from kmssmt.audit.run import CATEGORIES
+        from kmssmt.symbolic.account_model import EXTERNAL
 
         account = self.account
         rows: list[tuple[str, list[str]]] = [(p.label, [p.arn]) for p in account.principals]
@@ -213,7 +213,7 @@ def prove_agreement(account: Account, queries: Sequence[Query], worlds: Sequence
     """Ask every query of the account in both modes (and each world of `worlds`: False open, True closed)
     with `prove_on_account` and judge each answer on the brute force over the request set. An
     internal error of the prover (a witness its own replay rejects, any exception) is a problem too."""
-    from kmssmt.symbolic.account import AccountModel, prove_on_account
+    from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 
     verdicts = verdicts if verdicts is not None else Verdicts()
     requests = requests if requests is not None else request_set(account, queries)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from kmssmt.account import load_account
-from kmssmt.query import parse_query
-from kmssmt.request import Request
-from kmssmt.symbolic.account import AccountProof
+from kmssmt.account.snapshot import load_account
+from kmssmt.semantics.query import parse_query
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import AccountProof
 from tests.support.accounts import (
     RandomPick,
     accounts,

@@ -7,7 +7,7 @@ that resource type), whether some request of the category is allowed, and how:
 
 * unconditional: some action of the category is allowed for every request (proven);
 * the cell's text is read off the exact set of allowed requests, Allows and Denies alike
-  (`describe_cell` in kmssmt/analyses/audit_matrix.py): the actions it covers when not all
+  (`describe_cell` in kmssmt/audit/matrix.py): the actions it covers when not all
   ("kms:Decrypt only"), and conditions whose union is the allowed set ("only from 192.168.0.0/16",
   "only over TLS or from 10.0.0.0/8"), proven both ways; "under conditions" when they cannot be
   described exactly;
@@ -28,8 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kmssmt.account import Account, Principal, Resource, decide, load_account
-from kmssmt.analyses.audit_matrix import (
+from kmssmt.account.snapshot import Account, Principal, Resource, decide, load_account
+from kmssmt.audit.matrix import (
     POLICY_ACTIONS,
     CellRow,
     Grant,
@@ -39,12 +39,12 @@ from kmssmt.analyses.audit_matrix import (
     cubes_text,
     describe_cell,
 )
-from kmssmt.ast import Span, Statement
 from kmssmt.errors import ReplayError
-from kmssmt.evaluate import StatementRef, action_matches, principal_matches, resource_matches
-from kmssmt.glob import fold, glob_match
-from kmssmt.request import Request
-from kmssmt.symbolic.account import EXTERNAL, AccountModel, ApiAnswer, Who
+from kmssmt.policy.ast import Span, Statement
+from kmssmt.semantics.evaluate import StatementRef, action_matches, principal_matches, resource_matches
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, ApiAnswer, Who
 
 Category = Literal["use", "manage", "destroy", "policy"]
 CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
@@ -239,7 +239,7 @@ API_OF = {("secret", "use"): "GetSecretValue"}
 def api_answer(model: AccountModel, who: Who, resource: Resource, category: str) -> ApiAnswer | None:
     """The API-level answer behind a cell with access, or None when the category stands for no API
     call with needs beyond the permission itself (a secret the service's own key encrypts)."""
-    from kmssmt.account import api_needs
+    from kmssmt.account.snapshot import api_needs
 
     api = API_OF.get((resource.kind, category))
     if api is None or len(api_needs(model.account, api, resource.arn)) < 2:
@@ -293,7 +293,7 @@ def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: l
     kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt question
     has no answer for the principal (proven by the matrix); otherwise `AccountModel.api_ask`
     decides (one solve and replay per content class)."""
-    from kmssmt.account import Key, api_needs
+    from kmssmt.account.snapshot import Key, api_needs
 
     ids = {grant: i for i, grant in enumerate(matrix.grants)}
     decrypters = {account.resources[r.index].arn: set(r.decrypters) for r in results}
@@ -344,7 +344,7 @@ def _statement_index(account: Account) -> dict[tuple[str, int, int], Statement]:
 
 class ResourceAuditor:
     """One cell at a time, each answer asked of the account model and replayed. The audit uses
-    `MatrixEngine` (kmssmt/analyses/audit_matrix.py), which decides classes of cells at once;
+    `MatrixEngine` (kmssmt/audit/matrix.py), which decides classes of cells at once;
     this is the straightforward definition the tests hold it to."""
 
     def __init__(self, account: Account, model: AccountModel):
@@ -804,8 +804,8 @@ def _guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = F
     """A custom check is account prove of its query: pass only when proven; vacuous (the query
     matches nothing in the snapshot's universe, e.g. a typo) counts as failing."""
     from kmssmt.analyses.query_lint import lint_query
-    from kmssmt.query import parse_query
-    from kmssmt.symbolic.account import prove_on_account
+    from kmssmt.semantics.query import parse_query
+    from kmssmt.symbolic.account_model import prove_on_account
 
     query = parse_query(guardrail.query)
     proof = prove_on_account(model, query, guardrail.mode, closed_world)
@@ -827,7 +827,7 @@ def _guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = F
 # -- checks files -------------------------------------------------------------------------------------------
 
 def load_checks(path: str | None) -> CheckConfig:
-    """The default pack (kmssmt/checks/default.toml) or an organisation's TOML/YAML file:
+    """The default pack (kmssmt/audit/default.toml) or an organisation's TOML/YAML file:
     `[settings] admins = [...]`, `disable = [...]`, and `[[check]]` entries with id, title,
     severity and one of `never`/`always` (a query)."""
     from kmssmt.errors import InputError
@@ -835,7 +835,7 @@ def load_checks(path: str | None) -> CheckConfig:
     if path is None:
         from importlib.resources import files
 
-        text = files("kmssmt").joinpath("checks/default.toml").read_text(encoding="utf-8")
+        text = files("kmssmt").joinpath("audit/default.toml").read_text(encoding="utf-8")
         source = "default.toml"
     else:
         try:
@@ -859,7 +859,7 @@ def load_checks(path: str | None) -> CheckConfig:
     if not isinstance(entries, list):
         raise InputError(path or source, "check must be a list of tables")
     from kmssmt.errors import QueryError
-    from kmssmt.query import parse_query
+    from kmssmt.semantics.query import parse_query
 
     for index, entry in enumerate(entries):
         where = f"check[{index}]"

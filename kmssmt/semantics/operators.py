@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Literal
 
-from kmssmt.glob import fold, glob_match
-from kmssmt.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 Family = Literal["string", "numeric", "date", "bool", "ip"]
 Comparison = Literal["eq", "eq_ci", "like", "lt", "le", "gt", "ge", "in"]

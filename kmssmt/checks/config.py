@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kmssmt.ast import Finding, Severity
 from kmssmt.errors import InputError
+from kmssmt.policy.ast import Finding, Severity
 
 SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "security": 1, "warning": 2, "suggestion": 3}
 CONFIG_NAMES = ("kmssmt.toml", "pyproject.toml")

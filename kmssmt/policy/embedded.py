@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kmssmt.ast import Finding, Policy, Span
-from kmssmt.rules import finding, rule
+from kmssmt.policy.ast import Finding, Policy, Span
+from kmssmt.policy.findings import finding, rule
 
 NOT_LITERAL = rule(
     "KMS230", "suggestion", "Embedded policy is not a literal",
@@ -113,7 +113,7 @@ def parse_embedded(doc: Embedded) -> Policy:
     """Parse an embedded document; every span of the policy and its findings points into the original file.
     Fatal input raises InputError located in the original file."""
     from kmssmt.errors import InputError
-    from kmssmt.parse import parse_policy
+    from kmssmt.policy.reading import parse_policy
 
     mapper = _Mapper(doc)
     try:
@@ -502,7 +502,7 @@ def _ros_targets(resources: list[tuple[str, str, dict[str, Any]]]) -> list[tuple
 
 
 def extract_ros_json(text: str, file: str) -> Extraction:
-    from kmssmt.parse import JArray, JNode, JObject, JScalar, JString, parse_json
+    from kmssmt.policy.json_tree import JArray, JNode, JObject, JScalar, JString, parse_json
 
     root, _, _ = parse_json(text, file)
     starts = _line_starts(text)

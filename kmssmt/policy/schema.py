@@ -1,4 +1,4 @@
-"""Schema checks: from the JSON tree (kmssmt.parse) to the policy AST, one finding per problem.
+"""Schema checks: from the JSON tree (kmssmt.policy.reading) to the policy AST, one finding per problem.
 
 Element names are case-sensitive for the service. A name with stray spaces or in the wrong case is
 an error (the service does not recognise it) but is recovered, so the analysis sees what the author
@@ -10,26 +10,14 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 
-from kmssmt.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
-from kmssmt.glob import fold
-from kmssmt.operators import Operator, lookup_operator, lookup_operator_loosely, suggest_operator
-from kmssmt.parse import (
-    DUPLICATE_KEY,
-    IDENTITY_POLICY_LIMIT,
-    NON_STRING,
-    RESOURCE_POLICY_LIMIT,
-    SPACED_CONDITION_VALUE,
-    SPACED_NAME,
-    SPACED_VALUE,
-    FindingList,
-    JArray,
-    JNode,
-    JObject,
-    JScalar,
-    JString,
-    Positions,
-)
-from kmssmt.rules import Rule, finding, rule
+from kmssmt.policy.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
+from kmssmt.policy.damage import DUPLICATE_KEY, NON_STRING, SPACED_CONDITION_VALUE, SPACED_NAME, SPACED_VALUE
+from kmssmt.policy.findings import FindingList, Rule, finding, rule
+from kmssmt.policy.json_tree import JArray, JNode, JObject, JScalar, JString
+from kmssmt.policy.limits import IDENTITY_POLICY_LIMIT, RESOURCE_POLICY_LIMIT
+from kmssmt.policy.positions import Positions
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.operators import Operator, lookup_operator, lookup_operator_loosely, suggest_operator
 
 MISSING_VERSION = rule(
     "KMS100", "warning", "Missing Version",

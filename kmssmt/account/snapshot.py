@@ -34,11 +34,11 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 
-from kmssmt.ast import Policy, Span, Statement
 from kmssmt.errors import InputError
-from kmssmt.evaluate import StatementRef, action_matches, folded_context, statement_applies
-from kmssmt.glob import fold
-from kmssmt.request import Request
+from kmssmt.policy.ast import Policy, Span, Statement
+from kmssmt.semantics.evaluate import StatementRef, action_matches, folded_context, statement_applies
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.request import Request
 
 PrincipalKind = Literal["user", "role"]
 Scope = Literal["same-account", "cross-account"]
@@ -336,7 +336,7 @@ class _Loader:
     def inline_policy(self, document: Any, key: str, path: str, name: str | None) -> Policy:
         """Parse an inline document from its own text in the snapshot, so that its statements carry
         their real `file:line:col`; fall back to a re-serialised copy when it cannot be located."""
-        from kmssmt.parse import parse_policy
+        from kmssmt.policy.reading import parse_policy
 
         if not isinstance(document, dict):
             raise self.error("a policy document must be a JSON object", path)
@@ -360,7 +360,7 @@ class _Loader:
         return parse_policy(text, f"{self.file}#{path}", name=name)
 
     def file_policy(self, rel: str, path: str, name: str) -> Policy:
-        from kmssmt.parse import load_policy
+        from kmssmt.policy.reading import load_policy
 
         full = os.path.join(os.path.dirname(os.path.abspath(self.file)), rel) if not os.path.isabs(rel) else rel
         policy = load_policy(os.path.relpath(full) if not os.path.isabs(rel) else full)
@@ -411,7 +411,7 @@ def looks_like_snapshot(data: object) -> bool:
 def parse_account(text: str, file: str) -> Account:
     """Parse a snapshot; malformed input raises InputError with `file:line:col` where known."""
     from kmssmt.catalog import load_catalog
-    from kmssmt.parse import parse_policy
+    from kmssmt.policy.reading import parse_policy
 
     try:
         data = json.loads(text)

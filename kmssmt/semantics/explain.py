@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from kmssmt.ast import Statement
-from kmssmt.evaluate import clause_holds, folded_context
-from kmssmt.glob import fold, glob_match
-from kmssmt.request import Request
+from kmssmt.policy.ast import Statement
+from kmssmt.semantics.evaluate import clause_holds, folded_context
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.request import Request
 
 
 def _first(values: tuple[str, ...], text: str, ignore_case: bool = False) -> str | None:

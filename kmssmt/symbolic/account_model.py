@@ -11,7 +11,7 @@ the principal of another account is concrete, so the statements that could apply
 concretely (action, resource, principal of this account, tag clauses), exactly as the account
 evaluator filters them. What remains, the condition clauses over the context, an action among a
 finite list and, for another account, the principal ARN, goes to Z3 through the shared `Problem`
-encoding. The formula is the account rule of `kmssmt.account.decide`:
+encoding. The formula is the account rule of `kmssmt.account.snapshot.decide`:
 
     same account:  (identity Allow  or  resource-policy Allow)  and not  (any Deny)
     other account:  resource-policy Allow  and not  resource-policy Deny   (its own identity
@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from kmssmt.account import (
+from kmssmt.account.snapshot import (
     TAG_PREFIXES,
     Account,
     Need,
@@ -39,9 +39,9 @@ from kmssmt.account import (
     decide,
     resource_context,
 )
-from kmssmt.ast import ConditionClause, Span, Statement, Value
 from kmssmt.errors import ReplayError
-from kmssmt.evaluate import (
+from kmssmt.policy.ast import ConditionClause, Span, Statement, Value
+from kmssmt.semantics.evaluate import (
     StatementRef,
     action_matches,
     clause_holds,
@@ -49,9 +49,9 @@ from kmssmt.evaluate import (
     principal_matches,
     resource_matches,
 )
-from kmssmt.glob import fold
-from kmssmt.query import Condition, Query, bind_keys, query_contains
-from kmssmt.request import Request
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.query import Condition, Query, bind_keys, query_contains
+from kmssmt.semantics.request import Request
 from kmssmt.symbolic.cubes import Literal as CubeLiteral
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
@@ -113,7 +113,7 @@ def _statement_key(statement: Statement) -> tuple[object, ...]:
 def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
     """A context that makes the positive clauses hold where that is easy to see (negated clauses
     hold with the key absent). Only a candidate: it is checked before use, the solver decides the rest."""
-    from kmssmt.values import parse_cidr
+    from kmssmt.semantics.values import parse_cidr
 
     out: dict[str, str] = {}
     for clause in clauses:
@@ -345,7 +345,7 @@ class AccountModel:
                   statements: Sequence[Statement]) -> str | None:
         """Prefer `acs:ram::<account>:<name>` for a decoded principal of another account when it
         decides the same way (same class of every pattern is not guaranteed, so it is re-checked)."""
-        from kmssmt.glob import glob_match
+        from kmssmt.semantics.glob import glob_match
 
         parts = (principal or "").split(":")
         if len(parts) != 5:
@@ -458,7 +458,7 @@ class AccountModel:
     # -- API calls: permissions composed ------------------------------------------------------------
     def api_ask(self, who: Who, api: str, resource_arn: str, others: Mapping[str, str] | None = None) -> ApiAnswer:
         """Is there a request context (and, for another account, a principal) in which every
-        permission of the API call (`kmssmt.account.api_needs`) is allowed? Each need is first asked
+        permission of the API call (`kmssmt.account.snapshot.api_needs`) is allowed? Each need is first asked
         on its own (a need never allowed is named as missing); then, when there are several, their
         conjunction is solved over one shared context, so two grants that each hold only under
         incompatible conditions (say, different source CIDRs) are not combined into a success. The
@@ -638,7 +638,7 @@ class AccountModel:
     # -- the universe -------------------------------------------------------------------------------
     def scope(self, query: Query, closed_world: bool = False) -> AccountScope:
         """The query's part of the universe (see `prove_on_account`), or why it is empty."""
-        from kmssmt.glob import glob_match
+        from kmssmt.semantics.glob import glob_match
         from kmssmt.symbolic.universe import ActionUniverseTooLarge, action_representatives
 
         account = self.account
@@ -680,7 +680,7 @@ class AccountModel:
         """Resource patterns outside-the-snapshot questions leave out: every key, alias and secret
         ARN of this account (the snapshot is the list of them) and the snapshot's own ARNs."""
         own = tuple(f"acs:kms:*:{self.account.id}:{kind}/*" for kind in ("key", "alias", "secret"))
-        from kmssmt.glob import glob_match
+        from kmssmt.semantics.glob import glob_match
 
         listed = tuple(arn for _, arn in self.resource_arns() if not any(glob_match(g, arn) for g in own))
         return own + listed

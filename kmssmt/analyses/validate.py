@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kmssmt.ast import Finding, Policy, Severity
 from kmssmt.checks import CheckOptions, run_checks
-from kmssmt.config import SEVERITY_ORDER, Config
+from kmssmt.checks.config import SEVERITY_ORDER, Config
 from kmssmt.errors import InputError
+from kmssmt.policy.ast import Finding, Policy, Severity
 
 POLICY_SUFFIXES = (".json",)
 TEMPLATE_SUFFIXES = (".tf", ".yaml", ".yml")
@@ -78,7 +78,7 @@ def collect_files(paths: Sequence[str]) -> list[tuple[str, bool]]:
 
 
 def _read_text(path: str) -> str:
-    from kmssmt.parse import MAX_POLICY_BYTES
+    from kmssmt.policy.limits import MAX_POLICY_BYTES
 
     try:
         if os.path.getsize(path) > 16 * MAX_POLICY_BYTES:
@@ -101,7 +101,7 @@ def _read_text(path: str) -> str:
 
 
 def _looks_relevant(path: str, text: str) -> bool:
-    from kmssmt.embedded import TF_ATTRIBUTES, is_ros_template
+    from kmssmt.policy.embedded import TF_ATTRIBUTES, is_ros_template
 
     lower = path.lower()
     if lower.endswith(".tf"):
@@ -115,8 +115,8 @@ def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Fi
     """The policies in a file and the findings about documents that could not be analysed;
     None for a file found in a directory that is not a policy or template."""
     from kmssmt.catalog import load_catalog
-    from kmssmt.embedded import extract, parse_embedded
-    from kmssmt.parse import load_policy, parse_policy
+    from kmssmt.policy.embedded import extract, parse_embedded
+    from kmssmt.policy.reading import load_policy, parse_policy
 
     if path.startswith("system:") and not os.path.exists(path):
         name = path[len("system:"):]
@@ -125,11 +125,11 @@ def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Fi
             raise InputError(path, f"no system policy named {name!r}")
         return [parse_policy(text, path, name=name)], []
     lower = path.lower()
-    from kmssmt.account import is_snapshot_file
+    from kmssmt.account.snapshot import is_snapshot_file
 
     if lower.endswith(".json") and is_snapshot_file(path):
         # An account snapshot is not a policy document: named, an input error; found in a directory, skipped.
-        from kmssmt.loading import SNAPSHOT_AMONG_POLICIES
+        from kmssmt.policy.loading import SNAPSHOT_AMONG_POLICIES
 
         if explicit:
             raise InputError(path, SNAPSHOT_AMONG_POLICIES)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from kmssmt.glob import fold
+from kmssmt.semantics.glob import fold
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

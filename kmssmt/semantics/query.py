@@ -14,11 +14,11 @@ from functools import cache
 import lark
 
 from kmssmt.errors import QueryError
-from kmssmt.glob import fold, glob_match
-from kmssmt.operators import Family, lookup_operator
-from kmssmt.request import Request
-from kmssmt.resources import grammar_text
-from kmssmt.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
+from kmssmt.policy.grammars import grammar_text
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.operators import Family, lookup_operator
+from kmssmt.semantics.request import Request
+from kmssmt.semantics.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 MAX_QUERY_LENGTH = 10_000
 MAX_QUERY_DEPTH = 350

@@ -6,8 +6,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kmssmt.ast import Policy
 from kmssmt.errors import InputError
+from kmssmt.policy.ast import Policy
 
 
 def damage_warnings(policies: Sequence[Policy]) -> list[str]:
@@ -36,7 +36,7 @@ def snapshot_among(paths: Sequence[str]) -> str | None:
     """The account snapshot a command was given instead of policy files: its path when it is the only
     input, None when no input is a snapshot. A snapshot among several inputs is an input error: it
     would otherwise be read as a policy document with no statements (a silent deny)."""
-    from kmssmt.account import is_snapshot_file
+    from kmssmt.account.snapshot import is_snapshot_file
 
     found = [p for p in paths if not p.startswith("system:") and is_snapshot_file(p)]
     if not found:
@@ -49,9 +49,9 @@ def snapshot_among(paths: Sequence[str]) -> str | None:
 def load_policies(paths: Sequence[str]) -> list[Policy]:
     """Policy files in order; `system:AliyunKMSFullAccess` names a system policy. An account
     snapshot among them is an input error (see `snapshot_among`), never a policy with no statements."""
-    from kmssmt.account import is_snapshot_file
+    from kmssmt.account.snapshot import is_snapshot_file
     from kmssmt.catalog import load_catalog
-    from kmssmt.parse import load_policy, parse_policy
+    from kmssmt.policy.reading import load_policy, parse_policy
 
     policies = []
     for path in paths:

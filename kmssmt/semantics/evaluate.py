@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kmssmt.ast import ConditionClause, Policy, Statement
-from kmssmt.glob import fold, glob_match
-from kmssmt.operators import lookup_operator
-from kmssmt.request import Request
+from kmssmt.policy.ast import ConditionClause, Policy, Statement
+from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.semantics.operators import lookup_operator
+from kmssmt.semantics.request import Request
 
 Reason = Literal["allowed", "explicit-deny", "implicit-deny"]
 

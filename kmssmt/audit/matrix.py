@@ -29,14 +29,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kmssmt.account import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
-from kmssmt.ast import Statement, Value
+from kmssmt.account.snapshot import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
 from kmssmt.errors import ReplayError
-from kmssmt.evaluate import StatementRef, clause_holds, folded_context, principal_matches, resource_matches
-from kmssmt.glob import fold, glob_match, has_wildcard
-from kmssmt.query import And, Condition, Presence
-from kmssmt.request import Request
-from kmssmt.symbolic.account import AccountModel, _statement_key
+from kmssmt.policy.ast import Statement, Value
+from kmssmt.semantics.evaluate import StatementRef, clause_holds, folded_context, principal_matches, resource_matches
+from kmssmt.semantics.glob import fold, glob_match, has_wildcard
+from kmssmt.semantics.query import And, Condition, Presence
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_model import AccountModel, _statement_key
 from kmssmt.symbolic.cubes import Literal as CubeLiteral
 
 CATEGORIES = ("use", "manage", "destroy", "policy")
@@ -452,7 +452,7 @@ class MatrixEngine:
             raise ReplayError(f"account witness {request.to_json()}: granted by {decision.statements}, "
                               f"the matrix says {expected}")
         if condition is not None:
-            from kmssmt.query import Query, query_contains
+            from kmssmt.semantics.query import Query, query_contains
 
             effective = replace(request, context=resource_context(request.context, resource))
             if not query_contains(Query(None, ("*",), ("*",), condition), effective):

@@ -1,0 +1,64 @@
+"""Read a RAM policy document: lenient lexing, LALR parsing with lark, then schema checks.
+
+Pipeline::
+
+    text ─► PolicyLexer (repairs what users paste, one finding per repair, original positions)
+         ─► lark LALR (grammars/policy.lark) ─► _JsonBuilder (a JSON tree with spans, comma findings)
+         ─► kmssmt.policy.schema.build_policy (elements, Statement, Condition ─► kmssmt.policy.ast.Policy)
+
+Fatal input (empty, binary, invalid UTF-8, too large, too deep, not a JSON object) raises
+`InputError`; everything else becomes a finding in `Policy.findings` and the analysis goes on with
+the recovered meaning.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kmssmt.errors import InputError
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.json_tree import parse_json
+from kmssmt.policy.limits import MAX_POLICY_BYTES
+from kmssmt.policy.schema import build_policy
+
+
+def parse_policy(text: str, file: str = "<string>", name: str | None = None) -> Policy:
+    """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError."""
+    root, findings, pos = parse_json(text, file)
+    return build_policy(root, findings, pos, name)
+
+
+def load_policy(path: str) -> Policy:
+    """Read and parse the policy in file `path`; unreadable input raises InputError."""
+    try:
+        size = os.stat(path).st_size
+        if os.path.isdir(path):
+            raise InputError(path, "is a directory, not a policy file")
+        if size > MAX_POLICY_BYTES:
+            raise InputError(path, f"file is {size} bytes, over the {MAX_POLICY_BYTES}-byte limit; refused")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise InputError(path, f"file is over the {MAX_POLICY_BYTES}-byte limit; refused")
+    if not data:
+        raise InputError(path, "empty file", 1, 1)
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        column = len(data[data.rfind(b"\n", 0, nul) + 1:nul].decode("utf-8", "replace")) + 1
+        raise InputError(path, "binary data (NUL byte): not a text policy document", line, column)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "UTF-16 text; save the policy as UTF-8", 1, 1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = len(data[data.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
+        raise InputError(path, f"invalid UTF-8 (byte 0x{data[e.start]:02x})", line, column) from None
+    return parse_policy(text, file=path)
