@@ -30,7 +30,7 @@ from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.query import Query
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, _statement_key
+from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, _statement_key, statement_content
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
@@ -161,17 +161,13 @@ def _identity(account: Account, principal: Principal) -> list[Statement]:
     return [] if who is None else [replace(s, principals=None) for s in account.identity_statements(who)]
 
 
-def _shape(statement: Statement) -> str:
-    return repr((_statement_key(statement), tuple(v.text for v in statement.resources), statement.not_resource))
-
-
 def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Principal, every: tuple[str, ...],
                      result: AccountDiff) -> None:
     """Differences of one principal's identity policies on resources outside both snapshots (nothing
     grants a principal of another account there, on either side)."""
     old, new = models
     sides = [_identity(m.account, principal) for m in models]
-    if [_shape(s) for s in sides[0]] == [_shape(s) for s in sides[1]]:
+    if [statement_content(s) for s in sides[0]] == [statement_content(s) for s in sides[1]]:
         return  # the same identity statements: the same answers outside the snapshots
     excluded = tuple(dict.fromkeys(old.excluded_resources() + new.excluded_resources()))
     query = Query(None, every, ("*",), None)

@@ -77,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_on_account(args, query, mode)
     policies = load_policies(args.policies)
     warn_about_damage(policies)
-    report_warnings(lint_query(query), args.strict)
     result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine, closed_world=args.closed_world)
+    report_warnings(result.warnings, args.strict)
     if args.save_counterexample and result.counterexample is not None:
         with open(args.save_counterexample, "w", encoding="utf-8") as handle:
             json.dump(result.counterexample.to_json(), handle, indent=2)

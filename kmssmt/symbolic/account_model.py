@@ -110,6 +110,11 @@ def _statement_key(statement: Statement) -> tuple[object, ...]:
             tuple(_clause_key(c) for c in statement.conditions))
 
 
+def statement_content(statement: Statement) -> str:
+    """Everything a statement decides with, Resource included: equal texts decide alike."""
+    return repr((_statement_key(statement), tuple(v.text for v in statement.resources), statement.not_resource))
+
+
 def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
     """A context that makes the positive clauses hold where that is easy to see (negated clauses
     hold with the key absent). Only a candidate: it is checked before use, the solver decides the rest."""
@@ -742,8 +747,7 @@ class AccountModel:
             queries.append(Query(self.in_account_glob, actions, ("*",), None))
             if query.principal is not None:
                 queries.append(Query(query.principal, actions, ("*",), None))
-        shape = tuple(sorted(repr((_statement_key(s), tuple(v.text for v in s.resources), s.not_resource))
-                             for s in statements))
+        shape = tuple(sorted(statement_content(s) for s in statements))
         key = ("outside", external, query.principal if external else None, actions, query.resources, goal,
                repr(query.condition), shape)
         cached = self._cache.get(key)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from kmssmt.semantics.glob import glob_match
 from kmssmt.symbolic.dimensions import Engine, StringDimension
 from kmssmt.symbolic.partition import DEFAULT_MAX_STATES
 
@@ -42,9 +41,11 @@ def catalog_action_names() -> tuple[str, ...]:
 
 def catalog_actions_matching(globs: Iterable[str]) -> tuple[str, ...]:
     """The catalog's action names that one of `globs` matches (ignoring case), in catalog order."""
-    patterns = list(globs)
-    return tuple(name for name in catalog_action_names()
-                 if any(glob_match(p, name, ignore_case=True) for p in patterns))
+    from kmssmt.catalog import load_catalog
+
+    catalog = load_catalog()
+    wanted = {name for glob in globs for name in catalog.actions_matching(glob)}
+    return tuple(name for name in catalog.actions if name in wanted)
 
 
 def action_representatives(query_actions: Sequence[str], statement_actions: Iterable[str],
