@@ -7,6 +7,10 @@ the closed world too); each answer is judged on a boundary-rich request set deci
 the account is checked cell by cell the same way.
 
     python -m scripts.soak_account [--cases 20000] [--seed 0] [--queries 2] [--audit-every 10]
+    python -m scripts.soak_account --case-seed 2026009328 [--queries 2]   # one case, audited
+
+A case's seed is `seed * 1000003 + case` (printed with each disagreement); `--case-seed` runs that one
+case again, with its audit matrix checked whatever its number.
 
 Run from the repository root. Exit 0 when every answer agrees; otherwise print each disagreement with
 its snapshot and query (the first `--show` of them) and exit 1.
@@ -21,6 +25,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kmssmt.semantics.query import parse_query
@@ -51,6 +56,38 @@ def audit_problems(snapshot: dict[str, Any]) -> tuple[list[str], int]:
     return BruteForce(account, request_set(account)).check_matrix(report)
 
 
+@dataclass
+class Case:
+    """One case's snapshot, query texts, problems, and the audit cells checked (None: not audited)."""
+
+    seed: int
+    snapshot: dict[str, Any]
+    texts: list[str]
+    problems: list[str]
+    cells: int | None
+
+
+def run_case(seed: int, queries: int, audit: bool, verdicts: Verdicts, tag_conditions: bool | None = None) -> Case:
+    """Generate the case of `seed`, prove its queries (open world, and the first one closed world) and,
+    with `audit`, check its audit matrix cell by cell."""
+    pick = RandomPick(random.Random(seed))
+    snapshot = generate_account(pick)
+    texts = [generate_query(pick, snapshot, tag_conditions) for _ in range(queries)]
+    problems = [f"snapshot breaks the schema: {e}" for e in schema_errors(snapshot)]
+    account = load_generated(snapshot, f"case-{seed}.json")
+    parsed = [parse_query(t) for t in texts]
+    requests = request_set(account, parsed)
+    before = len(verdicts.problems)
+    prove_agreement(account, parsed, (False,), requests, verdicts)
+    prove_agreement(account, parsed[:1], (True,), requests, verdicts)
+    problems += verdicts.problems[before:]
+    cells: int | None = None
+    if audit:
+        found, cells = audit_problems(snapshot)
+        problems += found
+    return Case(seed, snapshot, texts, problems, cells)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=20_000)
@@ -60,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-tag-conditions", action="store_true",
                         help="queries never name a resource tag key in their condition")
     parser.add_argument("--show", type=int, default=5, help="disagreements printed in full (default 5)")
+    parser.add_argument("--case-seed", type=int, default=None,
+                        help="run only the case of this seed (as printed with a disagreement), audit included")
     args = parser.parse_args(argv)
 
     verdicts = Verdicts()
@@ -67,25 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     cases = queries = matrices = cells = shown = 0
     disagreements = 0
     started = time.perf_counter()
-    for case in range(args.cases):
-        seed = args.seed * 1_000_003 + case
-        pick = RandomPick(random.Random(seed))
-        snapshot = generate_account(pick)
-        texts = [generate_query(pick, snapshot, tag_conditions) for _ in range(args.queries)]
-        problems = [f"snapshot breaks the schema: {e}" for e in schema_errors(snapshot)]
-        account = load_generated(snapshot, f"case-{seed}.json")
-        parsed = [parse_query(t) for t in texts]
-        requests = request_set(account, parsed)
-        before = len(verdicts.problems)
-        prove_agreement(account, parsed, (False,), requests, verdicts)
-        prove_agreement(account, parsed[:1], (True,), requests, verdicts)
-        problems += verdicts.problems[before:]
-        queries += len(parsed)
-        if args.audit_every and case % args.audit_every == 0:
-            found, checked = audit_problems(snapshot)
-            problems += found
+    if args.case_seed is not None:
+        numbered = [(0, args.case_seed, True)]
+    else:
+        numbered = [(case, args.seed * 1_000_003 + case, bool(args.audit_every) and case % args.audit_every == 0)
+                    for case in range(args.cases)]
+    for case, seed, audited in numbered:
+        result = run_case(seed, args.queries, audited, verdicts, tag_conditions)
+        problems = result.problems
+        queries += args.queries
+        if result.cells is not None:
             matrices += 1
-            cells += checked
+            cells += result.cells
         cases += 1
         if problems:
             disagreements += len(problems)
@@ -94,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"-- case {case} (seed {seed}): {len(problems)} disagreement(s)")
                 for problem in problems:
                     print("  " + problem)
-                print("  snapshot: " + json.dumps(snapshot))
-                print("  queries: " + json.dumps(texts))
+                print("  snapshot: " + json.dumps(result.snapshot))
+                print("  queries: " + json.dumps(result.texts))
         if (case + 1) % 500 == 0:
             print(f"{case + 1} cases, {disagreements} disagreement(s), {time.perf_counter() - started:.0f} s",
                   file=sys.stderr, flush=True)

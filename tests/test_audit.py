@@ -309,3 +309,28 @@ def test_an_undecided_check_is_never_a_pass(tmp_path: Path, monkeypatch: Any) ->
     [finding] = [f for f in report.findings if f.check == "AUD003"]
     assert "could not decide" in finding.message and finding.witness is None
     assert report.failed
+
+
+def test_case_variant_condition_keys_give_one_name_per_key(tmp_path: Path) -> None:
+    # Condition key names are case-insensitive: `acs:sourceip` and `acs:SourceIp` written as two
+    # clauses constrain one key, and 10.0.0.0 meets both. A witness context naming the key twice
+    # would mean whichever name comes last; the matrix sorts a witness's context, so the value that
+    # met both clauses lost to 172.16.215.218 and the witness replayed as implicit-deny (ReplayError).
+    data = small_account()
+    data["policies"] += [{"name": "Variants", "document": doc(
+        {"Effect": "Allow", "NotAction": ["kms:DeleteSecret", "kms:GetSecretValue"],
+         "Resource": [f"acs:kms:*:{ACC}:key/*"],
+         "Condition": {"IpAddress": {"acs:sourceip": ["172.16.215.218", "10.0.0.0/8"],
+                                     "acs:SourceIp": ["10.0.0.0/8"]}}})}]
+    data["users"] += [{"name": "carol", "policies": ["Variants"]}]
+    report = audit(tmp_path, data)
+    account = parse_account((tmp_path / "account.json").read_text(), str(tmp_path / "account.json"))
+    carol = [c for c in report.cells if c.principal == "user/carol"]
+    assert carol
+    for cell in carol:
+        names = [key.lower() for key in cell.witness.context]
+        assert len(names) == len(set(names)), cell.witness.context
+        assert decide(account, cell.witness).allowed
+    model = AccountModel(account)
+    answer = model.ask(account.principal(f"acs:ram::{ACC}:user/carol"), KEY, ["kms:Encrypt"])
+    assert answer.witness is not None and list(answer.witness.context) == ["acs:sourceip"]

@@ -56,6 +56,19 @@ def folded_context(context: Mapping[str, str]) -> dict[str, str]:
     return {fold(key): value for key, value in context.items()}
 
 
+def one_name_per_key(context: Mapping[str, str]) -> dict[str, str]:
+    """The context with one name per condition key, the first one written, holding the value the
+    evaluator reads for the key (`folded_context`: the last one written). Equal to `context` when no
+    two of its names are case variants of one another; decided exactly as `context` is."""
+    names: dict[str, str] = {}
+    for key in context:
+        names.setdefault(fold(key), key)
+    if len(names) == len(context):
+        return dict(context)
+    folded = folded_context(context)
+    return {name: folded[key] for key, name in names.items()}
+
+
 def action_matches(statement: Statement, action: str) -> bool:
     hit = any(glob_match(value.text, action, ignore_case=True) for value in statement.actions)
     return hit != statement.not_action

@@ -46,6 +46,7 @@ from kmssmt.semantics.evaluate import (
     action_matches,
     clause_holds,
     folded_context,
+    one_name_per_key,
     principal_matches,
     resource_matches,
 )
@@ -140,7 +141,7 @@ def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
         elif op.endswith(("GreaterThan", "GreaterThanEquals")):
             value = "2999-01-01T00:00:00Z" if op.startswith("Date") else "1000000"
         out[clause.key] = value
-    return out
+    return one_name_per_key(out)  # case variants of a key name are one key: one name, one value
 
 
 @dataclass(frozen=True)
