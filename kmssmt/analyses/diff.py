@@ -145,7 +145,7 @@ class _Differ:
         self.session = Session(self.problem.preamble(), timeout)
         if closed_world:
             self.session.add(self.problem.closed_world())
-        self.allowed = (self.problem.allowed(0), self.problem.allowed(1))
+        self.allowed = (self.session.define(self.problem.allowed(0)), self.session.define(self.problem.allowed(1)))
         self.patterns = sorted({v.text for p in [*old, *new] for s in p.statements for v in s.resources})
         self.principal_patterns = sorted({v.text for p in [*old, *new] for s in p.statements
                                           for v in (s.principals or ()) if v.text != "*"})

@@ -115,11 +115,11 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
     except EncodingUnsupported as exc:
         return ProveResult("unknown", mode, parsed.text, None, None, str(exc), engine,
                            time.perf_counter() - started, world, warnings=warnings, closed_world=closed_world)
-    allowed = problem.allowed(0)
+    session = Session(problem.preamble(), timeout)
+    allowed = session.define(problem.allowed(0))
     question = [problem.query_term(parsed), allowed if mode == "never" else not_(allowed)]
     if closed_world:
         question.append(problem.closed_world())
-    session = Session(problem.preamble(), timeout)
     outcome = session.check(*question)
     if outcome.status == "sat":
         outcome = session.readable(outcome, problem.preferences(), *question)

@@ -84,6 +84,7 @@ class Problem:
         except PatternLimit as exc:
             raise EncodingUnsupported(str(exc)) from None
         self._statement_terms: dict[int, tuple[Statement, str]] = {}  # id -> (kept alive, term)
+        self._pattern_terms: dict[tuple[str, str], str] = {}  # (dimension, pattern) -> term
 
     # -- collecting patterns ---------------------------------------------------------
     def _use(self, key: str) -> _KeyUse:
@@ -181,25 +182,46 @@ class Problem:
         if operator is None:
             return FALSE
         key = self.keys[fold(clause.key)]
-        hit = or_(key.base_term(operator.name, value.text) for value in clause.values)
+        hit = or_(self._base_term(key, operator.name, value.text) for value in clause.values)
         if operator.negated:
             return or_([not_(key.present), not_(hit)])
         return and_([key.present, hit])
+
+    def _pattern_term(self, dimension: str, glob: str) -> str:
+        """The term of a pattern already in the problem, built once per pattern."""
+        term = self._pattern_terms.get((dimension, glob))
+        if term is None:
+            if dimension == "action":
+                term = self.action.term(self._action_ids[glob])
+            elif dimension == "resource":
+                term = self.resource.term(self._resource_ids[glob])
+            else:
+                term = self.principal.term(self._principal_ids[glob])
+            self._pattern_terms[(dimension, glob)] = term
+        return term
+
+    def _base_term(self, key: KeyDimension, operator: str, value: str) -> str:
+        """A key's comparison with one value, built once per (key, operator, value)."""
+        term = self._pattern_terms.get((key.var, f"{operator}\0{value}"))
+        if term is None:
+            term = key.base_term(operator, value)
+            self._pattern_terms[(key.var, f"{operator}\0{value}")] = term
+        return term
 
     def statement_term(self, statement: Statement) -> str:
         cached = self._statement_terms.get(id(statement))
         if cached is not None and cached[0] is statement:
             return cached[1]
-        action = or_(self.action.term(self._action_ids[v.text]) for v in statement.actions)
-        resource = or_(self.resource.term(self._resource_ids[v.text]) for v in statement.resources)
+        action = or_(self._pattern_term("action", v.text) for v in statement.actions)
+        resource = or_(self._pattern_term("resource", v.text) for v in statement.resources)
         parts = [not_(action) if statement.not_action else action,
                  not_(resource) if statement.not_resource else resource]
         if statement.principals is not None:
             if any(v.text == "*" for v in statement.principals):
                 parts.append(TRUE)
             else:
-                ids = [self._principal_ids[v.text] for v in statement.principals]
-                parts.append(and_(["prn_present", or_(self.principal.term(pid) for pid in ids)]))
+                parts.append(and_(["prn_present", or_(self._pattern_term("principal", v.text)
+                                                      for v in statement.principals)]))
         parts += [self.clause_term(clause) for clause in statement.conditions]
         term = and_(parts)
         self._statement_terms[id(statement)] = (statement, term)
@@ -216,7 +238,7 @@ class Problem:
 
     def principal_term(self, glob: str) -> str:
         """The term of a principal pattern already in the problem (the principal is present)."""
-        return and_(["prn_present", self.principal.term(self._principal_ids[glob])])
+        return and_(["prn_present", self._pattern_term("principal", glob)])
 
     def encode_principal(self, principal: str | None) -> str | None:
         if principal is None:
@@ -226,17 +248,17 @@ class Problem:
 
     def action_term(self, glob: str) -> str:
         """The term of an action pattern already in the problem."""
-        return self.action.term(self._action_ids[glob])
+        return self._pattern_term("action", glob)
 
     def resource_term(self, glob: str) -> str:
         """The term of a resource pattern already in the problem."""
-        return self.resource.term(self._resource_ids[glob])
+        return self._pattern_term("resource", glob)
 
     def query_term(self, query: Query) -> str:
-        parts = [or_(self.action.term(self._action_ids[a]) for a in query.actions),
-                 or_(self.resource.term(self._resource_ids[r]) for r in query.resources)]
+        parts = [or_(self._pattern_term("action", a) for a in query.actions),
+                 or_(self._pattern_term("resource", r) for r in query.resources)]
         if query.principal is not None:
-            parts.append(and_(["prn_present", self.principal.term(self._principal_ids[query.principal])]))
+            parts.append(self.principal_term(query.principal))
         if query.condition is not None:
             parts.append(self.condition_term(query.condition))
         return and_(parts)

@@ -4,6 +4,7 @@ which is several times faster than building the same terms through the Python AP
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 TRUE = "true"
 FALSE = "false"
@@ -51,6 +52,12 @@ def _balanced(text: str) -> bool:
 
 def int_member(var: str, indices: Sequence[int], size: int) -> str:
     """`var` (an Int ranging over 0..size-1) is one of `indices`, written as ranges."""
+    return _int_member(var, tuple(indices), size)
+
+
+@lru_cache(maxsize=1 << 16)
+def _int_member(var: str, indices: tuple[int, ...], size: int) -> str:
+    # Cached: a policy asked many questions meets the same class sets again and again.
     chosen = sorted(set(indices))
     if not chosen:
         return FALSE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,6 +37,33 @@ def check(preamble: str, assertions: list[str], timeout: float = DEFAULT_TIMEOUT
     """Satisfiability of the conjunction of `assertions` (SMT-LIB terms), in a fresh context:
     the model Z3 picks depends only on the formula, not on what the process solved before."""
     return Session(preamble, timeout, memory_mb).check(*assertions)
+
+
+class ModelView(Mapping[str, z3.ExprRef]):
+    """A model's values by constant name, read on demand (a witness reads a few of them)."""
+
+    def __init__(self, model: z3.ModelRef, constants: Mapping[str, z3.ExprRef]):
+        self._model = model
+        self._constants = constants
+        self._all: dict[str, z3.ExprRef] | None = None
+
+    def _everything(self) -> dict[str, z3.ExprRef]:
+        if self._all is None:
+            self._all = {d.name(): self._model[d] for d in self._model.decls()}
+        return self._all
+
+    def __getitem__(self, name: str) -> z3.ExprRef:
+        constant = self._constants.get(name)
+        value = self._model[constant] if constant is not None else self._everything().get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
 
 
 class Watchdog:
@@ -89,7 +116,11 @@ class Session:
         self.timeout = timeout
         # A context of its own: answers do not depend on what the process solved before.
         self.ctx = z3.Context()
-        self.solver = z3.Solver(ctx=self.ctx)
+        # Finite problems (no string constants) go to the SMT core directly: the default solver's
+        # tactic front end costs several times the search there. Strings and regular expressions
+        # (the naive engine, the fallback) need that front end's preprocessing.
+        self.strings = " String)" in preamble
+        self.solver = z3.Solver(ctx=self.ctx) if self.strings else z3.SimpleSolver(ctx=self.ctx)
         self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.rlimit = RESOURCE_LIMIT
         self._spent_before = 0
@@ -98,18 +129,37 @@ class Session:
         self.solver.from_string(preamble)
         self.declarations = "\n".join(line for line in preamble.splitlines() if line.startswith("(declare-"))
         self.decls = declared_constants(preamble, self.ctx)
+        self._names: dict[str, str] = {}
         self.seconds = 0.0  # total time spent in check()
         self.calls = 0
         self._parsed: dict[str, z3.BoolRef] = {}
 
     def term(self, text: str) -> z3.BoolRef:
-        """The Z3 expression of an SMT-LIB term over the preamble's constants (parsed once).
-        Z3 identifies constants by name and sort, so re-declaring them in a parse is harmless."""
+        """The Z3 expression of an SMT-LIB term over the preamble's constants and the names
+        `define` gave (parsed once)."""
         parsed = self._parsed.get(text)
         if parsed is None:
             parsed = z3.parse_smt2_string(f"{self.declarations}\n(assert {text})", ctx=self.ctx)[0]
             self._parsed[text] = parsed
         return parsed
+
+    def define(self, text: str) -> str:
+        """A Boolean name for a term, asserted equal to it once in the session's base scope.
+        Questions that mention the name instead of the term share what the solver built and
+        learned for it, instead of taking the term in again at every check."""
+        if self.strings:
+            # Named, a string term is constrained in both polarities, and Z3's string solver then
+            # meets negated regular-expression memberships that the term alone avoids.
+            return text
+        name = self._names.get(text)
+        if name is None:
+            name = f"def!{len(self._names)}"
+            constant = z3.Bool(name, self.ctx)
+            self.solver.add(constant == self.term(text))
+            self.decls[name] = constant
+            self.declarations += f"\n(declare-const {name} Bool)"
+            self._names[text] = name
+        return name
 
     def add(self, *terms: str) -> None:
         for term in terms:
@@ -128,6 +178,10 @@ class Session:
         full = self.timeout
         self.set_timeout(min(full, READABLE_TIMEOUT))  # a wish is not worth a long search
         try:
+            if preferences:
+                together = self.check(*terms, *preferences)  # usually all wishes can be met at once
+                if together.status == "sat":
+                    return together
             for preference in preferences:
                 if outcome.raw is not None and z3.is_true(outcome.raw.eval(self.term(preference), True)):
                     accepted.append(preference)  # the model already meets it
@@ -175,7 +229,7 @@ class Session:
                 if not want_model:
                     return Outcome("sat", seconds=seconds)
                 model = self.solver.model()
-                return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds, raw=model)
+                return Outcome("sat", ModelView(model, self.decls), seconds=seconds, raw=model)
             if result == z3.unsat:
                 return Outcome("unsat", seconds=seconds)
             reason = self.solver.reason_unknown()
