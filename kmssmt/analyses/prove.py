@@ -116,7 +116,7 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
         return ProveResult("unknown", mode, parsed.text, None, None, str(exc), engine,
                            time.perf_counter() - started, world, warnings=warnings, closed_world=closed_world)
     session = Session(problem.preamble(), timeout)
-    allowed = session.define(problem.allowed(0))
+    allowed = session.define(problem.allowed(0, within=parsed))
     question = [problem.query_term(parsed), allowed if mode == "never" else not_(allowed)]
     if closed_world:
         question.append(problem.closed_world())

@@ -54,6 +54,7 @@ class StringDimension:
         self.mode: Engine = engine
         self.fallback: str | None = None
         self._patterns: dict[int, tuple[str, str]] = {}
+        self._class_sets: dict[int, frozenset[int]] = {}
         self.chars = Z3Chars("")
 
     def add_glob(self, text: str) -> int:
@@ -111,6 +112,15 @@ class StringDimension:
         if kind == "literal" and not self.fold_case:
             return f"(= {self.var} {string_literal(text)})"
         return f"(str.in_re {self.var} {glob_regex_literal(text, True)})"
+
+    def classes(self, pid: int) -> frozenset[int] | None:
+        """The classes a pattern's values fall in (exact encoding); None on Z3 strings."""
+        if self.mode != "exact":
+            return None
+        found = self._class_sets.get(pid)
+        if found is None:
+            found = self._class_sets[pid] = frozenset(self.partition.classes_of(pid))
+        return found
 
     def decode(self, model: ModelValues) -> str:
         value = model.get(self.var)
@@ -194,6 +204,12 @@ COMPONENT_CANDIDATES: tuple[tuple[str, ...], ...] = (
 ARN_PREFIX = "acs"
 
 
+def _meet(dimension: StringDimension, a: int, b: int) -> bool:
+    """Some value of the dimension matches both patterns (true when the encoding cannot tell)."""
+    left, right = dimension.classes(a), dimension.classes(b)
+    return left is None or right is None or not left.isdisjoint(right)
+
+
 class ArnDimension:
     """A resource or principal ARN: `acs:SERVICE:REGION:ACCOUNT:ID`, five colon-free fields,
     the first always `acs`. Exact: five component dimensions, each glob split into component
@@ -247,6 +263,16 @@ class ArnDimension:
             return self.whole.term(self._tuples[pid][0][0])
         rows = self._tuples[pid]
         return or_(and_(dim.term(cid) for dim, cid in zip(self.components, row, strict=True)) for row in rows)
+
+    def may_meet(self, a: int, b: int) -> bool:
+        """Some ARN of the universe matches both patterns (true when the encoding cannot tell)."""
+        if self.whole is not None:
+            return True
+        for row_a in self._tuples[a]:
+            for row_b in self._tuples[b]:
+                if all(_meet(dim, x, y) for dim, x, y in zip(self.components, row_a, row_b, strict=True)):
+                    return True
+        return False
 
     def decode(self, model: ModelValues) -> str:
         if self.whole is not None:

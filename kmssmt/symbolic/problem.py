@@ -232,9 +232,34 @@ class Problem:
         denies = or_(self.statement_term(s) for s in statements if s.effect == "Deny")
         return and_([allows, not_(denies)])
 
-    def allowed(self, index: int = 0) -> str:
-        """Some Allow statement of policy set `index` applies and no Deny statement does."""
-        return self.allowed_by([s for p in self.policy_sets[index] for s in p.statements])
+    def allowed(self, index: int = 0, within: Query | None = None) -> str:
+        """Some Allow statement of policy set `index` applies and no Deny statement does. With
+        `within`, the term is exact only for the query's requests: statements that apply to none of
+        them (by action and resource alone) are left out, which leaves the solver less to do."""
+        statements = [s for p in self.policy_sets[index] for s in p.statements]
+        if within is not None:
+            statements = [s for s in statements if self.may_apply(s, within)]
+        return self.allowed_by(statements)
+
+    def may_apply(self, statement: Statement, query: Query) -> bool:
+        """False only when no request of the query has both an action and a resource the
+        statement's Action and Resource elements match (exact classes; true when unsure)."""
+        return self._actions_may_meet(statement, query) and self._resources_may_meet(statement, query)
+
+    def _actions_may_meet(self, statement: Statement, query: Query) -> bool:
+        wanted = [self.action.classes(self._action_ids[a]) for a in query.actions]
+        named = [self.action.classes(self._action_ids[v.text]) for v in statement.actions]
+        if any(c is None for c in wanted + named):
+            return True
+        asked = frozenset().union(*(c for c in wanted if c is not None))
+        matched = frozenset().union(*(c for c in named if c is not None))
+        return bool(asked - matched) if statement.not_action else not asked.isdisjoint(matched)
+
+    def _resources_may_meet(self, statement: Statement, query: Query) -> bool:
+        if statement.not_resource:
+            return True
+        return any(self.resource.may_meet(self._resource_ids[v.text], self._resource_ids[r])
+                   for v in statement.resources for r in query.resources)
 
     def principal_term(self, glob: str) -> str:
         """The term of a principal pattern already in the problem (the principal is present)."""

@@ -221,7 +221,8 @@ class Session:
         token = None
         try:
             self.add(*terms)
-            token = WATCHDOG.arm(self.timeout * 1.2 + 0.5, interrupt)
+            if self.strings:  # Z3 keeps its own timeout on finite problems
+                token = WATCHDOG.arm(self.timeout * 1.2 + 0.5, interrupt)
             self._spent_before = self._steps() if self.rlimit else 0
             result = self.solver.check()
             seconds = time.perf_counter() - started
