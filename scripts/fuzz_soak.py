@@ -512,7 +512,8 @@ def check_input(kind: str, data: str | bytes, scratch: str) -> str:
             return "error"
         query_contains(query, request)
         return "ok"
-    from kmssmt.account.snapshot import decide, parse_account
+    from kmssmt.account.decide import decide
+    from kmssmt.account.snapshot import parse_account
 
     assert isinstance(data, str)
     try:

@@ -3,7 +3,7 @@
 Each case is a generated account snapshot (tests/support/accounts.py) and queries built from its own
 names and patterns. Every query is proven in both modes over the open world (and the first one over
 the closed world too); each answer is judged on a boundary-rich request set decided by
-`kmssmt.account.snapshot.decide` (tests/support/oracle.py). Every `--audit-every` cases the audit matrix of
+`kmssmt.account.decide.decide` (tests/support/oracle.py). Every `--audit-every` cases the audit matrix of
 the account is checked cell by cell the same way.
 
     python -m scripts.soak_account [--cases 20000] [--seed 0] [--queries 2] [--audit-every 10]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account.snapshot import Account, decide, load_account, parse_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import Account, load_account, parse_account
 from kmssmt.errors import InputError
 from kmssmt.semantics.request import Request
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account.snapshot import api_decide, api_needs
+from kmssmt.account.decide import api_decide, api_needs
 from kmssmt.symbolic.account_model import AccountModel
 from tests.test_account import ACC, account_of, doc, role, user
 

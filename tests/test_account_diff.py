@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kmssmt.account.snapshot import decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.account_diff import account_diff
 from tests.test_account import OTHER, doc, role, small_account
 

@@ -1,4 +1,4 @@
-"""`kmssmt eval ACCOUNT.json`: one request decided by the account evaluator (`kmssmt.account.snapshot.decide`),
+"""`kmssmt eval ACCOUNT.json`: one request decided by the account evaluator (`kmssmt.account.decide.decide`),
 the decision account prove replays its counterexamples through; and a snapshot where a policy is
 expected (or a policy where a snapshot is expected) is an input error, never a silent guess.
 
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kmssmt.account.snapshot import decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import load_account
 from kmssmt.cli import main
 from kmssmt.semantics.request import Request
 

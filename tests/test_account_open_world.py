@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from kmssmt.account.snapshot import decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.account_diff import account_diff
 from kmssmt.cli import main
 from kmssmt.semantics.query import parse_query, query_contains

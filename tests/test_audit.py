@@ -13,7 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmssmt.account.snapshot import decide, parse_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import parse_account
 from kmssmt.audit.run import CheckConfig, Guardrail, load_checks, run_audit
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import EXTERNAL, AccountModel

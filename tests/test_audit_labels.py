@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kmssmt.account.snapshot import Account, Secret, api_decide, decide, load_account
+from kmssmt.account.decide import api_decide, decide
+from kmssmt.account.snapshot import Account, Secret, load_account
 from kmssmt.audit.matrix import category_actions
 from kmssmt.audit.run import Cell, CheckConfig, run_audit
 from kmssmt.semantics.request import Request

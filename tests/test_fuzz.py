@@ -24,7 +24,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kmssmt.account.snapshot import decide, load_account, parse_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import load_account, parse_account
 from kmssmt.cli import main
 from kmssmt.errors import InputError, QueryError
 from kmssmt.policy.reading import load_policy, parse_policy

@@ -1,26 +1,11 @@
 """Account snapshots: the principals, policies, keys and secrets of one Alibaba Cloud account,
-read from a JSON file (schema: schemas/account.schema.json), and the account-level concrete
-evaluator that decides one request against the whole account.
-
-Semantics (the seeds and DESIGN.md are the authority):
+read from a JSON file (schema: schemas/account.schema.json). The decision of a request against the
+account is `kmssmt.account.decide`.
 
 * The identity policies of a principal are its own attached policies plus those of every group
   it belongs to (RAM users inherit their groups' policies; roles have no groups). A policy is
   named: a custom policy of the snapshot, else a system policy from the catalog (seed 000 names
   the six KMS system policies; the catalog holds their documents).
-* Same-account access (a principal of the key-owning account): allowed when an identity policy
-  *or* the key/secret policy allows and no explicit Deny applies in either. "Either a key policy
-  in KMS or a RAM policy is sufficient — you do not need both" (KMS key policy overview).
-* Cross-account access (a principal of another account): both the caller's identity policy and the
-  key policy must allow. The caller's identity policy lives in an account we cannot see, so the
-  evaluator assumes the worst case: it allows. Access then depends on the key/secret policy alone.
-* A request through an alias ARN is a request on the alias's key: the key policy applies (it is
-  evaluated with the key's ARN as the resource, because a key policy governs its key whatever name
-  the caller used), identity policies see the ARN the caller wrote (the 2024 custom-policy page: "if
-  you use a key alias to identify a key in cryptographic operations, you must configure the alias in
-  the resource element").
-* `kms:tag/<K>` and `acs:ResourceTag/<K>` describe the resource: for a key or secret of the
-  snapshot their values are the resource's tags, whatever the request claims.
 * The account's root identity is not a RAM principal: it has full permissions on its own resources
   and RAM policies do not restrict it, so it is left out of the principal universe.
 """
@@ -36,14 +21,10 @@ from typing import Any, Literal, TypeVar
 
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span, Statement
-from kmssmt.semantics.evaluate import StatementRef, action_matches, folded_context, statement_applies
-from kmssmt.semantics.glob import fold
-from kmssmt.semantics.request import Request
+from kmssmt.policy.positions import Positions
 
 PrincipalKind = Literal["user", "role"]
-Scope = Literal["same-account", "cross-account"]
 MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
-TAG_PREFIXES = ("kms:tag/", "acs:resourcetag/")  # folded
 SNAPSHOT_FIELDS = ("account_id", "policies", "users", "groups", "roles", "keys", "secrets")
 
 
@@ -133,7 +114,6 @@ class Account:
     keys: list[Key]
     secrets: list[Secret]
     _identity: dict[str, list[Policy]] = field(default_factory=dict, repr=False)
-    _action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = field(default_factory=dict, repr=False)
 
     @cached_property
     def principals(self) -> list[Principal]:
@@ -198,95 +178,8 @@ class Account:
         return out
 
 
-# -- effective context ------------------------------------------------------------------------
-
-def resource_context(context: Mapping[str, str], owner: Resource | None) -> dict[str, str]:
-    """The request context with the resource's tags as `kms:tag/K` and `acs:ResourceTag/K`
-    (folded names), replacing whatever the request claimed for those keys."""
-    folded = folded_context(context)
-    if owner is None:
-        return folded
-    out = {k: v for k, v in folded.items() if not k.startswith(TAG_PREFIXES)}
-    for tag, value in owner.tags.items():
-        for prefix in TAG_PREFIXES:
-            out[fold(prefix + tag)] = value
-    return out
-
-
-# -- the account-level evaluator ------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AccountDecision:
-    allowed: bool
-    reason: Literal["allowed", "explicit-deny", "implicit-deny"]
-    scope: Scope
-    statements: tuple[StatementRef, ...]
-    resource: str | None  # the owner label when the resource is in the snapshot
-
-    def to_json(self) -> dict[str, Any]:
-        return {"decision": "allow" if self.allowed else "deny", "reason": self.reason, "scope": self.scope,
-                "resource": self.resource, "statements": [ref.to_json() for ref in self.statements]}
-
-
-def _applies(account: Account, statement: Statement, request: Request, context: Mapping[str, str]) -> bool:
-    """`statement_applies`, with the action test cached by the statement's Action content (an
-    audit asks the same few actions of the same policies many thousand times)."""
-    shape = (tuple(v.text for v in statement.actions), statement.not_action)
-    key = (shape, request.action)
-    hit = account._action_hits.get(key)
-    if hit is None:
-        hit = account._action_hits[key] = action_matches(statement, request.action)
-    return hit and statement_applies(statement, request, context)
-
-
-def decide(account: Account, request: Request) -> AccountDecision:
-    """Decide one permission request against the whole account (see the module docstring)."""
-    owner = account.owner_of(request.resource)
-    context = resource_context(request.context, owner)
-    same = account.in_account(request.principal)
-    member = account.principal(request.principal)
-    applying: list[Statement] = []
-    if same and member is not None:
-        applying += [s for s in account.identity_statements(member) if _applies(account, s, request, context)]
-    if owner is not None and owner.policy is not None:
-        on_owner = replace(request, resource=owner.arn)
-        applying += [s for s in owner.policy.statements if _applies(account, s, on_owner, context)]
-    scope: Scope = "same-account" if same else "cross-account"
-    denies = tuple(StatementRef.of(s) for s in applying if s.effect == "Deny")
-    label = owner.label if owner is not None else None
-    if denies:
-        return AccountDecision(False, "explicit-deny", scope, denies, label)
-    allows = tuple(StatementRef.of(s) for s in applying if s.effect == "Allow")
-    # Cross-account: the external identity policy is assumed to allow (worst case), so the key or
-    # secret policy's Allow decides; identity policies of this account never apply to outsiders.
-    if allows:
-        return AccountDecision(True, "allowed", scope, allows, label)
-    return AccountDecision(False, "implicit-deny", scope, (), label)
-
 
 # -- loading ----------------------------------------------------------------------------------------
-
-class _Located:
-    """Line/column lookup for offsets of the snapshot text and the offsets of JSON values."""
-
-    def __init__(self, text: str, file: str):
-        self.text = text
-        self.file = file
-        self._starts = [0]
-        for index, ch in enumerate(text):
-            if ch == "\n":
-                self._starts.append(index + 1)
-
-    def line_col(self, offset: int) -> tuple[int, int]:
-        import bisect
-
-        line = bisect.bisect_right(self._starts, offset) - 1
-        return line + 1, offset - self._starts[line] + 1
-
-    def span(self, offset: int) -> Span:
-        line, col = self.line_col(offset)
-        return Span(self.file, line, col)
-
 
 T = TypeVar("T")
 
@@ -313,7 +206,7 @@ def _shift(obj: T, lines: int, columns: int, file: str) -> T:
 class _Loader:
     def __init__(self, text: str, file: str):
         self.file = file
-        self.loc = _Located(text, file)
+        self.positions = Positions(text, file)
         self.text = text
         self.decoder = json.JSONDecoder()
         # Offsets of JSON objects that follow `"document":` / `"policy":` keys, in order; used to
@@ -329,6 +222,10 @@ class _Loader:
         for match in pattern.finditer(self.text):
             out[match.group(1)].append(match.end())
         return out
+
+    def span(self, offset: int) -> Span:
+        """The position of an offset of the snapshot text (a point: no end)."""
+        return Span(self.file, *self.positions.line_col(offset))
 
     def error(self, reason: str, path: str) -> InputError:
         return InputError(self.file, f"{path}: {reason}")
@@ -354,7 +251,7 @@ class _Loader:
             if value == document:
                 candidates[index] = -1
                 policy = parse_policy(self.text[start:end], self.file, name=name)
-                line, col = self.loc.line_col(start)
+                line, col = self.positions.line_col(start)
                 return _shift(policy, line - 1, col - 1, self.file)
         text = json.dumps(document, indent=2)
         return parse_policy(text, f"{self.file}#{path}", name=name)
@@ -471,7 +368,7 @@ def parse_account(text: str, file: str) -> Account:
         offset = first_string.get(needle, -1)
         if offset < 0:
             offset = loader.text.find(needle)
-        return loader.loc.span(offset) if offset >= 0 else Span(file, 1, 1)
+        return loader.span(offset) if offset >= 0 else Span(file, 1, 1)
 
     groups: dict[str, Group] = {}
     for i, item in enumerate(_objects(data, "groups", loader)):
@@ -587,92 +484,3 @@ def iter_policy_statements(account: Account) -> Iterator[tuple[str, Statement]]:
     for named in account.policies.values():
         for statement in named.policy.statements:
             yield named.name, statement
-
-
-# -- API calls: the permissions one API operation needs ---------------------------------------------
-#
-# An API call succeeds when every permission the catalog's `api_dependencies` lists for it is
-# allowed, all in the one request context of the call (the caller, source IP, TLS... are the same;
-# resource tags are each resource's own). GetSecretValue on a secret that a customer key of the
-# snapshot encrypts needs kms:GetSecretValue on the secret and kms:Decrypt on that key; on a secret
-# the service's own key encrypts (no `encryption_key`) only the first. ReEncrypt needs
-# kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the destination key; CreateAlias,
-# UpdateAlias and DeleteAlias need the action on the alias ARN and on the key ARN. The catalog's
-# generic "*" entry (a cryptographic call naming its key by alias) is already the request-level rule
-# of `decide` (identity policies see the alias ARN, the key policy its key) and is not repeated here.
-# An API without a dependency entry needs the action of the same name on the resource.
-
-
-@dataclass(frozen=True)
-class Need:
-    """One permission of an API call: `action` on `resource` (an ARN) in the call's `role`."""
-
-    action: str
-    resource: str
-    role: str
-    label: str  # "kms:Decrypt on key/key-1"
-
-
-@dataclass(frozen=True)
-class ApiDecision:
-    api: str
-    allowed: bool
-    needs: tuple[Need, ...]
-    decisions: tuple[AccountDecision, ...]  # one per need, same order
-
-    @property
-    def missing(self) -> tuple[Need, ...]:
-        return tuple(n for n, d in zip(self.needs, self.decisions, strict=True) if not d.allowed)
-
-
-def api_needs(account: Account, api: str, resource_arn: str,
-              others: Mapping[str, str] | None = None) -> tuple[Need, ...]:
-    """The permissions an API call on `resource_arn` needs, from the catalog's `api_dependencies`.
-    `resource_arn` fills the first requirement's role; `others` maps other roles to ARNs ("destination
-    key" of ReEncrypt, default: the source key; "key" of CreateAlias on an alias not yet in the
-    snapshot). Raises ValueError when a role has no resource."""
-    from kmssmt.catalog import load_catalog
-
-    others = others or {}
-    api = api.removeprefix("kms:")
-    found = load_catalog().dependencies_of(api)
-    owner = account.owner_of(resource_arn)
-    if not found:
-        action = f"kms:{api}"
-        return (Need(action, resource_arn, "resource", _need_label(account, action, resource_arn)),)
-    out: list[Need] = []
-    for index, requirement in enumerate(found[0].requires):
-        arn: str | None = others.get(requirement.role)
-        if requirement.when == "customer-key":
-            # Only a customer key of the snapshot adds the need; a secret the service's own key
-            # encrypts (or a secret outside the snapshot, whose key we cannot know) does not.
-            if not isinstance(owner, Secret) or owner.encryption_key is None:
-                continue
-            arn = arn or account.key_by_id[owner.encryption_key].arn
-        if arn is None and index == 0:
-            arn = resource_arn
-        if arn is None and requirement.role == "destination key":
-            arn = resource_arn  # re-encrypting under the same key
-        if arn is None and requirement.resource_type == "key" and isinstance(owner, Key):
-            arn = owner.arn  # an alias of the snapshot names its key
-        if arn is None:
-            raise ValueError(f"{api} on {resource_arn}: no resource for the {requirement.role}")
-        out.append(Need(requirement.action, arn, requirement.role, _need_label(account, requirement.action, arn)))
-    return tuple(out)
-
-
-def _need_label(account: Account, action: str, arn: str) -> str:
-    owner = account.owner_of(arn)
-    if owner is None:
-        return f"{action} on {arn}"
-    if owner.arn != arn and isinstance(owner, Key):
-        return f"{action} on {arn.rsplit(':', 1)[-1]} ({owner.label})"
-    return f"{action} on {owner.label}"
-
-
-def api_decide(account: Account, principal: str | None, api: str, resource_arn: str,
-               context: Mapping[str, str] | None = None, others: Mapping[str, str] | None = None) -> ApiDecision:
-    """Does the API call succeed: every permission it needs decided by `decide`, in one context."""
-    needs = api_needs(account, api, resource_arn, others)
-    decisions = tuple(decide(account, Request(n.action, n.resource, principal, dict(context or {}))) for n in needs)
-    return ApiDecision(api.removeprefix("kms:"), all(d.allowed for d in decisions), needs, decisions)

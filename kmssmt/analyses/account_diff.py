@@ -24,7 +24,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from kmssmt.account.snapshot import Account, Principal, Resource, decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import Account, Principal, Resource, load_account
 from kmssmt.audit.matrix import CATEGORIES, category_actions
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Span, Statement, Value

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from kmssmt.account.snapshot import TAG_PREFIXES, Account, Principal, Resource, decide, resource_context
+from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
+from kmssmt.account.snapshot import Account, Principal, Resource
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Statement, Value
-from kmssmt.semantics.evaluate import StatementRef, clause_holds, folded_context, principal_matches, resource_matches
+from kmssmt.semantics.evaluate import StatementRef, resource_matches
 from kmssmt.semantics.glob import fold, glob_match, has_wildcard
 from kmssmt.semantics.query import And, Condition, Presence
 from kmssmt.semantics.request import Request
@@ -471,10 +472,9 @@ def witness(grant: Grant, resource_arn: str, principal: Principal | None) -> Req
 
 
 def granting(model: AccountModel, statements: Sequence[Statement], request: Request) -> list[Statement]:
-    """The Allow statements (filtered, rewritten) that apply to an allowed request."""
-    context = folded_context(request.context)
-    return [s for s in statements if s.effect == "Allow" and model._hit(s, request.action)
-            and principal_matches(s, request.principal) and all(clause_holds(c, context) for c in s.conditions)]
+    """The statements (filtered, rewritten) that grant an allowed request: the Allows that apply."""
+    decision = model.decision(statements, request)
+    return list(decision.deciding) if decision.allowed else []
 
 
 # -- cell texts: the allowed requests of a cell, described exactly ---------------------------------------

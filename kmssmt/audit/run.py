@@ -28,7 +28,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kmssmt.account.snapshot import Account, Principal, Resource, decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import Account, Principal, Resource, load_account
 from kmssmt.audit.matrix import (
     POLICY_ACTIONS,
     CellRow,
@@ -239,7 +240,7 @@ API_OF = {("secret", "use"): "GetSecretValue"}
 def api_answer(model: AccountModel, who: Who, resource: Resource, category: str) -> ApiAnswer | None:
     """The API-level answer behind a cell with access, or None when the category stands for no API
     call with needs beyond the permission itself (a secret the service's own key encrypts)."""
-    from kmssmt.account.snapshot import api_needs
+    from kmssmt.account.decide import api_needs
 
     api = API_OF.get((resource.kind, category))
     if api is None or len(api_needs(model.account, api, resource.arn)) < 2:
@@ -293,7 +294,8 @@ def _api_cells(matrix: Matrix, account: Account, model: AccountModel, results: l
     kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt question
     has no answer for the principal (proven by the matrix); otherwise `AccountModel.api_ask`
     decides (one solve and replay per content class)."""
-    from kmssmt.account.snapshot import Key, api_needs
+    from kmssmt.account.decide import api_needs
+    from kmssmt.account.snapshot import Key
 
     ids = {grant: i for i, grant in enumerate(matrix.grants)}
     decrypters = {account.resources[r.index].arn: set(r.decrypters) for r in results}

@@ -66,7 +66,8 @@ def _run_on_account(args: argparse.Namespace, path: str, request: Request) -> in
     """`eval ACCOUNT.json`: `kmssmt.account.snapshot.decide`, the decision account prove and audit replay
     their witnesses through. A principal of this account that the snapshot does not list is denied,
     with that reason: its policies are unknown and it is outside the universe account prove covers."""
-    from kmssmt.account.snapshot import decide, load_account
+    from kmssmt.account.decide import decide
+    from kmssmt.account.snapshot import load_account
 
     account = load_account(path)
     if request.principal is None:

@@ -4,7 +4,7 @@ every symbolic answer is replayed through."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kmssmt.policy.ast import ConditionClause, Policy, Statement
@@ -42,9 +42,13 @@ class StatementRef:
 
 @dataclass(frozen=True)
 class Decision:
+    """`statements`: where the deciding statements are written (the Denies of an explicit deny,
+    the Allows of an allowed request, none for an implicit deny); `deciding`: those statements."""
+
     allowed: bool
     reason: Reason
     statements: tuple[StatementRef, ...]
+    deciding: tuple[Statement, ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"decision": "allow" if self.allowed else "deny", "reason": self.reason,
@@ -119,14 +123,23 @@ def all_statements(policies: Iterable[Policy]) -> list[Statement]:
     return [statement for policy in policies for statement in policy.statements]
 
 
+def combine(applying: Iterable[Statement]) -> Decision:
+    """The decision of a request, given the statements that apply to it: denied by the Denies
+    among them if there are any (explicit deny), else allowed by the Allows among them if there are
+    any, else denied by none (implicit deny). The one statement of the Allow/Deny rule: every
+    concrete decision (of a policy set, of an account, of the symbolic model's filtered
+    statements) is made here."""
+    statements = tuple(applying)
+    denies = tuple(s for s in statements if s.effect == "Deny")
+    if denies:
+        return Decision(False, "explicit-deny", tuple(StatementRef.of(s) for s in denies), denies)
+    allows = tuple(s for s in statements if s.effect == "Allow")
+    if allows:
+        return Decision(True, "allowed", tuple(StatementRef.of(s) for s in allows), allows)
+    return Decision(False, "implicit-deny", ())
+
+
 def evaluate(policies: Sequence[Policy], request: Request) -> Decision:
     """Allow when some Allow statement applies and no Deny statement does."""
     context = folded_context(request.context)
-    applying = [s for s in all_statements(policies) if statement_applies(s, request, context)]
-    denies = tuple(StatementRef.of(s) for s in applying if s.effect == "Deny")
-    if denies:
-        return Decision(False, "explicit-deny", denies)
-    allows = tuple(StatementRef.of(s) for s in applying if s.effect == "Allow")
-    if allows:
-        return Decision(True, "allowed", allows)
-    return Decision(False, "implicit-deny", ())
+    return combine(s for s in all_statements(policies) if statement_applies(s, request, context))

@@ -11,7 +11,7 @@ the principal of another account is concrete, so the statements that could apply
 concretely (action, resource, principal of this account, tag clauses), exactly as the account
 evaluator filters them. What remains, the condition clauses over the context, an action among a
 finite list and, for another account, the principal ARN, goes to Z3 through the shared `Problem`
-encoding. The formula is the account rule of `kmssmt.account.snapshot.decide`:
+encoding. The formula is the account rule of `kmssmt.account.decide.decide`:
 
     same account:  (identity Allow  or  resource-policy Allow)  and not  (any Deny)
     other account:  resource-policy Allow  and not  resource-policy Deny   (its own identity
@@ -28,23 +28,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from kmssmt.account.snapshot import (
-    TAG_PREFIXES,
-    Account,
-    Need,
-    Principal,
-    Resource,
-    api_decide,
-    api_needs,
-    decide,
-    resource_context,
-)
+from kmssmt.account.decide import TAG_PREFIXES, Need, api_decide, api_needs, decide, resource_context
+from kmssmt.account.snapshot import Account, Principal, Resource
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import ConditionClause, Span, Statement, Value
 from kmssmt.semantics.evaluate import (
+    Decision,
     StatementRef,
     action_matches,
     clause_holds,
+    combine,
     folded_context,
     one_name_per_key,
     principal_matches,
@@ -334,18 +327,21 @@ class AccountModel:
                            statements)
         return ("sat", Request(action, resource_arn, arn, context), "")
 
-    def allowed_by(self, statements: Sequence[Statement], request: Request) -> bool:
-        """The account rule over filtered, rewritten statements (`relevant`): some Allow and no
-        Deny applies to the request's action, principal (when the statement keeps one) and context."""
+    def applying(self, statements: Sequence[Statement], request: Request) -> list[Statement]:
+        """The filtered, rewritten statements (`relevant`) that apply to a request: to its action,
+        its principal (when the statement keeps its Principal) and its context."""
         context = folded_context(request.context)
-        allowed = False
-        for s in statements:
-            if self._hit(s, request.action) and principal_matches(s, request.principal) and \
-                    all(clause_holds(c, context) for c in s.conditions):
-                if s.effect == "Deny":
-                    return False
-                allowed = True
-        return allowed
+        return [s for s in statements if self._hit(s, request.action) and principal_matches(s, request.principal)
+                and all(clause_holds(c, context) for c in s.conditions)]
+
+    def decision(self, statements: Sequence[Statement], request: Request) -> Decision:
+        """The account rule over filtered, rewritten statements (`relevant`): `combine` of those
+        that apply to the request."""
+        return combine(self.applying(statements, request))
+
+    def allowed_by(self, statements: Sequence[Statement], request: Request) -> bool:
+        """Some Allow and no Deny of the filtered, rewritten statements applies to the request."""
+        return self.decision(statements, request).allowed
 
     def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None,
                   statements: Sequence[Statement]) -> str | None:
@@ -380,15 +376,12 @@ class AccountModel:
             candidates += [_satisfying(s.conditions) for s in statements if s.effect == "Allow" and s.conditions]
         probe = Query(None, ("*",), ("*",), condition) if condition is not None else None
         for context in candidates:
-            folded = {fold(k): v for k, v in context.items()}
             if probe is not None and not query_contains(probe, Request("x", resource_arn, principal_arn, context)):
                 continue
             for action in actions:
-                applying = [s for s in statements
-                            if self._hit(s, action) and all(clause_holds(c, folded) for c in s.conditions)]
-                allowed = any(s.effect == "Allow" for s in applying) and not any(s.effect == "Deny" for s in applying)
-                if allowed == (goal == "allowed"):
-                    return Request(action, resource_arn, principal_arn, context)
+                request = Request(action, resource_arn, principal_arn, context)
+                if self.allowed_by(statements, request) == (goal == "allowed"):
+                    return request
         return None
 
     def _solve(self, external: bool, actions: tuple[str, ...], goal: Goal, condition: Condition | None,
@@ -464,7 +457,7 @@ class AccountModel:
     # -- API calls: permissions composed ------------------------------------------------------------
     def api_ask(self, who: Who, api: str, resource_arn: str, others: Mapping[str, str] | None = None) -> ApiAnswer:
         """Is there a request context (and, for another account, a principal) in which every
-        permission of the API call (`kmssmt.account.snapshot.api_needs`) is allowed? Each need is first asked
+        permission of the API call (`kmssmt.account.decide.api_needs`) is allowed? Each need is first asked
         on its own (a need never allowed is named as missing); then, when there are several, their
         conjunction is solved over one shared context, so two grants that each hold only under
         incompatible conditions (say, different source CIDRs) are not combined into a success. The

@@ -2,7 +2,7 @@
 
 For generated accounts and queries built from their own names and patterns, every answer of
 `prove_on_account` is judged on a boundary-rich request set (tests/support/accounts.py) decided by
-`kmssmt.account.snapshot.decide` (tests/support/oracle.py):
+`kmssmt.account.decide.decide` (tests/support/oracle.py):
 
 * proven never / always: no request of the set in the query's scope is allowed / denied;
 * refuted: the witness is in the query and in the universe, and the evaluator decides it as claimed;
@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from kmssmt.account.snapshot import Account, decide, load_account
+from kmssmt.account.decide import decide
+from kmssmt.account.snapshot import Account, load_account
 from kmssmt.semantics.query import parse_query, query_contains
 from kmssmt.symbolic.account_model import AccountModel, prove_on_account
 from tests.support.accounts import accounts, accounts_with_queries, load_generated, request_set, schema_errors

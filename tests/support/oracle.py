@@ -14,7 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kmssmt.account.snapshot import Account, decide, resource_context
+from kmssmt.account.decide import decide, resource_context
+from kmssmt.account.snapshot import Account
 from kmssmt.semantics.evaluate import clause_holds
 from kmssmt.semantics.glob import glob_match
 from kmssmt.semantics.query import Condition, Query, condition_keys, query_contains
