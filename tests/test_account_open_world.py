@@ -14,7 +14,8 @@ from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.account_diff import account_diff
 from kmssmt.cli import main
 from kmssmt.semantics.query import parse_query, query_contains
-from kmssmt.symbolic.account_model import AccountModel, prove_on_account
+from kmssmt.symbolic.account_model import AccountModel
+from kmssmt.symbolic.account_prove import prove_on_account
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "account.json"

@@ -17,7 +17,8 @@ from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import parse_account
 from kmssmt.audit.run import CheckConfig, Guardrail, load_checks, run_audit
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import EXTERNAL, AccountModel
+from kmssmt.symbolic.account_filter import EXTERNAL
+from kmssmt.symbolic.account_model import AccountModel
 from tests.strategies import CONCRETE_ACTIONS, KEYS, policy_documents, statements
 from tests.test_account import ACC, KEY, OTHER, SECRET, doc, small_account
 
@@ -291,7 +292,7 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
 def test_an_undecided_check_is_never_a_pass(tmp_path: Path, monkeypatch: Any) -> None:
     # The solver gives up on every question of the model: kms:* on * cannot be decided, so AUD003
     # reports "could not decide" and the audit fails instead of passing the check.
-    from kmssmt.symbolic.account_model import Answer
+    from kmssmt.symbolic.account_requests import Answer
 
     data = small_account()
     data["policies"] += [{"name": "All", "document": doc({"Effect": "Allow", "Action": "kms:*", "Resource": "*"})}]

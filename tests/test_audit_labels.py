@@ -16,7 +16,8 @@ from kmssmt.account.snapshot import Account, Secret, load_account
 from kmssmt.audit.matrix import category_actions
 from kmssmt.audit.run import Cell, CheckConfig, run_audit
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import EXTERNAL, AccountModel
+from kmssmt.symbolic.account_filter import EXTERNAL
+from kmssmt.symbolic.account_model import AccountModel
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")

@@ -14,7 +14,8 @@ from kmssmt.analyses.query_lint import lint_query
 from kmssmt.cli import main
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.query import parse_query
-from kmssmt.symbolic.account_model import AccountModel, prove_on_account
+from kmssmt.symbolic.account_model import AccountModel
+from kmssmt.symbolic.account_prove import prove_on_account
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")

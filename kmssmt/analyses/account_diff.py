@@ -31,10 +31,13 @@ from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.query import Query
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, _statement_key, statement_content
+from kmssmt.symbolic.account_filter import EXTERNAL
+from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
+from kmssmt.symbolic.statement_content import statement_content
+from kmssmt.symbolic.statement_content import statement_key as _statement_key
 
 Direction = Literal["new-more", "old-more"]
 

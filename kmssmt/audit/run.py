@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import Account, Principal, Resource, load_account
+from kmssmt.audit.cells import cubes_text, describe_cell
 from kmssmt.audit.matrix import (
     POLICY_ACTIONS,
     CellRow,
@@ -37,15 +38,15 @@ from kmssmt.audit.matrix import (
     MatrixEngine,
     ResourceResult,
     category_actions,
-    cubes_text,
-    describe_cell,
 )
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Span, Statement
 from kmssmt.semantics.evaluate import StatementRef, action_matches, principal_matches, resource_matches
 from kmssmt.semantics.glob import fold, glob_match
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import EXTERNAL, AccountModel, ApiAnswer, Who
+from kmssmt.symbolic.account_api import ApiAnswer
+from kmssmt.symbolic.account_filter import EXTERNAL, Who
+from kmssmt.symbolic.account_model import AccountModel
 
 Category = Literal["use", "manage", "destroy", "policy"]
 CATEGORIES: tuple[Category, ...] = ("use", "manage", "destroy", "policy")
@@ -807,7 +808,7 @@ def _guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = F
     matches nothing in the snapshot's universe, e.g. a typo) counts as failing."""
     from kmssmt.analyses.query_lint import lint_query
     from kmssmt.semantics.query import parse_query
-    from kmssmt.symbolic.account_model import prove_on_account
+    from kmssmt.symbolic.account_prove import prove_on_account
 
     query = parse_query(guardrail.query)
     proof = prove_on_account(model, query, guardrail.mode, closed_world)

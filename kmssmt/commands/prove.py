@@ -91,7 +91,8 @@ def _run_on_account(args: argparse.Namespace, query: Query, mode: Mode) -> int:
     """`prove ACCOUNT.json`: the principal ranges over the account's principals and "a principal of
     another account", the resource over the snapshot's keys, aliases and secrets."""
     from kmssmt.account.snapshot import load_account
-    from kmssmt.symbolic.account_model import AccountModel, prove_on_account
+    from kmssmt.symbolic.account_model import AccountModel
+    from kmssmt.symbolic.account_prove import prove_on_account
 
     account = load_account(args.policies[0])
     warnings = lint_query(query, account)

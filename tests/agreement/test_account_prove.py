@@ -24,7 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import Account, load_account
 from kmssmt.semantics.query import parse_query, query_contains
-from kmssmt.symbolic.account_model import AccountModel, prove_on_account
+from kmssmt.symbolic.account_model import AccountModel
+from kmssmt.symbolic.account_prove import prove_on_account
 from tests.support.accounts import accounts, accounts_with_queries, load_generated, request_set, schema_errors
 from tests.support.oracle import BruteForce, prove_agreement
 

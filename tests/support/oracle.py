@@ -164,7 +164,7 @@ class BruteForce:
         access has a witness of its category that the evaluator allows. Returns (problems, cells checked)."""
         from kmssmt.audit.matrix import category_actions
         from kmssmt.audit.run import CATEGORIES
-        from kmssmt.symbolic.account_model import EXTERNAL
+        from kmssmt.symbolic.account_filter import EXTERNAL
 
         account = self.account
         rows: list[tuple[str, list[str]]] = [(p.label, [p.arn]) for p in account.principals]
@@ -214,7 +214,8 @@ def prove_agreement(account: Account, queries: Sequence[Query], worlds: Sequence
     """Ask every query of the account in both modes (and each world of `worlds`: False open, True closed)
     with `prove_on_account` and judge each answer on the brute force over the request set. An
     internal error of the prover (a witness its own replay rejects, any exception) is a problem too."""
-    from kmssmt.symbolic.account_model import AccountModel, prove_on_account
+    from kmssmt.symbolic.account_model import AccountModel
+    from kmssmt.symbolic.account_prove import prove_on_account
 
     verdicts = verdicts if verdicts is not None else Verdicts()
     requests = requests if requests is not None else request_set(account, queries)

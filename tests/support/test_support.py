@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from kmssmt.account.snapshot import load_account
 from kmssmt.semantics.query import parse_query
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_model import AccountProof
+from kmssmt.symbolic.account_prove import AccountProof
 from tests.support.accounts import (
     RandomPick,
     accounts,

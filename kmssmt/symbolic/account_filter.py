@@ -1,0 +1,136 @@
+"""The statements of an account that may apply to one (principal, resource) pair, filtered
+concretely and rewritten, and the Allow/Deny rule over them.
+
+For one principal (or "another account") and one resource ARN, everything but the context, the
+action and the principal of another account is concrete, so statements are filtered concretely
+(Resource, a principal of this account against Principal, tag clauses against the resource's tags)
+exactly as the account evaluator (`kmssmt.account.decide`) filters them, and rewritten so that
+what is left to decide is the action, the context and, for another account, the principal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from kmssmt.account.decide import TAG_PREFIXES, resource_context
+from kmssmt.account.snapshot import Account, Principal, Resource
+from kmssmt.policy.ast import Span, Statement, Value
+from kmssmt.semantics.evaluate import (
+    Decision,
+    action_matches,
+    clause_holds,
+    combine,
+    folded_context,
+    principal_matches,
+    resource_matches,
+)
+from kmssmt.semantics.glob import fold
+from kmssmt.semantics.request import Request
+
+EXTERNAL = "another account"
+Who = Principal | None  # None: a principal of another account
+_STAR = Value("*", Span("<account>", 1, 1))
+
+
+class AccountStatements:
+    """An account's statements per (principal, resource) pair, filtered and rewritten (cached)."""
+
+    def __init__(self, account: Account):
+        self.account = account
+        self._action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = {}
+        self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
+        self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
+
+    def hit(self, statement: Statement, action: str) -> bool:
+        """`action_matches`, cached by the statement's Action content."""
+        shape = self._shapes.get(id(statement))
+        if shape is None:
+            shape = self._shapes[id(statement)] = (tuple(v.text for v in statement.actions), statement.not_action)
+        key = (shape, action)
+        hit = self._action_hits.get(key)
+        if hit is None:
+            hit = self._action_hits[key] = action_matches(statement, action)
+        return hit
+
+    _hit = hit  # the former name, still called by kmssmt.analyses.account_diff
+
+    def _by_resource(self, who: Who, resource_arn: str) -> list[Statement]:
+        """Statements of (who, resource) before action filtering, rewritten (cached per pair)."""
+        key = (who.arn if who is not None else None, resource_arn)
+        cached = self._pairs.get(key)
+        if cached is not None:
+            return cached
+        account = self.account
+        owner = account.owner_of(resource_arn)
+        out: list[Statement] = []
+        if who is not None:
+            for statement in account.identity_statements(who):
+                if resource_matches(statement, resource_arn):
+                    rewritten = self.rewrite(statement, owner, keep_principal=False)
+                    if rewritten is not None:
+                        out.append(rewritten)
+        if owner is not None and owner.policy is not None:
+            for statement in owner.policy.statements:
+                # The key policy governs the key whatever ARN named it: matched with the owner's ARN.
+                if not resource_matches(statement, owner.arn):
+                    continue
+                if who is not None and not principal_matches(statement, who.arn):
+                    continue
+                rewritten = self.rewrite(statement, owner, keep_principal=who is None)
+                if rewritten is not None:
+                    out.append(rewritten)
+        if len(self._pairs) > 200_000:
+            self._pairs.clear()
+            self._shapes.clear()  # keyed by id(): only valid while the statements are alive
+        self._pairs[key] = out
+        return out
+
+    def relevant(self, who: Who, resource_arn: str, actions: Sequence[str]) -> list[Statement]:
+        """The statements that may apply to (who, some action of `actions`, resource) for some
+        context, rewritten: Resource matched concretely (so `*`), tag clauses decided by the
+        resource's tags (dropped when true, statement dropped when false), Principal matched
+        concretely for a principal of this account."""
+        return [s for s in self._by_resource(who, resource_arn) if any(self.hit(s, a) for a in actions)]
+
+    @staticmethod
+    def rewrite(statement: Statement, owner: Resource | None, keep_principal: bool) -> Statement | None:
+        """A statement whose Resource matched, as `relevant` gives it: Resource `*`, tag clauses
+        decided by the tags of `owner` (a resource of the snapshot; None: outside it), Principal
+        kept only with `keep_principal`; None when a tag clause is false for the resource."""
+        conditions = statement.conditions
+        if owner is not None:
+            tags = resource_context({}, owner)
+            kept = []
+            for clause in conditions:
+                if fold(clause.key).startswith(TAG_PREFIXES):
+                    if not clause_holds(clause, tags):
+                        return None
+                    continue
+                kept.append(clause)
+            conditions = tuple(kept)
+        return replace(statement, resources=(_STAR,), not_resource=False, conditions=conditions,
+                       principals=statement.principals if keep_principal else None)
+
+    # -- the Allow/Deny rule over filtered statements ----------------------------------------------
+    def applying(self, statements: Sequence[Statement], request: Request) -> list[Statement]:
+        """The filtered, rewritten statements (`relevant`) that apply to a request: to its action,
+        its principal (when the statement keeps its Principal) and its context."""
+        context = folded_context(request.context)
+        return [s for s in statements if self.hit(s, request.action) and principal_matches(s, request.principal)
+                and all(clause_holds(c, context) for c in s.conditions)]
+
+    def decision(self, statements: Sequence[Statement], request: Request) -> Decision:
+        """The account rule over filtered, rewritten statements (`relevant`): `combine` of those
+        that apply to the request."""
+        return combine(self.applying(statements, request))
+
+    def allowed_by(self, statements: Sequence[Statement], request: Request) -> bool:
+        """Some Allow and no Deny of the filtered, rewritten statements applies to the request."""
+        return self.decision(statements, request).allowed
+
+    def unconditional(self, statements: Sequence[Statement], action: str) -> bool:
+        """An Allow with no condition reaches `action` and no Deny does: allowed in every context."""
+        if any(s.effect == "Deny" and self.hit(s, action) for s in statements):
+            return False
+        return any(s.effect == "Allow" and not s.conditions and self.hit(s, action) for s in statements)
