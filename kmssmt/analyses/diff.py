@@ -189,8 +189,12 @@ class _Differ:
 
         minimal = [m for m in matching if not dominated(m)]
         inner = and_(term(m) for m in minimal)
-        excluded = [p for p in patterns if p not in matching
-                    and self.session.check(term(p), inner, model=False).status == "sat"]
+        others = [p for p in patterns if p not in matching]
+        dimension = "resource" if term == self.problem.resource_term else "principal"
+        meets = self.problem.arn_patterns_meeting(dimension, minimal, others)  # read off the classes
+        if meets is None:  # Z3 strings: ask the solver
+            meets = [self.session.check(term(p), inner, model=False).status == "sat" for p in others]
+        excluded = [p for p, meet in zip(others, meets, strict=True) if meet]
         text = " and ".join(minimal) if minimal else "*"
         return f"{text} except {', '.join(excluded)}" if excluded else text
 

@@ -264,6 +264,53 @@ class ArnDimension:
         rows = self._tuples[pid]
         return or_(and_(dim.term(cid) for dim, cid in zip(self.components, row, strict=True)) for row in rows)
 
+    def each_meets(self, common: Sequence[int], candidates: Sequence[int]) -> list[bool] | None:
+        """For each candidate pattern: some ARN of the universe matches it and all of `common`; None
+        when the encoding cannot tell (Z3 strings). Exact: patterns are unions of products of
+        component classes, so meeting is a component-wise intersection."""
+        products = self._common(common)
+        if products is None:
+            return None
+        out = []
+        for pid in candidates:
+            meet = self._meet_products(products, pid)
+            if meet is None:
+                return None
+            out.append(bool(meet))
+        return out
+
+    def _common(self, pids: Sequence[int]) -> list[tuple[frozenset[int], ...]] | None:
+        if self.whole is not None:
+            return None
+        universe = self._universe_row()
+        if universe is None:
+            return None
+        products: list[tuple[frozenset[int], ...]] | None = [universe]
+        for pid in pids:
+            products = self._meet_products(products or [], pid)
+            if not products:
+                return products
+        return products
+
+    def _meet_products(self, products: list[tuple[frozenset[int], ...]],
+                       pid: int) -> list[tuple[frozenset[int], ...]] | None:
+        rows = [self._row_classes(row) for row in self._tuples[pid]]
+        if any(row is None for row in rows):
+            return None
+        return [meet for have in products for row in rows if row is not None
+                for meet in [tuple(a & b for a, b in zip(have, row, strict=True))] if all(meet)]
+
+    def _row_classes(self, row: tuple[int, ...]) -> tuple[frozenset[int], ...] | None:
+        classes = [dim.classes(cid) for dim, cid in zip(self.components, row, strict=True)]
+        return None if any(c is None for c in classes) else tuple(c for c in classes if c is not None)
+
+    def _universe_row(self) -> tuple[frozenset[int], ...] | None:
+        """Every well-formed ARN: the first component is the ARN prefix, the others anything."""
+        prefix = self.components[0].classes(self._prefix_id)
+        if prefix is None or any(dim.mode != "exact" for dim in self.components):
+            return None
+        return (prefix, *(frozenset(range(dim.size)) for dim in self.components[1:]))
+
     def may_meet(self, a: int, b: int) -> bool:
         """Some ARN of the universe matches both patterns (true when the encoding cannot tell)."""
         if self.whole is not None:

@@ -271,6 +271,15 @@ class Problem:
         inner = self.principal.encode(principal)
         return None if inner is None else and_(["prn_present", inner])
 
+    def arn_patterns_meeting(self, dimension: str, common: Sequence[str],
+                             candidates: Sequence[str]) -> list[bool] | None:
+        """For each candidate: some resource (`dimension` "resource") or principal ARN matches it and
+        every pattern of `common` (all patterns already in the problem); None when the encoding
+        cannot tell without the solver."""
+        arn, ids = (self.resource, self._resource_ids) if dimension == "resource" else \
+            (self.principal, self._principal_ids)
+        return arn.each_meets([ids[g] for g in common], [ids[g] for g in candidates])
+
     def action_term(self, glob: str) -> str:
         """The term of an action pattern already in the problem."""
         return self._pattern_term("action", glob)

@@ -139,7 +139,8 @@ class Session:
         `define` gave (parsed once)."""
         parsed = self._parsed.get(text)
         if parsed is None:
-            parsed = z3.parse_smt2_string(f"{self.declarations}\n(assert {text})", ctx=self.ctx)[0]
+            names = "".join(f"\n(declare-const {name} Bool)" for name in dict.fromkeys(_NAME.findall(text)))
+            parsed = z3.parse_smt2_string(f"{self.declarations}{names}\n(assert {text})", ctx=self.ctx)[0]
             self._parsed[text] = parsed
         return parsed
 
@@ -157,7 +158,7 @@ class Session:
             constant = z3.Bool(name, self.ctx)
             self.solver.add(constant == self.term(text))
             self.decls[name] = constant
-            self.declarations += f"\n(declare-const {name} Bool)"
+            self._parsed[name] = constant
             self._names[text] = name
         return name
 
@@ -208,8 +209,18 @@ class Session:
             self.seconds += time.perf_counter() - started
             self.calls += 1
 
+    def _literal(self, text: str) -> z3.BoolRef:
+        """The assumption literal of a term: its own constant when it is a name, else its name."""
+        name = text if text in self.decls else self.define(text)
+        return self.term(name)
+
     def _check(self, terms: tuple[str, ...], started: float, want_model: bool) -> Outcome:
-        self.solver.push()
+        # Finite problems: every term becomes a named assumption, so a question is a check under
+        # assumptions and whatever the solver built and learned stays for the next question.
+        # Strings: a scope of its own (see `define`).
+        scoped = self.strings
+        if scoped:
+            self.solver.push()
         # Z3 does not look at its timeout during some preprocessing (long string and regex
         # rewriting); the watchdog interrupts the context a little after the timeout.
         fired = threading.Event()
@@ -220,11 +231,14 @@ class Session:
 
         token = None
         try:
-            self.add(*terms)
-            if self.strings:  # Z3 keeps its own timeout on finite problems
-                token = WATCHDOG.arm(self.timeout * 1.2 + 0.5, interrupt)
+            assumptions: list[z3.BoolRef] = []
+            if scoped:
+                self.add(*terms)
+                token = WATCHDOG.arm(self.timeout * 1.2 + 0.5, interrupt)  # Z3 keeps its timeout elsewhere
+            else:
+                assumptions = [self._literal(t) for t in terms if t != "true"]
             self._spent_before = self._steps() if self.rlimit else 0
-            result = self.solver.check()
+            result = self._check_assuming(assumptions)
             seconds = time.perf_counter() - started
             if result == z3.sat:
                 if not want_model:
@@ -253,8 +267,20 @@ class Session:
         finally:
             if token is not None:
                 WATCHDOG.disarm(token)
-            self.solver.pop()
+            if scoped:
+                self.solver.pop()
 
+
+    def _check_assuming(self, assumptions: list[z3.BoolRef]) -> z3.CheckSatResult:
+        """`solver.check(*assumptions)` without re-checking each literal's sort in Python (the
+        literals are this session's own Boolean constants)."""
+        if not assumptions:
+            return self.solver.check()
+        array = (z3.Ast * len(assumptions))()
+        for index, literal in enumerate(assumptions):
+            array[index] = literal.as_ast()
+        code = z3.Z3_solver_check_assumptions(self.ctx.ref(), self.solver.solver, len(assumptions), array)
+        return z3.CheckSatResult(code)
 
     def _spent_budget(self) -> bool:
         """The last check stopped at the resource limit (not at Ctrl-C or the timeout)."""
@@ -266,6 +292,7 @@ class Session:
         return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0
 
 
+_NAME = re.compile(r"def![0-9]+")
 _DECLARATION = re.compile(r"\(declare-const (\S+) (Int|Bool|String|\(_ BitVec (\d+)\))\)")
 
 

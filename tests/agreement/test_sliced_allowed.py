@@ -35,3 +35,20 @@ def test_slicing_leaves_out_statements_of_other_actions_and_resources() -> None:
     problem = Problem([[policy]], [query])
     kept = [s.index for s in policy.statements if problem.may_apply(s, query)]
     assert kept == [3, 4]  # NotResource is kept whenever unsure; the rest by exact overlap
+
+
+@settings(max_examples=80, deadline=None)
+@given(document=policy_documents(max_statements=5), query_text=queries())
+def test_class_overlap_of_arn_patterns_equals_the_solver(document: dict[str, object], query_text: str) -> None:
+    """`arn_patterns_meeting` (read off the classes) answers as the solver does on the terms."""
+    policy = to_policy(document)
+    query = parse_query(query_text)
+    problem = Problem([[policy]], [query])
+    globs = sorted({v.text for s in policy.statements for v in s.resources} | set(query.resources))
+    session = Session(problem.preamble())
+    for common in ([], globs[:1], globs[:2]):
+        meets = problem.arn_patterns_meeting("resource", common, globs)
+        assert meets is not None
+        inner = and_(problem.resource_term(g) for g in common)
+        solver = [session.check(problem.resource_term(g), inner, model=False).status == "sat" for g in globs]
+        assert meets == solver, (common, globs)
