@@ -8,7 +8,7 @@ import json
 import pytest
 
 from kmssmt.policy.reading import parse_policy
-from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.evaluate import combine, evaluate, one_name_per_key
 from kmssmt.semantics.request import Request
 
 KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-1"
@@ -195,3 +195,27 @@ def test_deciding_statements_carry_file_and_line() -> None:
     text = '{\n  "Version": "1",\n  "Statement": [\n    {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}\n  ]\n}'
     decision = evaluate([parse_policy(text, "lined.json")], Request("kms:Decrypt", KEY))
     assert (decision.statements[0].file, decision.statements[0].line) == ("lined.json", 4)
+
+
+def test_combine_is_the_allow_deny_rule() -> None:
+    # The statements that apply, in any order: the Denies decide when there are any, else the Allows.
+    allow, deny, other = _policy({"Sid": "A", "Effect": "Allow", "Action": "kms:*", "Resource": "*"},
+                                 {"Sid": "D", "Effect": "Deny", "Action": "kms:*", "Resource": "*"},
+                                 {"Sid": "B", "Effect": "Allow", "Action": "kms:*", "Resource": "*"})[0].statements
+    denied = combine([allow, deny, other])
+    assert (denied.allowed, denied.reason, [r.sid for r in denied.statements]) == (False, "explicit-deny", ["D"])
+    assert denied.deciding == (deny,)
+    allowed = combine(iter([allow, other]))
+    assert (allowed.allowed, allowed.reason, [r.sid for r in allowed.statements]) == (True, "allowed", ["A", "B"])
+    assert allowed.deciding == (allow, other)
+    assert combine([]) == evaluate([], Request("kms:Decrypt", KEY))
+    assert (combine([]).reason, combine([]).statements) == ("implicit-deny", ())
+
+
+def test_one_name_per_key_keeps_the_decision() -> None:
+    # Case variants of a condition key name are one key: the first name written, the value read (the last).
+    context = {"acs:sourceip": "172.16.0.1", "kms:tag/Env": "dev", "acs:SourceIp": "10.0.0.1"}
+    assert one_name_per_key(context) == {"acs:sourceip": "10.0.0.1", "kms:tag/Env": "dev"}
+    assert one_name_per_key({"a": "1", "B": "2"}) == {"a": "1", "B": "2"}
+    condition = {"IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}
+    assert decide(condition, context) and decide(condition, one_name_per_key(context))
