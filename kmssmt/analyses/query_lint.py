@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from kmssmt.account.snapshot import Account
 from kmssmt.catalog import load_catalog
 from kmssmt.semantics.glob import glob_match, has_wildcard
 from kmssmt.semantics.query import Query, condition_keys
 from kmssmt.symbolic.arn import split_arn_glob
+
+if TYPE_CHECKING:  # the account layer is needed only when an account is given
+    from kmssmt.account.snapshot import Account
 
 
 def lint_query(query: Query, account: Account | None = None) -> tuple[str, ...]:

@@ -72,7 +72,9 @@ class Query:
 
 @cache
 def _parser() -> lark.Lark:
-    return lark.Lark(grammar_text("query.lark"), parser="lalr", propagate_positions=True)
+    # cache=True: lark keeps the built LALR tables in the temporary directory, keyed by the grammar
+    # and options, so a new process does not rebuild them (about 60 ms)
+    return lark.Lark(grammar_text("query.lark"), parser="lalr", propagate_positions=True, cache=True)
 
 
 def _key_type(key: str) -> str | None:
