@@ -23,9 +23,8 @@ from kmssmt.semantics.evaluate import (
     combine,
     folded_context,
     principal_matches,
-    resource_matches,
 )
-from kmssmt.semantics.glob import fold
+from kmssmt.semantics.glob import fold, glob_match
 from kmssmt.semantics.request import Request
 
 EXTERNAL = "another account"
@@ -41,6 +40,8 @@ class AccountStatements:
         self._action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = {}
         self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
+        self._resource_hits: dict[tuple[str, str], bool] = {}
+        self._rewritten: dict[tuple[int, str | None, bool], tuple[Statement, Statement | None]] = {}
 
     def hit(self, statement: Statement, action: str) -> bool:
         """`action_matches`, cached by the statement's Action content."""
@@ -55,6 +56,30 @@ class AccountStatements:
 
     _hit = hit  # the former name, still called by kmssmt.analyses.account_diff
 
+    def resource_hit(self, statement: Statement, resource_arn: str) -> bool:
+        """`resource_matches`, with each (pattern, ARN) matched once."""
+        hits = self._resource_hits
+        hit = False
+        for value in statement.resources:
+            key = (value.text, resource_arn)
+            known = hits.get(key)
+            if known is None:
+                known = hits[key] = glob_match(value.text, resource_arn)
+            if known:
+                hit = True
+                break
+        return hit != statement.not_resource
+
+    def _rewrite(self, statement: Statement, owner: Resource | None, keep_principal: bool) -> Statement | None:
+        """`rewrite`, cached: by statement alone when it has no tag clause, else per owner."""
+        tagged = owner is not None and any(fold(c.key).startswith(TAG_PREFIXES) for c in statement.conditions)
+        key = (id(statement), owner.arn if tagged and owner is not None else None, keep_principal)
+        known = self._rewritten.get(key)
+        if known is None or known[0] is not statement:
+            known = (statement, self.rewrite(statement, owner if tagged else None, keep_principal))
+            self._rewritten[key] = known
+        return known[1]
+
     def _by_resource(self, who: Who, resource_arn: str) -> list[Statement]:
         """Statements of (who, resource) before action filtering, rewritten (cached per pair)."""
         key = (who.arn if who is not None else None, resource_arn)
@@ -66,23 +91,24 @@ class AccountStatements:
         out: list[Statement] = []
         if who is not None:
             for statement in account.identity_statements(who):
-                if resource_matches(statement, resource_arn):
-                    rewritten = self.rewrite(statement, owner, keep_principal=False)
+                if self.resource_hit(statement, resource_arn):
+                    rewritten = self._rewrite(statement, owner, keep_principal=False)
                     if rewritten is not None:
                         out.append(rewritten)
         if owner is not None and owner.policy is not None:
             for statement in owner.policy.statements:
                 # The key policy governs the key whatever ARN named it: matched with the owner's ARN.
-                if not resource_matches(statement, owner.arn):
+                if not self.resource_hit(statement, owner.arn):
                     continue
                 if who is not None and not principal_matches(statement, who.arn):
                     continue
-                rewritten = self.rewrite(statement, owner, keep_principal=who is None)
+                rewritten = self._rewrite(statement, owner, keep_principal=who is None)
                 if rewritten is not None:
                     out.append(rewritten)
         if len(self._pairs) > 200_000:
             self._pairs.clear()
             self._shapes.clear()  # keyed by id(): only valid while the statements are alive
+            self._rewritten.clear()
         self._pairs[key] = out
         return out
 
