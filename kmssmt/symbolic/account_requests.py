@@ -20,7 +20,7 @@ from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import ConditionClause, Statement, Value
-from kmssmt.semantics.evaluate import StatementRef, one_name_per_key
+from kmssmt.semantics.evaluate import StatementRef, one_name_per_key, principal_matches
 from kmssmt.semantics.glob import fold
 from kmssmt.semantics.query import Condition, Query, bind_keys, query_contains
 from kmssmt.semantics.request import Request
@@ -84,7 +84,7 @@ class RequestQuestions(AccountStatements):
         self.cache_hits = 0
         self.in_account_glob = f"*:*:*:{account.id}:*"
         self._cache: dict[tuple[object, ...], Solved] = {}
-        self._reach: dict[tuple[object, tuple[str, ...]], bool] = {}
+        self._allows: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
         self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
     def ask(self, who: Who, resource_arn: str, actions: Sequence[str], goal: Goal = "allowed",
@@ -113,23 +113,28 @@ class RequestQuestions(AccountStatements):
 
     def _may_allow(self, who: Who, resource_arn: str, actions: tuple[str, ...]) -> bool:
         """A necessary condition for an allowed request, cheap enough to ask of every pair of an
-        account: some Allow of the principal's identity policies or of the resource's policy reaches
-        one of the actions (Resource, Principal and conditions are left to `relevant` and the solver)."""
+        account: an Allow of the principal's identity policies reaches one of the actions and its
+        Resource matches the ARN, or an Allow of the resource's own policy reaches one of the actions
+        (Principal and conditions are left to `relevant` and the solver)."""
         owner = self.account.owner_of(resource_arn)
-        sources: list[tuple[object, list[Statement]]] = []
-        if who is not None:
-            sources.append((who.arn, self.account.identity_statements(who)))
         if owner is not None and owner.policy is not None:
-            sources.append((owner.arn, list(owner.policy.statements)))
-        for name, statements in sources:
-            key = (name, actions)
-            hit = self._reach.get(key)
-            if hit is None:
-                hit = self._reach[key] = any(s.effect == "Allow" and any(self.hit(s, a) for a in actions)
-                                             for s in statements)
-            if hit:
+            granting = self._reaching(owner.arn, owner.policy.statements, actions)
+            if any(who is None or principal_matches(s, who.arn) for s in granting):
                 return True
-        return False
+        if who is None:
+            return False
+        granting = self._reaching(who.arn, self.account.identity_statements(who), actions)
+        return any(self.resource_hit(s, resource_arn) for s in granting)
+
+    def _reaching(self, holder: str, statements: Sequence[Statement], actions: tuple[str, ...]) -> list[Statement]:
+        """The Allow statements (of a principal's identity policies or a resource's policy, named
+        by `holder`) whose Action reaches one of `actions` (cached)."""
+        key = (holder, actions)
+        found = self._allows.get(key)
+        if found is None:
+            found = self._allows[key] = [s for s in statements
+                                         if s.effect == "Allow" and any(self.hit(s, a) for a in actions)]
+        return found
 
     def ask_statements(self, statements: Sequence[Statement], principal_arn: str | None, resource_arn: str,
                        actions: tuple[str, ...], goal: Goal = "allowed", condition: Condition | None = None,
