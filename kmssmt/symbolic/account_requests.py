@@ -33,6 +33,7 @@ from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 from kmssmt.symbolic.statement_content import key_text
 
 Goal = Literal["allowed", "denied"]
+ANCHOR = "kms:Decrypt"  # the one action `describe_groups` asks about (Actions are matched before)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class RequestQuestions(AccountStatements):
         self.in_account_glob = f"*:*:*:{account.id}:*"
         self._cache: dict[tuple[object, ...], Solved] = {}
         self._allows: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+        self._anchors: dict[int, tuple[Statement, Statement, str]] = {}
         self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
     def ask(self, who: Who, resource_arn: str, actions: Sequence[str], goal: Goal = "allowed",
@@ -297,6 +299,15 @@ class RequestQuestions(AccountStatements):
                 out.append((tuple(members), cubes))
         return out
 
+    def _anchored(self, statement: Statement) -> tuple[Statement, str]:
+        """The statement with its Action set to the one anchor `describe_groups` asks about, and
+        that statement's content key (cached per statement)."""
+        known = self._anchors.get(id(statement))
+        if known is None or known[0] is not statement:
+            normal = replace(statement, actions=(Value(ANCHOR, statement.span),), not_action=False)
+            known = self._anchors[id(statement)] = (statement, normal, key_text(normal))
+        return known[1], known[2]
+
     def describe_groups(self, groups: Sequence[Sequence[Statement]], external: bool
                         ) -> list[list[CubeLiteral]] | None:
         """Cubes of the requests every group allows (each group one permission's filtered, rewritten
@@ -307,10 +318,9 @@ class RequestQuestions(AccountStatements):
         from kmssmt.symbolic.problem import key_facts
         from kmssmt.symbolic.solver import Session
 
-        anchor = "kms:Decrypt"
-        normal = [sorted((replace(s, actions=(Value(anchor, s.span),), not_action=False) for s in group),
-                         key=key_text) for group in groups]
-        key = ("describe", external, tuple(tuple(key_text(s) for s in g) for g in normal))
+        anchored = [sorted((self._anchored(s) for s in group), key=lambda pair: pair[1]) for group in groups]
+        normal = [[statement for statement, _ in group] for group in anchored]
+        key = ("describe", external, tuple(tuple(text for _, text in g) for g in anchored))
         if key in self._describe_cache:
             self.cache_hits += 1
             return self._describe_cache[key]
@@ -325,14 +335,14 @@ class RequestQuestions(AccountStatements):
         else:
             cubes = None
             flat = [s for g in normal for s in g]
-            query = Query(self.in_account_glob if external else None, (anchor,), ("*",), None)
+            query = Query(self.in_account_glob if external else None, (ANCHOR,), ("*",), None)
             try:
-                problem = Problem([], [query], extra_statements=flat)
+                problem = Problem.over_statements(flat, [query])
             except EncodingUnsupported:
                 problem = None
             if problem is not None:
                 session = Session(problem.preamble(), self.timeout)
-                domain = [problem.action_term(anchor)]
+                domain = [problem.action_term(ANCHOR)]
                 principals: list[str] = []
                 if external:
                     domain += ["prn_present", not_(problem.principal_term(self.in_account_glob))]

@@ -35,7 +35,7 @@ def solve(queries: Sequence[Query], statements: Sequence[Statement],
     and `statements`? unknown when the encoding is unsupported or `constraints` returns None (the
     question cannot be written in the encoding) or the solver does not decide."""
     try:
-        problem = Problem([], list(queries), extra_statements=list(statements))
+        problem = Problem.over_statements(statements, queries)
     except EncodingUnsupported as exc:
         return Solved("unknown", reason=str(exc), checked=False)
     parts = constraints(problem)

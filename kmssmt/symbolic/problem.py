@@ -86,6 +86,13 @@ class Problem:
         self._statement_terms: dict[int, tuple[Statement, str]] = {}  # id -> (kept alive, term)
         self._pattern_terms: dict[tuple[str, str], str] = {}  # (dimension, pattern) -> term
 
+    @classmethod
+    def over_statements(cls, statements: Sequence[Statement], queries: Sequence[Query] = (),
+                        engine: Engine = "exact") -> Problem:
+        """A problem over loose statements (no policy set): terms come from `statement_term` and
+        `allowed_by`; `allowed(i)` has no policy set to read."""
+        return cls([], queries, engine, extra_statements=statements)
+
     # -- collecting patterns ---------------------------------------------------------
     def _use(self, key: str) -> _KeyUse:
         return self._uses.setdefault(fold(key), _KeyUse(key))
