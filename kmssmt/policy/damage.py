@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from kmssmt.policy.findings import Rule, rule
+
+# Not JSON whitespace, read as a space (KMS007).
+ODD_SPACES = (
+    "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\u3000\ufeff"
+)
+# Control characters that make a file binary, not a damaged document.
+BAD_CONTROL_RE = re.compile("[\\x00-\\x08\\x0e-\\x1a\\x1c-\\x1f]")
 
 COMMENT = rule(
     "KMS001", "error", "Comment in policy",

@@ -504,7 +504,7 @@ def _ros_targets(resources: list[tuple[str, str, dict[str, Any]]]) -> list[tuple
 def extract_ros_json(text: str, file: str) -> Extraction:
     from kmssmt.policy.json_tree import JArray, JNode, JObject, JScalar, JString, parse_json
 
-    root, _, _ = parse_json(text, file)
+    root = parse_json(text, file).root
     starts = _line_starts(text)
 
     def offset(line: int, column: int) -> int:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from lark import Token
 
 from kmssmt.errors import InputError
-from kmssmt.policy.ast import Finding
 from kmssmt.policy.damage import (
     BAD_ESCAPE,
     BOM,
@@ -20,14 +19,12 @@ from kmssmt.policy.damage import (
     FULLWIDTH_PUNCT,
     HTML_INSIDE,
     HTML_OUTSIDE,
-    MASKED_ID,
     MISMATCHED,
     ODD_SPACE,
-    PLACEHOLDER,
+    ODD_SPACES,
     RAW_LINE_BREAK,
     SPLIT_BLOCKS,
     STRAY_CHARACTER,
-    TEMPLATE_IN_STRING,
     TEMPLATE_OUTSIDE,
     TRAILING_COMMA,
     TRAILING_CONTENT,
@@ -35,9 +32,11 @@ from kmssmt.policy.damage import (
     UNQUOTED,
     UNTERMINATED_STRING,
 )
-from kmssmt.policy.findings import FindingList, Rule, finding
+from kmssmt.policy.findings import FindingList
 from kmssmt.policy.limits import MAX_DEPTH
 from kmssmt.policy.positions import Positions
+from kmssmt.policy.value_checks import Reporter, check_value
+from kmssmt.policy.value_checks import shorten as _shorten
 
 _OPENERS = {"{": "LBRACE", "[": "LBRACKET", "｛": "LBRACE", "［": "LBRACKET"}
 _CLOSERS = {"}": "RBRACE", "]": "RBRACKET", "｝": "RBRACE", "］": "RBRACKET"}
@@ -46,9 +45,6 @@ _OPEN_OF = {"RBRACE": "LBRACE", "RBRACKET": "LBRACKET"}
 _CLOSE_TEXT = {"RBRACE": "}", "RBRACKET": "]"}
 _COMMAS = {",": False, "，": True, "、": True, "､": True}
 _COLONS = {":": False, "：": True}
-_ODD_SPACES = (
-    "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u202f\u205f\u3000\ufeff"
-)
 # opening quote -> (closing quotes always accepted, closing quotes accepted before punctuation)
 _QUOTES: dict[str, tuple[str, str]] = {
     '"': ('"', "”＂"),
@@ -68,24 +64,11 @@ _NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?
 _WORD_RE = re.compile(r"[A-Za-z_][\w:*/.\-?]*")
 _HTML_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*\s*/?>")
 _HTML_BR_RE = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
-_PLAIN_RE = re.compile("[^\"\\\\\\x00-\\x1f\\x7f”＂」』'’“<" + _ODD_SPACES + "]+")
-_FAST_STRING_RE = re.compile('"([^"\\\\\\x00-\\x1f\\x7f”＂<' + _ODD_SPACES + ']*)"')
+_PLAIN_RE = re.compile("[^\"\\\\\\x00-\\x1f\\x7f”＂」』'’“<" + ODD_SPACES + "]+")
+_FAST_STRING_RE = re.compile('"([^"\\\\\\x00-\\x1f\\x7f”＂<' + ODD_SPACES + ']*)"')
 _AFTER_CLOSE_RE = re.compile(r"[ \t]*(?:[,:\]\}，：、]|\r?\n|\r|$)")
 _CONTINUATION_RE = re.compile(r"[ \t]*([^\s\"“”＂,]+)[\"”＂][ \t]*(?:[,:\]\}，：、]|\r?\n|\r|$)")
-_PLACEHOLDER_RE = re.compile(r"\$\{\s*([A-Za-z][A-Za-z0-9_-]*)\s*\}")
-_TEMPLATE_RE = re.compile(r"[$%]\{[^}\n]{0,200}\}")
-# Linear-time on long runs: anchor on the start of a run (the look-behinds), never on every position.
-_MASKED_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{3,40}\*{3,}|(?<!\*)\*{4,}[0-9]{2,}")
 _JSONISH_COMMENT_RE = re.compile(r"\"\s*:|[\[{]\s*\"|\"\s*[\]}]")
-_BAD_CONTROL_RE = re.compile("[\\x00-\\x08\\x0e-\\x1a\\x1c-\\x1f]")
-
-
-@dataclass
-class _Lexed:
-    tokens: list[Token]
-    findings: list[Finding]
-    minified_chars: int
-    minified_bytes: int
 
 
 @dataclass
@@ -101,11 +84,8 @@ class PolicyLexer:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _find(self, r: Rule, start: int, end: int | None, message: str) -> None:
-        if self.findings.full(r):
-            self.findings.skip(r)
-            return
-        self.findings.append(finding(r, self.pos.span(start, end), message))
+    def __post_init__(self) -> None:
+        self._find = Reporter(self.pos, self.findings)
 
     def _token(self, kind: str, value: str, start: int, end: int) -> Token:
         line, col = self.pos.line_col(start)
@@ -132,7 +112,7 @@ class PolicyLexer:
                 assert m is not None
                 i = m.end()
                 continue
-            if ch in _ODD_SPACES:
+            if ch in ODD_SPACES:
                 if ch == "\ufeff" and i == 0:
                     self._find(BOM, i, i + 1, "byte order mark at the start of the file")
                 else:
@@ -393,7 +373,7 @@ class PolicyLexer:
                     if not buf[-1]:
                         buf.pop()
                 break
-            if c in _ODD_SPACES:
+            if c in ODD_SPACES:
                 self._find(ODD_SPACE, i, i + 1, f"U+{ord(c):04X} {_space_name(c)} inside a string read as a space")
                 buf.append(" ")
                 i += 1
@@ -443,36 +423,7 @@ class PolicyLexer:
         return i + 2
 
     def _check_value(self, start: int, end: int) -> None:
-        raw = self.pos.text[start:end]
-        if "{" not in raw and "***" not in raw:
-            return
-        names = [m.group(1) for m in _PLACEHOLDER_RE.finditer(raw)]
-        if names:
-            first = _PLACEHOLDER_RE.search(raw)
-            assert first is not None
-            shown = ", ".join("${" + n + "}" for n in dict.fromkeys(names))
-            self._find(
-                PLACEHOLDER,
-                start + first.start(),
-                start + first.end(),
-                f"unresolved placeholder {shown}: the value matches only this literal text",
-            )
-        others = [m for m in _TEMPLATE_RE.finditer(raw) if not _PLACEHOLDER_RE.fullmatch(m.group(0))]
-        if others:
-            self._find(
-                TEMPLATE_IN_STRING,
-                start + others[0].start(),
-                start + others[0].end(),
-                f"template expression {_shorten(others[0].group(0))!r} left in a value; compared literally",
-            )
-        masked = _MASKED_RE.search(raw)
-        if masked is not None:
-            self._find(
-                MASKED_ID,
-                start + masked.start(),
-                start + masked.end(),
-                f"{masked.group(0)!r} looks like a masked id; as a pattern it matches any id with that prefix",
-            )
+        check_value(self._find, self.pos.text, start, end)
 
     def _finish(self, n: int) -> None:
         if not self.started:
@@ -513,7 +464,7 @@ def _at_line_start(text: str, i: int) -> bool:
 
 
 def _may_start_token(c: str) -> bool:
-    return c.isspace() or c.isalnum() or c in "{}[],:\"“”＂「'$%<-/#｛｝［］，、：" or c in _ODD_SPACES
+    return c.isspace() or c.isalnum() or c in "{}[],:\"“”＂「'$%<-/#｛｝［］，、：" or c in ODD_SPACES
 
 
 def _space_name(ch: str) -> str:
@@ -523,8 +474,3 @@ def _space_name(ch: str) -> str:
         "\u200b": "(zero-width space)",
         "\ufeff": "(zero-width no-break space)",
     }.get(ch, "(space)")
-
-
-def _shorten(text: str, limit: int = 60) -> str:
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"

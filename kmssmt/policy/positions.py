@@ -3,10 +3,25 @@
 
 from __future__ import annotations
 
-import bisect
 import re
+import sys
+from bisect import bisect_right
+from itertools import accumulate
 
 from kmssmt.policy.ast import Span
+
+_BREAK_RE = re.compile(r"\r\n|\r|\n")
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset at which each line of `text` starts (the first is 0)."""
+    if "\r" not in text:
+        # Same answer as the regular expression, without a match object per line.
+        lengths = map(len, text.split("\n"))
+        starts = list(accumulate((length + 1 for length in lengths), initial=0))
+        starts.pop()
+        return starts
+    return [0] + [m.end() for m in _BREAK_RE.finditer(text)]
 
 
 class Positions:
@@ -15,19 +30,25 @@ class Positions:
     def __init__(self, text: str, file: str):
         self.text = text
         self.file = file
-        self._starts = [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
-
-        self._last = 0  # index of the line found last: lookups mostly move forward a little
+        # The start of each line, then a bound past every offset (so the line after any line exists).
+        self._starts = line_starts(text) + [sys.maxsize]
 
     def line_col(self, offset: int) -> tuple[int, int]:
-        starts = self._starts
-        index = self._last
-        if not (starts[index] <= offset and (index + 1 == len(starts) or offset < starts[index + 1])):
-            index = bisect.bisect_right(starts, offset) - 1
-            self._last = index
-        return index + 1, offset - starts[index] + 1
+        line = bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
 
     def span(self, start: int, end: int | None = None) -> Span:
-        line, col = self.line_col(start)
-        end_line, end_col = self.line_col(start if end is None else end)
-        return Span(self.file, line, col, end_line, end_col)
+        starts = self._starts
+        line = bisect_right(starts, start)
+        first = starts[line - 1]
+        if end is None:
+            end = start
+        if first <= end < starts[line]:  # on one line: one look-up
+            return Span(self.file, line, start - first + 1, line, end - first + 1)
+        end_line, end_col = self.line_col(end)
+        return Span(self.file, line, start - first + 1, end_line, end_col)
+
+
+def line_col_in(text: str, offset: int) -> tuple[int, int]:
+    """(line, column) of one offset of `text`, for the occasional error position."""
+    return Positions(text, "").line_col(offset)

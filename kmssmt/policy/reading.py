@@ -22,10 +22,11 @@ from kmssmt.policy.limits import MAX_POLICY_BYTES
 from kmssmt.policy.schema import build_policy
 
 
-def parse_policy(text: str, file: str = "<string>", name: str | None = None) -> Policy:
-    """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError."""
-    root, findings, pos = parse_json(text, file)
-    return build_policy(root, findings, pos, name)
+def parse_policy(text: str, file: str = "<string>", name: str | None = None, fast: bool = True) -> Policy:
+    """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError.
+    `fast=False` reads it with the lenient reader even when it is plain JSON (the result is the same)."""
+    doc = parse_json(text, file, fast)
+    return build_policy(doc.root, doc.findings, doc.pos, name, doc.outside_whitespace)
 
 
 def load_policy(path: str) -> Policy:

@@ -13,7 +13,7 @@ from difflib import get_close_matches
 from kmssmt.policy.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
 from kmssmt.policy.damage import DUPLICATE_KEY, NON_STRING, SPACED_CONDITION_VALUE, SPACED_NAME, SPACED_VALUE
 from kmssmt.policy.findings import FindingList, Rule, finding, rule
-from kmssmt.policy.json_tree import JArray, JNode, JObject, JScalar, JString
+from kmssmt.policy.json_nodes import JArray, JNode, JObject, JScalar, JString
 from kmssmt.policy.limits import IDENTITY_POLICY_LIMIT, RESOURCE_POLICY_LIMIT
 from kmssmt.policy.positions import Positions
 from kmssmt.semantics.glob import fold
@@ -184,10 +184,22 @@ _STATEMENT_ELEMENTS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotR
 _WHITESPACE = re.compile(r"\s+")
 
 
+def _squeezed(text: str) -> str:
+    r"""`text` without whitespace (`\s`). Every whitespace character but the space is unprintable, so
+    most values are answered without the regular expression."""
+    if " " not in text and text.isprintable():
+        return text
+    return _WHITESPACE.sub("", text)
+
+
+_FOLDED: dict[tuple[str, ...], dict[str, str]] = {}
+
+
 class _Builder:
-    def __init__(self, pos: Positions, findings: list[Finding]):
+    def __init__(self, pos: Positions, findings: list[Finding], outside_whitespace: int | None = None):
         self.pos = pos
         self.findings = findings
+        self.outside_whitespace = outside_whitespace
 
     def add(self, r: Rule, span: Span, message: str, sid: str | None = None) -> None:
         self.findings.append(finding(r, span, message, sid=sid))
@@ -198,14 +210,16 @@ class _Builder:
                  sid: str | None = None) -> dict[str, tuple[JString, JNode]]:
         """The recognised elements of `obj` by canonical name; later duplicates win."""
         out: dict[str, tuple[JString, JNode]] = {}
-        folded = {name.lower(): name for name in allowed}
+        folded = _FOLDED.get(allowed)
+        if folded is None:
+            folded = _FOLDED[allowed] = {name.lower(): name for name in allowed}
         for key, value in obj.members:
             name = key.text
             canonical: str | None = None
             if name in allowed:
                 canonical = name
             else:
-                stripped = _WHITESPACE.sub("", name)
+                stripped = _squeezed(name)
                 if stripped in allowed:
                     canonical = stripped
                     self.add(SPACED_NAME, key.span,
@@ -238,6 +252,11 @@ class _Builder:
                 return self.strings(elements[element][1], what, sid, compact=True, negated=negated), negated, True
         return (), False, False
 
+    def opening(self, node: JObject) -> Span:
+        """The span of the opening bracket of a node."""
+        line, column = self.pos.line_col(node.start)
+        return Span(self.pos.file, line, column, line, column + 1)
+
     # -- values --------------------------------------------------------------------------------
 
     def strings(self, node: JNode, what: str, sid: str | None, compact: bool,
@@ -253,12 +272,18 @@ class _Builder:
             else:
                 self.add(EMPTY_LIST, node.span, f"empty {what} list matches nothing", sid)
         values: list[Value] = []
+        span_of = self.pos.span
         for item in items:
+            if type(item) is JString:  # the common case, inline
+                text = item.text
+                if not compact or (" " not in text and text.isprintable()):
+                    values.append(Value(text, span_of(item.start, item.end)))
+                    continue
             value = self.scalar(item, what, sid)
             if value is None:
                 continue
             if compact:
-                squeezed = _WHITESPACE.sub("", value.text)
+                squeezed = _squeezed(value.text)
                 if squeezed != value.text:
                     self.add(SPACED_VALUE, value.span,
                              f"whitespace inside {what} {value.text!r}; read as {squeezed!r}", sid)
@@ -309,7 +334,7 @@ class _Builder:
                 self.add(BAD_STATEMENT, node.span, "Statement must be a list of statement objects; ignored")
         kind: PolicyKind = "identity"
         for _, obj in raw_statements:
-            if any(_WHITESPACE.sub("", key.text).lower() == "principal" for key, _ in obj.members):
+            if any(key.text == "Principal" or _squeezed(key.text).lower() == "principal" for key, _ in obj.members):
                 kind = "resource"
         statements: list[Statement] = []
         sids: dict[str, Span] = {}
@@ -324,13 +349,21 @@ class _Builder:
         return Policy(self.pos.file, tuple(statements), kind, version, root.span, findings, name)
 
     def size(self, kind: PolicyKind, span: Span) -> None:
-        minified = _minified(self.pos.text)
+        text = self.pos.text
         if kind == "identity":
-            if len(minified) > IDENTITY_POLICY_LIMIT:
-                self.add(TOO_LARGE, span, f"identity policy is {len(minified)} characters (without formatting); "
+            if len(text) <= IDENTITY_POLICY_LIMIT:  # the minified text is never longer
+                return
+            chars = len(_minified(text)) if self.outside_whitespace is None else len(text) - self.outside_whitespace
+            if chars > IDENTITY_POLICY_LIMIT:
+                self.add(TOO_LARGE, span, f"identity policy is {chars} characters (without formatting); "
                          f"the limit is {IDENTITY_POLICY_LIMIT}")
         else:
-            size = len(minified.encode("utf-8"))
+            if len(text) <= RESOURCE_POLICY_LIMIT // 4:
+                return
+            if self.outside_whitespace is None:
+                size = len(_minified(text).encode("utf-8"))
+            else:  # whitespace between tokens is ASCII: one byte each
+                size = len(text.encode("utf-8")) - self.outside_whitespace
             if size > RESOURCE_POLICY_LIMIT:
                 self.add(TOO_LARGE, span, f"key/secret policy is {size} bytes (without formatting); "
                          f"the limit is {RESOURCE_POLICY_LIMIT}")
@@ -378,7 +411,7 @@ class _Builder:
                                                                   label, sid)
         if not has_resource:
             if kind == "resource":  # a key or secret policy's statement covers the key or secret itself
-                resources = (Value("*", _start(obj.span)),)
+                resources = (Value("*", self.opening(obj)),)
             else:
                 self.add(MISSING_RESOURCE, obj.span, f"{label} has no Resource; it matches no resource", sid)
 
@@ -393,7 +426,7 @@ class _Builder:
         if effect is None:
             return None
         return Statement(index, effect, actions, not_action, resources, not_resource, principals, conditions,
-                         _start(obj.span), sid)
+                         self.opening(obj), sid)
 
     def principals(self, node: JNode, sid: str | None) -> tuple[Value, ...]:
         if isinstance(node, JString):
@@ -446,7 +479,7 @@ class _Builder:
                          f"the body of {name} must be an object {{Key: values}}; ignored", sid)
                 continue
             for key_node, values_node in body.members:
-                key = _WHITESPACE.sub("", key_node.text)
+                key = _squeezed(key_node.text)
                 if key != key_node.text:
                     self.add(SPACED_VALUE, key_node.span,
                              f"whitespace inside condition key {key_node.text!r}; read as {key!r}", sid)
@@ -503,11 +536,6 @@ def _spaced_value_message(text: str, operator: Operator | None) -> str:
             "value from the one without spaces)")
 
 
-def _start(span: Span) -> Span:
-    """The span of the opening bracket of a node."""
-    return Span(span.file, span.line, span.column, span.line, span.column + 1)
-
-
 _TOKENISH = re.compile(r'"(?:[^"\\\n]|\\.)*"|[^\s"]+')
 
 
@@ -516,6 +544,9 @@ def _minified(text: str) -> str:
     return "".join(_TOKENISH.findall(text))
 
 
-def build_policy(root: JObject, findings: list[Finding], pos: Positions, name: str | None = None) -> Policy:
-    """The Policy for the JSON tree `root`; `findings` (syntax findings so far) is extended."""
-    return _Builder(pos, findings).policy(root, name)
+def build_policy(root: JObject, findings: list[Finding], pos: Positions, name: str | None = None,
+                 outside_whitespace: int | None = None) -> Policy:
+    """The Policy for the JSON tree `root`; `findings` (syntax findings so far) is extended.
+    `outside_whitespace`: the whitespace characters between tokens when the reader counted them
+    (else the size limits measure the minified text)."""
+    return _Builder(pos, findings, outside_whitespace).policy(root, name)
