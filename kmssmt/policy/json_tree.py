@@ -58,7 +58,7 @@ def _check_text(text: str, file: str) -> None:
         line, col = Positions(text, file).line_col(bad.start())
         what = "NUL byte" if bad.group(0) == "\x00" else f"control character U+{ord(bad.group(0)):04X}"
         raise InputError(file, f"binary data ({what}): not a text policy document", line, col)
-    surrogate = re.search("[\ud800-\udfff]", text)
+    surrogate = None if text.isascii() else re.search("[\ud800-\udfff]", text)
     if surrogate is not None:
         line, col = Positions(text, file).line_col(surrogate.start())
         raise InputError(file, "invalid Unicode (lone surrogate)", line, col)

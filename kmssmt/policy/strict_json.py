@@ -67,7 +67,12 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no
 def is_strict_json(text: str) -> bool:
     """Whether `text` is one JSON object, with no duplicate key in any object, that the lenient
     lexer would read without a repair."""
-    if _LENIENT_ONLY_RE.search(text) is not None or text.lstrip(" \t\r\n")[:1] != "{":
+    if text.isascii():  # then only two of those characters can occur
+        if "<" in text or "\x7f" in text:
+            return False
+    elif _LENIENT_ONLY_RE.search(text) is not None:
+        return False
+    if text.lstrip(" \t\r\n")[:1] != "{":
         return False
     try:
         _DECODER.decode(text)
@@ -134,9 +139,13 @@ def _tree(pos: Positions) -> StrictRead:
     node: JNode
     offset = 0
     last = len(pieces) - 1
+    cached = _BETWEEN_CACHE.get
     for index in range(0, len(pieces), 2):
         between = pieces[index]
-        for at, kind, word in _between(between):
+        tokens = cached(between)
+        if tokens is None:
+            tokens = _between(between)
+        for at, kind, word in tokens:
             at += offset
             if kind == _OPEN:
                 if root is not None or (in_object and key is None) or len(frames) >= MAX_DEPTH:
