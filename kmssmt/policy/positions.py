@@ -37,6 +37,10 @@ class Positions:
         line = bisect_right(self._starts, offset)
         return line, offset - self._starts[line - 1] + 1
 
+    def offset(self, line: int, column: int) -> int:
+        """The offset of 1-based (line, column); a line past the last is read as the last."""
+        return self._starts[max(1, min(line, len(self._starts) - 1)) - 1] + column - 1
+
     def span(self, start: int, end: int | None = None) -> Span:
         starts = self._starts
         line = bisect_right(starts, start)
