@@ -27,6 +27,7 @@ from typing import Any
 
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Finding, Severity
+from kmssmt.policy.reading import read_text_file
 
 SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "security": 1, "warning": 2, "suggestion": 3}
 CONFIG_NAMES = ("kmssmt.toml", "pyproject.toml")
@@ -82,9 +83,10 @@ def _ids(value: Any, where: str, source: str) -> frozenset[str]:
 
 
 def _severity(value: Any, source: str) -> Severity:
-    if value not in SEVERITY_ORDER:
-        raise InputError(source, f"fail-on must be one of {', '.join(SEVERITY_ORDER)}, not {value!r}")
-    return value  # type: ignore[no-any-return]
+    for severity in SEVERITY_ORDER:
+        if value == severity:
+            return severity
+    raise InputError(source, f"fail-on must be one of {', '.join(SEVERITY_ORDER)}, not {value!r}")
 
 
 def config_from_table(table: dict[str, Any], root: Path, source: str) -> Config:
@@ -124,12 +126,9 @@ def load_config(path: str | None = None, start: Path | None = None) -> Config:
 
 
 def _read(path: Path, explicit: bool) -> Config | None:
+    text = read_text_file(str(path), kind="config")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(str(path), "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), f"malformed TOML: {exc}") from None
     if path.name == "pyproject.toml":

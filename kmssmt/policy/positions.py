@@ -53,6 +53,8 @@ class Positions:
         return Span(self.file, line, start - first + 1, end_line, end_col)
 
 
-def line_col_in(text: str, offset: int) -> tuple[int, int]:
-    """(line, column) of one offset of `text`, for the occasional error position."""
-    return Positions(text, "").line_col(offset)
+def byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """(line, column) in code points of byte `offset` of UTF-8 `data` (bytes before it that are not
+    UTF-8 count one column each): the position of an encoding error."""
+    before = data[:offset].decode("utf-8", "replace")
+    return Positions(before, "").line_col(len(before))

@@ -22,6 +22,7 @@ from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.json_tree import parse_json
 from kmssmt.policy.limits import MAX_POLICY_BYTES
+from kmssmt.policy.positions import byte_line_col
 from kmssmt.policy.schema import build_policy
 
 
@@ -49,35 +50,39 @@ def _collector_paused() -> Iterator[None]:
 
 def load_policy(path: str) -> Policy:
     """Read and parse the policy in file `path`; unreadable input raises InputError."""
+    text = read_text_file(path)
+    if not text:
+        raise InputError(path, "empty file", 1, 1)
+    return parse_policy(text, file=path)
+
+
+def read_text_file(path: str, limit: int = MAX_POLICY_BYTES, kind: str = "policy") -> str:
+    """The text of the UTF-8 file `path`: the one guarded reader of every file the policy layer and the
+    checks read. A file that is missing, a directory, unreadable, over `limit` bytes (refused before it
+    is read), binary (a NUL byte), UTF-16 or not valid UTF-8 raises InputError, at `file:line:col` where
+    the problem has a position. `kind` names what the file should hold ("policy", "config")."""
     try:
         size = os.stat(path).st_size
         if os.path.isdir(path):
-            raise InputError(path, "is a directory, not a policy file")
-        if size > MAX_POLICY_BYTES:
-            raise InputError(path, f"file is {size} bytes, over the {MAX_POLICY_BYTES}-byte limit; refused")
+            raise InputError(path, f"is a directory, not a {kind} file")
+        if size > limit:
+            raise InputError(path, f"file is {size} bytes, over the {limit}-byte limit; refused")
         with open(path, "rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
     except OSError as e:
         raise InputError(path, f"cannot read: {e.strerror or e}") from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise InputError(path, f"file is over the {MAX_POLICY_BYTES}-byte limit; refused")
-    if not data:
-        raise InputError(path, "empty file", 1, 1)
+    if len(data) > limit:
+        raise InputError(path, f"file is over the {limit}-byte limit; refused")
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = data.count(b"\n", 0, nul) + 1
-        column = len(data[data.rfind(b"\n", 0, nul) + 1:nul].decode("utf-8", "replace")) + 1
-        raise InputError(path, "binary data (NUL byte): not a text policy document", line, column)
+        raise InputError(path, f"binary data (NUL byte): not a text {kind} document", *byte_line_col(data, nul))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(path, "UTF-16 text; save the policy as UTF-8", 1, 1)
+        raise InputError(path, f"UTF-16 text; save the {kind} as UTF-8", 1, 1)
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        column = len(data[data.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")) + 1
-        raise InputError(path, f"invalid UTF-8 (byte 0x{data[e.start]:02x})", line, column) from None
-    return parse_policy(text, file=path)
+        raise InputError(path, f"invalid UTF-8 (byte 0x{data[e.start]:02x})", *byte_line_col(data, e.start)) from None
