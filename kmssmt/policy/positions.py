@@ -58,3 +58,9 @@ def byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
     UTF-8 count one column each): the position of an encoding error."""
     before = data[:offset].decode("utf-8", "replace")
     return Positions(before, "").line_col(len(before))
+
+
+def line_end(text: str, offset: int) -> int:
+    """The offset at which the line holding `offset` ends: its line break, or the end of the text."""
+    found = _BREAK_RE.search(text, offset)
+    return len(text) if found is None else found.start()

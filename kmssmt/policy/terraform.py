@@ -12,7 +12,7 @@ from typing import Any
 from kmssmt.policy.ast import Finding, Span
 from kmssmt.policy.embedded_doc import NOT_LITERAL, UNREADABLE, Embedded, Emitter, Extraction, NotLiteral
 from kmssmt.policy.findings import finding
-from kmssmt.policy.positions import Positions
+from kmssmt.policy.positions import Positions, line_end
 
 TF_ATTRIBUTES = {
     "alicloud_ram_policy": ("document", "policy_document"),
@@ -167,8 +167,7 @@ class _JsonEncodeConverter:
             raise NotLiteral(self._expression_text(tok), tok.start)
 
     def _expression_text(self, tok: _Tok) -> str:
-        line_end = self.text.find("\n", tok.start)
-        shown = self.text[tok.start: line_end if line_end >= 0 else len(self.text)].strip()
+        shown = self.text[tok.start: line_end(self.text, tok.start)].strip()
         return shown[:60]
 
     def obj(self) -> None:
@@ -325,5 +324,4 @@ def _terraform_value(text: str, toks: list[_Tok], k: int, file: str, name: str) 
         content, origin = _unquote_hcl(text, tok.start, tok.end)
         if content.lstrip().startswith("{"):
             return Embedded(file, name, content, tuple(origin), text)
-    line_end = text.find("\n", tok.start)
-    raise NotLiteral(text[tok.start: line_end if line_end >= 0 else len(text)].strip()[:60], tok.start)
+    raise NotLiteral(text[tok.start: line_end(text, tok.start)].strip()[:60], tok.start)
