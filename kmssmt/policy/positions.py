@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import sys
 from bisect import bisect_right
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 
 from kmssmt.policy.ast import Span
 
@@ -17,8 +18,8 @@ def line_starts(text: str) -> list[int]:
     """The offset at which each line of `text` starts (the first is 0)."""
     if "\r" not in text:
         # Same answer as the regular expression, without a match object per line.
-        lengths = map(len, text.split("\n"))
-        starts = list(accumulate((length + 1 for length in lengths), initial=0))
+        lengths = map(add, map(len, text.split("\n")), repeat(1))  # each line and its break
+        starts = list(accumulate(lengths, initial=0))
         starts.pop()
         return starts
     return [0] + [m.end() for m in _BREAK_RE.finditer(text)]
