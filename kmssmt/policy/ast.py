@@ -74,6 +74,14 @@ class ConditionClause:
     span: Span
     known: bool = True
 
+    def __init__(self, operator: str, key: str, values: tuple[Value, ...], span: Span, known: bool = True):
+        fields = self.__dict__  # as in Span
+        fields["operator"] = operator
+        fields["key"] = key
+        fields["values"] = values
+        fields["span"] = span
+        fields["known"] = known
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -91,6 +99,21 @@ class Statement:
     conditions: tuple[ConditionClause, ...]
     span: Span
     sid: str | None = None
+
+    def __init__(self, index: int, effect: Effect, actions: tuple[Value, ...], not_action: bool,
+                 resources: tuple[Value, ...], not_resource: bool, principals: tuple[Value, ...] | None,
+                 conditions: tuple[ConditionClause, ...], span: Span, sid: str | None = None):
+        fields = self.__dict__  # as in Span
+        fields["index"] = index
+        fields["effect"] = effect
+        fields["actions"] = actions
+        fields["not_action"] = not_action
+        fields["resources"] = resources
+        fields["not_resource"] = not_resource
+        fields["principals"] = principals
+        fields["conditions"] = conditions
+        fields["span"] = span
+        fields["sid"] = sid
 
     @property
     def label(self) -> str:

@@ -201,6 +201,7 @@ class _Builder:
         for _, obj in raw_statements:
             if any(key.text == "Principal" or _squeezed(key.text).lower() == "principal" for key, _ in obj.members):
                 kind = "resource"
+                break
         statements: list[Statement] = []
         sids: dict[str, Span] = {}
         for index, obj in raw_statements:
