@@ -42,7 +42,8 @@ from tests.support.oracle import BruteForce, Verdicts, prove_agreement
 
 def audit_problems(snapshot: dict[str, Any]) -> tuple[list[str], int]:
     from kmssmt.account.snapshot import load_account
-    from kmssmt.audit.run import CheckConfig, run_audit
+    from kmssmt.audit.guardrails import CheckConfig
+    from kmssmt.audit.run import run_audit
 
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "account.json")

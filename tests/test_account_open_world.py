@@ -78,7 +78,8 @@ def test_a_grant_on_resources_outside_the_snapshot_is_found(tmp_path: Path) -> N
 
 
 def test_custom_check_on_an_escalation_fails_like_aud007(tmp_path: Path) -> None:
-    from kmssmt.audit.run import load_checks, run_audit
+    from kmssmt.audit.guardrails import load_checks
+    from kmssmt.audit.run import run_audit
 
     account = small_account(tmp_path, [{"Effect": "Allow", "Action": "ram:AttachPolicyToUser", "Resource": "*"}])
     checks = tmp_path / "checks.toml"
@@ -90,7 +91,8 @@ def test_custom_check_on_an_escalation_fails_like_aud007(tmp_path: Path) -> None
 
 
 def test_default_guardrail_org003_can_fail() -> None:
-    from kmssmt.audit.run import load_checks, run_audit
+    from kmssmt.audit.guardrails import load_checks
+    from kmssmt.audit.run import run_audit
 
     report = run_audit(str(EXAMPLE), load_checks(None))
     assert next(c for c in report.checks if c.id == "ORG003").status == "fail"

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import parse_account
-from kmssmt.audit.run import CheckConfig, Guardrail, load_checks, run_audit
+from kmssmt.audit.guardrails import CheckConfig, Guardrail, load_checks
+from kmssmt.audit.run import run_audit
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
@@ -250,7 +251,8 @@ def test_matrix_classes_agree_with_cell_by_cell(tmp_path: Path) -> None:
     another allowed request), every witness replays as allowed by exactly the cell's statements, and
     the kms:Decrypt-without-network column (AUD002) agrees with `AccountModel.ask`."""
     from benchmarks.audit_bench import generate_account
-    from kmssmt.audit.run import CATEGORIES, ResourceAuditor
+    from kmssmt.audit.model import CATEGORIES
+    from kmssmt.audit.reference import ResourceAuditor
 
     data = generate_account(0.08, seed=3)
     data["secrets"][0]["policy"] = {"Version": "1", "Statement": [

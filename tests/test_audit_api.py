@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kmssmt.audit.run import CheckConfig
+from kmssmt.audit.guardrails import CheckConfig
 from tests.test_account_api import api_account
 from tests.test_audit import audit
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from kmssmt.account.decide import api_decide, decide
 from kmssmt.account.snapshot import Account, Secret, load_account
+from kmssmt.audit.guardrails import CheckConfig
 from kmssmt.audit.matrix import category_actions
-from kmssmt.audit.run import Cell, CheckConfig, run_audit
+from kmssmt.audit.model import Cell
+from kmssmt.audit.run import run_audit
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel

@@ -218,7 +218,7 @@ def test_ci_workflow_commands_parse() -> None:
 
 
 def test_checks_file_examples_load() -> None:
-    from kmssmt.audit.run import load_checks
+    from kmssmt.audit.guardrails import load_checks
 
     for info, body in blocks("guide.md"):
         words = info.split()

@@ -114,7 +114,8 @@ def test_strict_turns_warnings_into_exit_2(capsys: pytest.CaptureFixture[str], t
 
 
 def test_vacuous_custom_check_fails_the_audit(tmp_path: Path) -> None:
-    from kmssmt.audit.run import load_checks, run_audit
+    from kmssmt.audit.guardrails import load_checks
+    from kmssmt.audit.run import run_audit
 
     checks = tmp_path / "checks.toml"
     checks.write_text(f"""

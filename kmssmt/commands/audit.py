@@ -8,7 +8,8 @@ import os
 import sys
 
 from kmssmt import __version__
-from kmssmt.audit.run import load_checks, run_audit
+from kmssmt.audit.guardrails import load_checks
+from kmssmt.audit.run import run_audit
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def render(report: object, fmt: str) -> str:
-    from kmssmt.audit.run import AuditReport
+    from kmssmt.audit.model import AuditReport
 
     assert isinstance(report, AuditReport)
     if fmt == "json":

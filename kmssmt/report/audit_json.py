@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kmssmt.audit.run import AuditReport
+from kmssmt.audit.model import AuditReport
 from kmssmt.policy.ast import Finding, Severity, Span
 from kmssmt.policy.findings import Rule
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import jinja2
 
-from kmssmt.audit.run import CATEGORIES, CATEGORY_TITLES, AuditReport
+from kmssmt.audit.model import CATEGORIES, CATEGORY_TITLES, AuditReport
 
 
 def _environment() -> jinja2.Environment:

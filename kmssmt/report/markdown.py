@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kmssmt.audit.run import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
+from kmssmt.audit.model import CATEGORIES, CATEGORY_TITLES, AuditReport, Cell
 
 SYMBOL = {"unconditional": "**yes**", "conditional": "yes*", "unknown": "?", "fails": "no"}
 
@@ -20,9 +20,9 @@ def _cell_text(cell: Cell | None) -> str:
 
 def to_markdown(report: AuditReport) -> str:
     lines = [f"# KMS access audit of account {report.account}", "",
-             f"Snapshot: `{report.file}` · {report.stats.get('principals', 0)} principals · "
-             f"{report.stats.get('keys', 0)} keys · {report.stats.get('secrets', 0)} secrets · "
-             f"{report.stats.get('policies', 0)} policies", ""]
+             f"Snapshot: `{report.file}` · {report.stats.principals} principals · "
+             f"{report.stats.keys} keys · {report.stats.secrets} secrets · "
+             f"{report.stats.policies} policies", ""]
     failed = [c for c in report.checks if c.status == "fail"]
     lines += [f"**{len(failed)} of {len(report.checks)} checks fail; {len(report.findings)} findings.**", "",
               "## Checks", "", "| id | check | severity | status | findings | source |",
@@ -37,15 +37,15 @@ def to_markdown(report: AuditReport) -> str:
               "for never succeeds · – = never allowed (proven). Principals whose cells read alike share a row. "
               "Each allowed cell has a witness request in the JSON report.", ""]
     for index, resource in enumerate(report.resources):
-        label = resource["label"]
+        label = resource.label
         extra = []
-        if resource.get("aliases"):
-            extra.append("aliases " + ", ".join(resource["aliases"]))
-        if resource.get("encryption_key"):
-            extra.append(f"encrypted with key/{resource['encryption_key']}")
-        if resource.get("tags"):
-            extra.append("tags " + ", ".join(f"{k}={v}" for k, v in resource["tags"].items()))
-        lines += [f"### {label}", "", f"`{resource['arn']}`" + (" · " + " · ".join(extra) if extra else ""), ""]
+        if resource.aliases:
+            extra.append("aliases " + ", ".join(resource.aliases))
+        if resource.encryption_key:
+            extra.append(f"encrypted with key/{resource.encryption_key}")
+        if resource.tags:
+            extra.append("tags " + ", ".join(f"{k}={v}" for k, v in resource.tags.items()))
+        lines += [f"### {label}", "", f"`{resource.arn}`" + (" · " + " · ".join(extra) if extra else ""), ""]
         rows = report.matrix.table(index)
         if not rows:
             lines += ["No principal has access.", ""]

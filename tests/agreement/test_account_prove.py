@@ -76,7 +76,8 @@ def test_closed_world_account_prove_agrees_with_brute_force(case: tuple[dict[str
 def test_audit_matrix_agrees_with_brute_force(snapshot: dict[str, Any]) -> None:
     """Each cell's yes/no: no access means no request of the category on the resource is allowed in the
     request set; access means a witness of the category that the evaluator allows."""
-    from kmssmt.audit.run import CheckConfig, run_audit
+    from kmssmt.audit.guardrails import CheckConfig
+    from kmssmt.audit.run import run_audit
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "account.json"

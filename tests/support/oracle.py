@@ -163,7 +163,7 @@ class BruteForce:
         a cell without access has no allowed request of its category on the resource; a cell with
         access has a witness of its category that the evaluator allows. Returns (problems, cells checked)."""
         from kmssmt.audit.matrix import category_actions
-        from kmssmt.audit.run import CATEGORIES
+        from kmssmt.audit.model import CATEGORIES
         from kmssmt.symbolic.account_filter import EXTERNAL
 
         account = self.account
