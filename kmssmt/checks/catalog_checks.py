@@ -12,8 +12,8 @@ from kmssmt.checks.shapes import action_shapes, arn_globs_intersect, literal, re
 from kmssmt.policy.ast import Finding, Statement, Value
 from kmssmt.policy.findings import RULES, Rule
 from kmssmt.semantics.glob import fold, has_wildcard
-from kmssmt.semantics.operators import lookup_operator
-from kmssmt.semantics.values import cidr_has_host_bits, parse_bool, parse_cidr, parse_date, parse_number
+from kmssmt.semantics.operators import VALUE_WORDS, lookup_operator, policy_value_reads
+from kmssmt.semantics.values import cidr_has_host_bits
 from kmssmt.symbolic.arn import split_arn_glob
 
 _TEMPLATE = re.compile(r"\$\{|%\{")
@@ -372,22 +372,6 @@ def unsupported_condition_key(ctx: CheckContext) -> Iterator[Finding]:
 _FAMILY_OF_TYPE = {"ip": "ip", "date": "date", "numeric": "numeric", "bool": "bool"}
 
 
-def _parses(family: str, text: str) -> bool:
-    if family == "date":
-        return parse_date(text) is not None
-    if family == "numeric":
-        return parse_number(text) is not None
-    if family == "bool":
-        return parse_bool(text) is not None
-    if family == "ip":
-        return parse_cidr(text) is not None
-    return True
-
-
-_KIND = {"date": "an ISO 8601 date", "numeric": "a number", "bool": '"true" or "false"',
-         "ip": "an IP address or CIDR block"}
-
-
 @check("KMS213", "error", fix="Write the value in the operator's type.")
 def wrong_value_type(ctx: CheckContext) -> Iterator[Finding]:
     """Value of the wrong type for its operator
@@ -406,9 +390,9 @@ def wrong_value_type(ctx: CheckContext) -> Iterator[Finding]:
         if operator is None or operator.family == "string":
             continue
         for value in clause.values:
-            if _untemplated(value.text) and not _parses(operator.family, value.text):
+            if _untemplated(value.text) and not policy_value_reads(operator.family, value.text):
                 yield ctx.finding(_rule("KMS213"), value.span,
-                                  f"{operator.name} needs {_KIND[operator.family]}, not {value.text!r}", stmt)
+                                  f"{operator.name} needs {VALUE_WORDS[operator.family]}, not {value.text!r}", stmt)
 
 
 @check("KMS214", "warning", fix="Use the operator family of the key's type.")

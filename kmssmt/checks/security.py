@@ -12,8 +12,9 @@ from kmssmt.policy.findings import RULES
 from kmssmt.semantics.glob import fold, has_wildcard
 from kmssmt.semantics.operators import lookup_operator
 
-_PRIVATE = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                   "100.64.0.0/10", "fc00::/7"))
+_PRIVATE_V4 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                       "100.64.0.0/10"))
+_PRIVATE_V6 = (ipaddress.IPv6Network("fc00::/7"),)
 
 
 def _private_block(text: str) -> str | None:
@@ -21,10 +22,11 @@ def _private_block(text: str) -> str | None:
         net = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError:
         return None
-    for block in _PRIVATE:
-        if net.version == block.version and net.subnet_of(block):  # type: ignore[arg-type]
-            return str(block)
-    return None
+    if isinstance(net, ipaddress.IPv4Network):
+        blocks = [str(block) for block in _PRIVATE_V4 if net.subnet_of(block)]
+    else:
+        blocks = [str(block) for block in _PRIVATE_V6 if net.subnet_of(block)]
+    return blocks[0] if blocks else None
 
 
 @check("KMS301", "warning", fix="Use the public egress addresses, or acs:SourceVpc for VPC traffic.")

@@ -16,7 +16,14 @@ import lark
 from kmssmt.errors import QueryError
 from kmssmt.policy.grammars import grammar_text
 from kmssmt.semantics.glob import fold, glob_match
-from kmssmt.semantics.operators import Family, lookup_operator
+from kmssmt.semantics.operators import (
+    Comparison,
+    Family,
+    Operator,
+    operator_named,
+    positive_operator,
+    request_value_reads,
+)
 from kmssmt.semantics.request import Request
 from kmssmt.semantics.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
@@ -26,8 +33,9 @@ MAX_QUERY_DEPTH = 350
 
 @dataclass(frozen=True)
 class Compare:
-    """`key <op> value`, resolved to a value family and a base operator.
-    It holds when the key is present and `base(value)` differs from `negated`."""
+    """`key <op> value`, resolved to a value family and a base operator (`base`, the name of a
+    positive operator of the table). It holds when the key is present with a value of the family
+    and `base(value)` differs from `negated`."""
 
     key: str
     op: str
@@ -35,6 +43,10 @@ class Compare:
     family: Family
     base: str
     negated: bool
+
+    @property
+    def operator(self) -> Operator:
+        return operator_named(self.base)
 
 
 @dataclass(frozen=True)
@@ -85,15 +97,19 @@ def _key_type(key: str) -> str | None:
     return load_catalog().key_type(key)
 
 
-# `=` and `!=` on a key of a catalog type: (reader, family, base operator, what the value must be)
-_EQUALITY: dict[str, tuple[Callable[[str], object], Family, str, str]] = {
-    "ip": (parse_ip, "ip", "IpAddress", "an IP address (use `in` for a CIDR block)"),
-    "date": (parse_date, "date", "DateEquals", "an ISO 8601 date"),
-    "numeric": (parse_number, "numeric", "NumericEquals", "a number"),
-    "bool": (parse_bool, "string", "StringEqualsIgnoreCase", "true or false"),
+# `=` and `!=` on a key of a catalog type: (reader, family, comparison, what the value must be)
+_EQUALITY: dict[str, tuple[Callable[[str], object], Family, Comparison, str]] = {
+    "ip": (parse_ip, "ip", "in", "an IP address (use `in` for a CIDR block)"),
+    "date": (parse_date, "date", "eq", "an ISO 8601 date"),
+    "numeric": (parse_number, "numeric", "eq", "a number"),
+    "bool": (parse_bool, "string", "eq_ci", "true or false"),
 }
 
-_ORDER_BASE = {"<": "LessThan", "<=": "LessThanEquals", ">": "GreaterThan", ">=": "GreaterThanEquals"}
+_ORDERS: dict[str, Comparison] = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def _compare(key: str, op: str, value: str, family: Family, comparison: Comparison, negated: bool) -> Compare:
+    return Compare(key, op, value, family, positive_operator(family, comparison).name, negated)
 
 
 def _resolve_compare(key: str, op: str, value: str, column: int) -> Compare:
@@ -101,23 +117,23 @@ def _resolve_compare(key: str, op: str, value: str, column: int) -> Compare:
     if op in ("in", "not in"):
         if parse_cidr(value) is None:
             raise QueryError(f"{value!r} is not an IPv4 or IPv6 address or CIDR block", column)
-        return Compare(key, op, value, "ip", "IpAddress", op == "not in")
+        return _compare(key, op, value, "ip", "in", op == "not in")
     if op == "like":
-        return Compare(key, op, value, "string", "StringLike", False)
-    if op in _ORDER_BASE:
+        return _compare(key, op, value, "string", "like", False)
+    if op in _ORDERS:
         if key_type != "date" and parse_number(value) is not None:
-            return Compare(key, op, value, "numeric", "Numeric" + _ORDER_BASE[op], False)
+            return _compare(key, op, value, "numeric", _ORDERS[op], False)
         if parse_date(value) is not None:
-            return Compare(key, op, value, "date", "Date" + _ORDER_BASE[op], False)
+            return _compare(key, op, value, "date", _ORDERS[op], False)
         raise QueryError(f"{op} needs a number or an ISO 8601 date, not {value!r}", column)
     negated = op == "!="
     typed = _EQUALITY.get(key_type or "")
     if typed is not None:
-        parse, family, base, words = typed
+        parse, family, comparison, words = typed
         if parse(value) is None:
             raise QueryError(f"{key} takes {words}, not {value!r}", column)
-        return Compare(key, op, value, family, base, negated)
-    return Compare(key, op, value, "string", "StringEquals", negated)
+        return _compare(key, op, value, family, comparison, negated)
+    return _compare(key, op, value, "string", "eq", negated)
 
 
 def _text(token: lark.Token) -> str:
@@ -210,13 +226,18 @@ def parse_query(text: str) -> Query:
     try:
         built = _Build().transform(tree)
         assert isinstance(built, lark.Tree)
-        who, actions, resources, *rest = built.children
+        # the transformer's values, which lark's types do not follow
+        children: list[object] = list(built.children)
     except lark.exceptions.VisitError as exc:
         if isinstance(exc.orig_exc, QueryError):
             raise exc.orig_exc from None
         raise
+    who, actions, resources, *rest = children
     condition = rest[0] if rest else None
-    return Query(who, actions, resources, condition, text)  # type: ignore[arg-type]
+    assert who is None or isinstance(who, str)
+    assert isinstance(actions, tuple) and isinstance(resources, tuple)
+    assert condition is None or isinstance(condition, Compare | Presence | Not | And | Or)
+    return Query(who, actions, resources, condition, text)
 
 
 def _depth(tree: lark.Tree[lark.Token]) -> int:
@@ -247,11 +268,9 @@ def _describe(terminal: str) -> str:
 def _holds(condition: Condition, context: dict[str, str]) -> bool:
     if isinstance(condition, Compare):
         value = context.get(fold(condition.key))
-        if value is None or not _well_formed(condition.family, value):
+        if value is None or not request_value_reads(condition.family, value):
             return False
-        operator = lookup_operator(condition.base)
-        assert operator is not None
-        return operator.base_test(value, condition.value) != condition.negated
+        return condition.operator.base_test(value, condition.value) != condition.negated
     if isinstance(condition, Presence):
         return (fold(condition.key) in context) == condition.present
     if isinstance(condition, Not):
@@ -259,16 +278,6 @@ def _holds(condition: Condition, context: dict[str, str]) -> bool:
     if isinstance(condition, And):
         return all(_holds(part, context) for part in condition.parts)
     return any(_holds(part, context) for part in condition.parts)
-
-
-def _well_formed(family: Family, value: str) -> bool:
-    if family == "ip":
-        return parse_ip(value) is not None
-    if family == "numeric":
-        return parse_number(value) is not None
-    if family == "date":
-        return parse_date(value) is not None
-    return True
 
 
 def query_contains(query: Query, request: Request) -> bool:
