@@ -9,6 +9,7 @@ import sys
 
 from kmssmt import __version__
 from kmssmt.audit.guardrails import load_checks
+from kmssmt.audit.model import AuditReport
 from kmssmt.audit.run import run_audit
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
@@ -29,25 +30,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=run)
 
 
-def render(report: object, fmt: str) -> str:
-    from kmssmt.audit.model import AuditReport
-
-    assert isinstance(report, AuditReport)
+def _render(report: AuditReport, fmt: str) -> str:
     if fmt == "json":
-        from kmssmt.report.audit_json import to_json_text
+        from kmssmt.report import audit_json
 
-        return to_json_text(report)
+        return audit_json.render(report)
     if fmt == "sarif":
-        from kmssmt.report.audit_json import to_sarif_text
+        from kmssmt.report import audit_sarif
 
-        return to_sarif_text(report, __version__)
+        return audit_sarif.render(report, __version__)
     if fmt == "html":
-        from kmssmt.report.html import to_html
+        from kmssmt.report import audit_html
 
-        return to_html(report)
-    from kmssmt.report.markdown import to_markdown
+        return audit_html.render(report)
+    from kmssmt.report import audit_md
 
-    return to_markdown(report)
+    return audit_md.render(report)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
     else:
         report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
-    text = render(report, args.format)
+    text = _render(report, args.format)
     if args.output:
         directory = os.path.dirname(args.output)
         if directory:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from kmssmt import __version__
@@ -37,9 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.analyses.validate import validate_paths
     from kmssmt.checks import CheckOptions
     from kmssmt.checks.proofs import WitnessError
-    from kmssmt.policy.findings import RULES
-    from kmssmt.report.findings_text import render_json, render_text
-    from kmssmt.report.sarif import to_sarif
+    from kmssmt.report import findings_json, findings_sarif, findings_text
 
     config = load_config(args.config)
     for chunk in args.ignore:
@@ -54,13 +51,12 @@ def run(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(error, file=sys.stderr)
     if args.format == "json":
-        text = render_json(report, threshold)
+        text = findings_json.render(report, threshold)
     elif args.format == "sarif":
-        text = json.dumps(to_sarif(report.findings, RULES, __version__, report.suppressed,
-                                   [f.file for f in report.files if f.error is None]), indent=2, ensure_ascii=False)
+        text = findings_sarif.render(report, __version__)
     else:
         stream_is_tty = args.output is None and sys.stdout.isatty()
-        text = render_text(report, threshold, colour=stream_is_tty, verbose=args.verbose)
+        text = findings_text.render(report, threshold, colour=stream_is_tty, verbose=args.verbose)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")

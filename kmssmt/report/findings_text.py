@@ -1,10 +1,10 @@
-"""Text and JSON renderings of validation findings."""
+"""Validation findings as text: per file, each finding at its line and column, then the summary."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kmssmt.policy.ast import Finding, Severity
 
@@ -18,27 +18,7 @@ _DIM = "\033[2m"
 _RESET = "\033[0m"
 
 
-def finding_json(item: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": item.id, "severity": item.severity, "file": item.span.file, "line": item.span.line,
-                           "column": item.span.column, "end_line": item.span.end_line or item.span.line,
-                           "end_column": item.span.end_column or item.span.column, "message": item.message,
-                           "fix": item.fix, "sid": item.sid}
-    if item.evidence:
-        out["evidence"] = item.evidence
-    return out
-
-
-def render_json(report: Report, threshold: Severity = "error") -> str:
-    data = {
-        "findings": [finding_json(f) for f in report.findings],
-        "suppressed": [finding_json(f) | {"suppressed_by": why} for f, why in report.suppressed],
-        "errors": report.errors,
-        "summary": report.summary(threshold),
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def render_text(report: Report, threshold: Severity = "error", colour: bool = False, verbose: bool = False) -> str:
+def render(report: Report, threshold: Severity = "error", colour: bool = False, verbose: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 

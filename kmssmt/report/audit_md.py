@@ -18,7 +18,7 @@ def _cell_text(cell: Cell | None) -> str:
     return text.replace("|", "\\|")
 
 
-def to_markdown(report: AuditReport) -> str:
+def render(report: AuditReport) -> str:
     lines = [f"# KMS access audit of account {report.account}", "",
              f"Snapshot: `{report.file}` · {report.stats.principals} principals · "
              f"{report.stats.keys} keys · {report.stats.secrets} secrets · "

@@ -16,7 +16,7 @@ def _environment() -> jinja2.Environment:
                               lstrip_blocks=True)
 
 
-def to_html(report: AuditReport) -> str:
+def render(report: AuditReport) -> str:
     matrix: list[dict[str, Any]] = []
     for index, resource in enumerate(report.resources):
         rows = [{"principal": ", ".join(principals), "count": len(principals), "cells": cells}
