@@ -20,7 +20,6 @@ written differently is not. Every witness is replayed through `decide` on both s
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -51,14 +50,6 @@ class AccessChange:
     witness: Request
     old_reason: str
     new_reason: str
-
-    def sentence(self) -> str:
-        who = self.principal if self.principal != EXTERNAL else f"{EXTERNAL} ({self.witness.principal})"
-        verb = "new also allows" if self.direction == "new-more" else "new no longer allows"
-        context = self.witness.context
-        when = "with an empty context" if not context else "when " + ", ".join(f"{k}={v}" for k, v in
-                                                                            sorted(context.items()))
-        return f"{verb} {who} {self.witness.action} on {self.resource} ({self.category}) {when}"
 
     def to_json(self) -> dict[str, Any]:
         return {"direction": self.direction, "principal": self.principal, "resource": self.resource,
@@ -239,19 +230,3 @@ def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: 
     cache[key] = found
     return found
 
-
-def render_text(result: AccountDiff) -> str:
-    lines = [f"{result.relation.upper()}: {len(result.changes)} access change(s) over {result.checked} "
-             f"(principal, resource, action class) questions"]
-    for direction, title in (("new-more", "new allows more"), ("old-more", "new allows less")):
-        mine = [c for c in result.changes if c.direction == direction]
-        if not mine:
-            continue
-        lines.append(f"{title}:")
-        for change in mine:
-            lines.append(f"  - {change.sentence()}")
-            witness = json.dumps(change.witness.to_json())
-            lines.append(f"      witness {witness}: old {change.old_reason}, new {change.new_reason}")
-    for note in result.unknown:
-        lines.append(f"  unknown: {note}")
-    return "\n".join(lines)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, DiffResult, diff
+from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, diff
 from kmssmt.errors import InputError
 from kmssmt.policy.loading import load_policies, warn_about_damage
-from kmssmt.report.qualifiers import qualifiers
+from kmssmt.report import answer_json, diff_text
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
@@ -31,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=run)
 
 
-def sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     if args.old or args.new:
         if not (args.old and args.new) or args.files:
             raise InputError("arguments", "give OLD NEW, or both --old ... and --new ...")
@@ -41,45 +40,25 @@ def sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
     return [args.files[0]], [args.files[1]]
 
 
-def render_text(result: DiffResult) -> str:
-    lines = [f"{result.relation.upper()}: {result.reason}{qualifiers(result.notes, result.closed_world)}"]
-    world = "closed world (catalog actions only)" if result.closed_world else "open world (any action name)"
-    lines.append(f"  actions range over the {world}")
-    for difference in result.summary:
-        lines.append(f"  - {difference.sentence()}")
-        lines.append(f"      e.g. {json.dumps(difference.example.to_json())}")
-    if not result.summary:
-        for side, requests in (("old", result.old_only), ("new", result.new_only)):
-            for request in requests:
-                lines.append(f"  - {side} only: {json.dumps(request.to_json())}")
-    if result.truncated:
-        lines.append("  (list cut off at --max-witnesses; more differences exist)")
-    for note in result.notes:
-        lines.append(f"  note: {note}")
-    lines.append(f"  ({result.seconds * 1000:.1f} ms)")
-    return "\n".join(lines)
-
-
 def run(args: argparse.Namespace) -> int:
-    old_paths, new_paths = sides(args)
+    old_paths, new_paths = _sides(args)
     from kmssmt.account.snapshot import is_snapshot_file
 
     if len(old_paths) == 1 and len(new_paths) == 1 and is_snapshot_file(old_paths[0]) and \
             is_snapshot_file(new_paths[0]):
-        return run_accounts(args, old_paths[0], new_paths[0])
+        return _run_accounts(args, old_paths[0], new_paths[0])
     old, new = load_policies(old_paths), load_policies(new_paths)
     warn_about_damage(old + new)
     result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
                   closed_world=args.closed_world, engine=args.engine)
-    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_text(result))
+    print(answer_json.render(result) if args.format == "json" else diff_text.render(result))
     return EXIT[result.relation]
 
 
-def run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
+def _run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
     """Two account snapshots: who gained or lost which access (kmssmt/analyses/account_diff.py)."""
     from kmssmt.analyses.account_diff import account_diff
-    from kmssmt.analyses.account_diff import render_text as render_accounts
 
     result = account_diff(old, new, timeout=args.timeout)
-    print(json.dumps(result.to_json(), indent=2) if args.format == "json" else render_accounts(result))
+    print(answer_json.render(result) if args.format == "json" else diff_text.render(result))
     return {"equivalent": 0, "different": 1, "unknown": 3}[result.relation]

@@ -1,0 +1,46 @@
+"""`prove ACCOUNT.json`: a property over an account snapshot's universe. The principal ranges over
+the account's principals and "a principal of another account", the resource over the snapshot's
+keys, aliases and secrets and every resource outside them (`symbolic.account_prove`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kmssmt.account.snapshot import load_account
+from kmssmt.analyses.prove import Mode, Verdict
+from kmssmt.analyses.query_lint import lint_query
+from kmssmt.semantics.query import Query
+from kmssmt.symbolic.account_model import AccountModel
+from kmssmt.symbolic.account_prove import AccountProof, prove_on_account
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+
+@dataclass(frozen=True)
+class AccountProveResult:
+    account: str  # the account id
+    mode: Mode
+    query: str
+    proof: AccountProof
+    warnings: tuple[str, ...] = ()  # the query's warnings against the account (unknown names, malformed ARNs)
+    closed_world: bool = False
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.proof.verdict
+
+    def to_json(self) -> dict[str, Any]:
+        proof = self.proof
+        return {"verdict": proof.verdict, "property": self.mode, "query": self.query, "account": self.account,
+                "counterexample": proof.witness.to_json() if proof.witness else None,
+                "statements": [ref.to_json() for ref in proof.statements], "reason": proof.reason,
+                "notes": list(proof.notes), "warnings": list(self.warnings), "closed_world": self.closed_world}
+
+
+def prove_account(path: str, query: Query, mode: Mode, timeout: float = DEFAULT_TIMEOUT,
+                  closed_world: bool = False) -> AccountProveResult:
+    """Prove `mode` of `query` on the snapshot at `path`."""
+    account = load_account(path)
+    warnings = lint_query(query, account)
+    proof = prove_on_account(AccountModel(account, timeout), query, mode, closed_world)
+    return AccountProveResult(account.id, mode, query.text, proof, warnings, closed_world)

@@ -1,0 +1,52 @@
+"""`prove` answers as text: the verdict line (saying what the answer leaned on), then the reason, the
+counterexample request and the statements that allow it, and the notes."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from kmssmt.analyses.prove import ProveResult
+from kmssmt.report.qualifiers import qualifiers
+
+if TYPE_CHECKING:
+    from kmssmt.analyses.account_prove import AccountProveResult
+
+
+def verdict_line(verdict: str, mode: str, query: str, notes: tuple[str, ...], closed_world: bool,
+                 where: str = "") -> str:
+    """The first line of every answer; it says when the answer leaned on a restriction or a fallback."""
+    return f"{verdict.upper()}  {mode}: {query}{where}{qualifiers(notes, closed_world)}"
+
+
+def render(result: ProveResult | AccountProveResult) -> str:
+    if not isinstance(result, ProveResult):
+        return _account(result)
+    lines = [verdict_line(result.verdict, result.mode, result.query, result.notes, result.closed_world)]
+    if result.counterexample is not None:
+        request = result.counterexample
+        who = f"{request.principal} " if request.principal else ""
+        context = ", ".join(f"{k}={v}" for k, v in sorted(request.context.items())) or "no condition keys"
+        lines.append(f"  counterexample: {who}{request.action} on {request.resource} ({context})")
+        lines.append(f"  {result.reason}")
+        lines.append(f"  request: {json.dumps(request.to_json())}")
+    else:
+        lines.append(f"  {result.reason}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    lines.append(f"  ({result.engine} engine, {result.seconds * 1000:.1f} ms)")
+    return "\n".join(lines)
+
+
+def _account(result: AccountProveResult) -> str:
+    proof = result.proof
+    lines = [verdict_line(proof.verdict, result.mode, result.query, proof.notes, result.closed_world,
+                          f"  (account {result.account})"),
+             f"  {proof.reason}"]
+    for note in proof.notes:
+        lines.append(f"  note: {note}")
+    if proof.witness is not None:
+        lines.append(f"  request: {json.dumps(proof.witness.to_json())}")
+        for ref in proof.statements:
+            lines.append(f"  by {ref}")
+    return "\n".join(lines)
