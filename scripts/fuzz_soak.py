@@ -1,7 +1,7 @@
 """Fuzz soak of the three input readers: the policy parser, the query parser and the account loader.
 
-    python scripts/fuzz_soak.py [--inputs 1000000] [--seed S] [--jobs 2] [--write-results]
-    python scripts/fuzz_soak.py --replay INDEX [--seed S]     # rerun one generated input, with its traceback
+    python -m scripts.fuzz_soak [--inputs 1000000] [--seed S] [--jobs 2] [--write-results]
+    python -m scripts.fuzz_soak --replay INDEX [--seed S]     # rerun one generated input, with its traceback
 
 Every input must end in a result or in the documented error type (`InputError` for policies and
 snapshots, `QueryError` for queries); anything else is a crash. A parsed policy is also evaluated
@@ -33,8 +33,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 SEEDS_DIR = ROOT / "tests" / "fixtures" / "seeds"
 ACCOUNT_FILE = ROOT / "examples" / "account.json"
@@ -624,7 +622,7 @@ def summary(total: dict[str, Any], wall: float, args: argparse.Namespace) -> str
         lines.append("")
         lines.append(f"CRASH {name}: {entry['count']} input(s); shortest: index {entry['index']} ({entry['kind']}, "
                      f"{entry['size']} {'bytes' if entry['kind'] == 'policy/file-bytes' else 'chars'})")
-        lines.append(f"  reproduce: python scripts/fuzz_soak.py --seed {args.seed} --replay {entry['index']}")
+        lines.append(f"  reproduce: python -m scripts.fuzz_soak --seed {args.seed} --replay {entry['index']}")
         lines.append(f"  input: {shown!r}")
         lines.append("  " + entry["traceback"].rstrip().replace("\n", "\n  "))
     return "\n".join(lines)
@@ -636,7 +634,7 @@ def write_crash_files(total: dict[str, Any], directory: str, seed: str) -> list[
     for n, (name, entry) in enumerate(sorted(total["crashes"].items()), start=1):
         path = os.path.join(directory, f"crash_{n}.txt")
         with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
-            handle.write(f"# {name}\n# generator {entry['kind']}; reproduce: python scripts/fuzz_soak.py --seed {seed} "
+            handle.write(f"# {name}\n# generator {entry['kind']}; reproduce: python -m scripts.fuzz_soak --seed {seed} "
                          f"--replay {entry['index']}\n# the input follows this line (hex for raw bytes)\n")
             handle.write(entry["input"])
         written.append(path)
@@ -662,7 +660,7 @@ def results_section(total: dict[str, Any], wall: float, args: argparse.Namespace
     except ImportError:  # pragma: no cover - the results helper ships with the repository
         head = ""
     crashes = sum(e["count"] for e in total["crashes"].values())
-    body = [f"## Fuzz soak (`python scripts/fuzz_soak.py --inputs {args.inputs} --seed {args.seed} "
+    body = [f"## Fuzz soak (`python -m scripts.fuzz_soak --inputs {args.inputs} --seed {args.seed} "
             f"--jobs {args.jobs}`)", "", head,
             f"{total['count']:,} generated inputs through the policy parser (then the evaluator), the query "
             f"parser (then query membership) and the account loader (then the account evaluator): "

@@ -14,7 +14,7 @@ form of the method names, and merges them into actions.json:
 - the SDK's name, version and operation count are recorded under "sdk".
 
     pip install alibabacloud-kms20160120==<version>
-    python scripts/regenerate_catalog.py [--check]
+    python -m scripts.regenerate_catalog [--check]
 
 `--check` writes nothing and exits 1 when actions.json is not what the installed SDK gives.
 """
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(new, indent=2, ensure_ascii=True) + "\n"
     if args.check:
         if ACTIONS_JSON.read_text(encoding="utf-8") != text:
-            print(f"{ACTIONS_JSON} is not what {SDK_PACKAGE} {version} gives; run scripts/regenerate_catalog.py")
+            print(f"{ACTIONS_JSON} is not what {SDK_PACKAGE} {version} gives; run python -m scripts.regenerate_catalog")
             return 1
         print(f"{ACTIONS_JSON.name} is up to date with {SDK_PACKAGE} {version} ({len(ops)} operations)")
         return 0

@@ -6,7 +6,7 @@ once and decides many requests with the compiled formula (CompiledDecider) and w
 A share of policies also gets `prove` queries: refuted answers are replayed through the evaluator
 (`replay` raises on a mismatch) and proven answers are checked on sampled requests of the query.
 
-    python scripts/soak_symbolic.py [--cases 100000] [--seed S] [--requests-per-policy 50]
+    python -m scripts.soak_symbolic [--cases 100000] [--seed S] [--requests-per-policy 50]
 
 Exit 0 when every case agrees; on a disagreement print a minimal reproduction (policy JSON,
 request JSON) and exit 1.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import time
@@ -24,18 +23,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from kmssmt.analyses.prove import prove, replay  # noqa: E402
-from kmssmt.errors import ReplayError  # noqa: E402
-from kmssmt.policy.ast import Policy  # noqa: E402
-from kmssmt.policy.reading import parse_policy  # noqa: E402
-from kmssmt.semantics.evaluate import evaluate  # noqa: E402
-from kmssmt.semantics.query import Query, parse_query, query_contains  # noqa: E402
-from kmssmt.semantics.request import Request  # noqa: E402
-from kmssmt.symbolic.crosscheck import CompiledDecider  # noqa: E402
-from kmssmt.symbolic.problem import EncodingUnsupported, Problem  # noqa: E402
-from tests.strategies import (  # noqa: E402
+from kmssmt.analyses.prove import prove, replay
+from kmssmt.errors import ReplayError
+from kmssmt.policy.ast import Policy
+from kmssmt.policy.reading import parse_policy
+from kmssmt.semantics.evaluate import evaluate
+from kmssmt.semantics.query import Query, parse_query, query_contains
+from kmssmt.semantics.request import Request
+from kmssmt.symbolic.crosscheck import CompiledDecider
+from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from tests.strategies import (
     ACTION_GLOBS,
     CONCRETE_ACTIONS,
     CONCRETE_PRINCIPALS,
@@ -346,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:24} {value}")
     print("SOAK-JSON " + json.dumps(summary))
     if args.write:
-        command = "python scripts/soak_symbolic.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = "python -m scripts.soak_symbolic " + " ".join(argv if argv is not None else sys.argv[1:])
         print(f"wrote the soak section of {write_soak_section(summary, command.strip())}")
     bad = counts["disagreements"] + counts["replay_failures"] + counts["proven_sample_failures"] + \
         counts["naive_disagree"]
