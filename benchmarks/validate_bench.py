@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.generate import policy_text
 from benchmarks.results import machine, write_section
@@ -30,7 +31,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run(files: int, statements: int, jobs: int) -> dict[str, object]:
+def run(files: int, statements: int, jobs: int) -> dict[str, Any]:
     from kmssmt.analyses.validate import validate_paths
     from kmssmt.checks import CheckOptions
 
@@ -55,7 +56,7 @@ def run(files: int, statements: int, jobs: int) -> dict[str, object]:
             "load": load_before}
 
 
-def section(result: dict[str, object]) -> str:
+def section(result: dict[str, Any]) -> str:
     info = machine()
     uname, cpus = info["uname"], info["nproc"]
     today = datetime.date.today().isoformat()
@@ -73,13 +74,13 @@ def section(result: dict[str, object]) -> str:
         "| files | jobs | total | per file p50 | per file p99 | per file max | findings | proven (KMS4xx) "
         "| undecided |",
         "|---|---|---|---|---|---|---|---|---|",
-        f"| {result['files']} | {result['jobs']} | {result['total']:.1f} s | {1000 * result['p50']:.1f} ms "  # type: ignore[operator]
-        f"| {1000 * result['p99']:.1f} ms | {1000 * result['max']:.1f} ms | {result['findings']} "  # type: ignore[operator]
+        f"| {result['files']} | {result['jobs']} | {result['total']:.1f} s | {1000 * result['p50']:.1f} ms "
+        f"| {1000 * result['p99']:.1f} ms | {1000 * result['max']:.1f} ms | {result['findings']} "
         f"| {result['proven']} | {result['undecided']} |",
         "",
-        f"Processor time per file (same run, unaffected by other load): p50 {1000 * result['cpu_p50']:.1f} ms, "  # type: ignore[operator]
+        f"Processor time per file (same run, unaffected by other load): p50 {1000 * result['cpu_p50']:.1f} ms, "
         f"p99 {1000 * result['cpu_p99']:.1f} ms; all files {result['cpu_total']:.1f} s of CPU, i.e. about "
-        f"{result['cpu_total'] / result['jobs']:.1f} s of wall time with {result['jobs']} workers on an idle machine.",  # type: ignore[operator]
+        f"{result['cpu_total'] / result['jobs']:.1f} s of wall time with {result['jobs']} workers on an idle machine.",
         "",
         "Per-file times are measured inside the worker (read, parse, compile the symbolic problem once, all checks);",
         "the total includes process start-up of the pool. Target: under 30 s for the 1,000 files with `--jobs 2`.",
@@ -99,10 +100,10 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args.files, args.statements, args.jobs)
     print(f"{result['files']} files, jobs {result['jobs']}: total {result['total']:.2f} s, "
-          f"per file p50 {1000 * result['p50']:.1f} ms, p99 {1000 * result['p99']:.1f} ms, "  # type: ignore[operator]
-          f"max {1000 * result['max']:.1f} ms; {result['findings']} findings "  # type: ignore[operator]
+          f"per file p50 {1000 * result['p50']:.1f} ms, p99 {1000 * result['p99']:.1f} ms, "
+          f"max {1000 * result['max']:.1f} ms; {result['findings']} findings "
           f"({result['proven']} proven, {result['undecided']} undecided), {result['errors']} unreadable; "
-          f"cpu per file p50 {1000 * result['cpu_p50']:.1f} ms, p99 {1000 * result['cpu_p99']:.1f} ms, "  # type: ignore[operator]
+          f"cpu per file p50 {1000 * result['cpu_p50']:.1f} ms, p99 {1000 * result['cpu_p99']:.1f} ms, "
           f"total cpu {result['cpu_total']:.1f} s; load {result['load']:.2f}")
     if args.write:
         write(section(result))

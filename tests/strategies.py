@@ -19,8 +19,10 @@ RESOURCE_GLOBS = ["*", "acs:kms:*:*:key/*", "acs:kms:cn-hangzhou:123456789012345
                   "acs:kms:*:1234567890123456:*", "acs:kms:cn-*:*:secret/prefix*", "acs:*:key/*",
                   "acs:kms:??-hangzhou:*:*", "acs:kms:${region}:${account}:key/*", "acs:kms:*:*:alias/*",
                   "*:key/key-1", "acs:kms:*", "acs:kms:*:*:key", "acs:kms:*:9876543210987654:key/*"]
-CONCRETE_RESOURCES = ["acs:kms:cn-hangzhou:1234567890123456:key/key-1", "acs:kms:cn-hangzhou:1234567890123456:key/key-2",
-                      "acs:kms:us-west-1:9876543210987654:key/key-1", "acs:kms:cn-shanghai:1234567890123456:secret/prefix-db",
+CONCRETE_RESOURCES = ["acs:kms:cn-hangzhou:1234567890123456:key/key-1",
+                      "acs:kms:cn-hangzhou:1234567890123456:key/key-2",
+                      "acs:kms:us-west-1:9876543210987654:key/key-1",
+                      "acs:kms:cn-shanghai:1234567890123456:secret/prefix-db",
                       "acs:kms:cn-shanghai:1234567890123456:secret/other", "acs:kms:cn-hangzhou:1234567890123456:key",
                       "acs:kms:${region}:${account}:key/key-1", "acs:kms:ap-hangzhou:1:alias/alias/app",
                       "acs:ecs:cn-hangzhou:1234567890123456:key/key-1", "acs:kms:cn-hangzhou::key/"]

@@ -75,7 +75,9 @@ def test_sdk_operation_names_are_camel_case_of_the_methods() -> None:
 
 
 def test_every_action_has_a_category_and_resource_types_or_unknown(cat: Catalog, doc: dict[str, object]) -> None:
-    raw = {a["name"]: a for a in doc["actions"]}  # type: ignore[union-attr]
+    actions = doc["actions"]
+    assert isinstance(actions, list)
+    raw = {a["name"]: a for a in actions}
     for name, info in cat.actions.items():
         assert info.category in CATEGORIES, name
         assert info.sources, name  # a seed edition and/or "sdk"

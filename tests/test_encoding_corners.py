@@ -75,7 +75,7 @@ def assert_agree(policies: list[Policy], requests: list[Request]) -> None:
 def verdicts(policies: list[Policy], query: str, mode: str = "never") -> dict[str, str]:
     """`prove` in both engines (counterexamples are replayed by prove itself), and the same question on
     a problem whose string dimensions all fell back to Z3 strings."""
-    out = {}
+    out: dict[str, str] = {}
     for engine in ("exact", "naive"):
         result = prove(policies, query, mode, timeout=LONG, engine=engine)  # type: ignore[arg-type]
         if result.counterexample is not None:
@@ -118,7 +118,7 @@ def test_distinct_high_literals_are_not_equivalent() -> None:
     old = [policy(allow({"StringEquals": {"kms:tag/Env": HIGH}}))]
     new = [policy(allow({"StringEquals": {"kms:tag/Env": HIGH2}}))]
     for engine in ("exact", "naive"):
-        result = diff(old, new, timeout=LONG, engine=engine)  # type: ignore[arg-type]
+        result = diff(old, new, timeout=LONG, engine=engine)
         assert result.relation == "incomparable", engine
 
 
@@ -169,7 +169,7 @@ def test_case_variant_deny_is_not_proven_wider_than_it_is(condition: dict[str, o
     assert verdicts(policies, query) == {"exact": "refuted", "naive": "refuted", "fallback": "refuted"}
     narrower = [policy(allow(), deny({"StringEquals": {"kms:tag/Env": "dev"}}))]
     for engine in ("exact", "naive"):
-        assert diff(policies, narrower, timeout=LONG, engine=engine).relation == "old-more"  # type: ignore[arg-type]
+        assert diff(policies, narrower, timeout=LONG, engine=engine).relation == "old-more"
 
 
 def test_exact_json_duplicates_still_keep_the_last() -> None:
@@ -191,7 +191,7 @@ def test_extreme_numbers_give_replayable_counterexamples(number: str, operator: 
                                                                  "fallback": "refuted"}
     query = "can anyone kms:Decrypt on * when kms:tag/n is present"
     for engine in ("exact", "naive"):
-        result = prove(policies, query, "never", timeout=LONG, engine=engine)  # type: ignore[arg-type]
+        result = prove(policies, query, "never", timeout=LONG, engine=engine)
         assert result.counterexample is not None
         assert parse_number(result.counterexample.context["kms:tag/n"]) is not None
 

@@ -4,6 +4,7 @@ case rules, Deny over Allow, NotAction and NotResource."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -14,9 +15,9 @@ from kmssmt.semantics.request import Request
 KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-1"
 
 
-def decide(condition: dict[str, object] | None, context: dict[str, str], action: str = "kms:Decrypt",
-           resource: str = KEY, statement: dict[str, object] | None = None) -> bool:
-    body: dict[str, object] = statement or {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
+def decide(condition: Mapping[str, object] | None, context: dict[str, str], action: str = "kms:Decrypt",
+           resource: str = KEY, statement: Mapping[str, object] | None = None) -> bool:
+    body: dict[str, object] = dict(statement or {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})
     if condition is not None:
         body = dict(body, Condition=condition)
     policy = parse_policy(json.dumps({"Version": "1", "Statement": [body]}), "p.json")

@@ -23,7 +23,7 @@ def test_class_members_match_the_same_patterns(patterns: list[str], samples: lis
     for sample in samples:
         index = partition.class_of(sample)
         assert index is not None
-        for pid, pattern in zip(ids, patterns):
+        for pid, pattern in zip(ids, patterns, strict=True):
             assert (index in partition.classes_of(pid)) == glob_match(pattern, sample), (pattern, sample)
 
 
@@ -37,7 +37,7 @@ def test_every_witness_is_in_its_own_class(patterns: list[str]) -> None:
         witness = partition.witness(cls.index)
         assert ":" not in witness
         assert partition.class_of(witness) == cls.index
-        for pid, pattern in zip(ids, patterns):
+        for pid, pattern in zip(ids, patterns, strict=True):
             assert (cls.index in partition.classes_of(pid)) == glob_match(pattern, witness)
 
 
@@ -86,7 +86,7 @@ arns = st.lists(st.text(alphabet="ab", max_size=3), min_size=5, max_size=5).map(
 def test_arn_split_is_exact_on_well_formed_arns(glob: str, arn: str) -> None:
     parts = split_arn(arn)
     assert parts is not None
-    split = any(all(glob_match(g, p) for g, p in zip(row, parts)) for row in split_arn_glob(glob))
+    split = any(all(glob_match(g, p) for g, p in zip(row, parts, strict=True)) for row in split_arn_glob(glob))
     assert split == glob_match(glob, arn)
 
 

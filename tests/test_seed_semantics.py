@@ -31,8 +31,10 @@ def load(name: str) -> list:
     return [parse_policy(text, name)]
 
 
-ALL = [("kms:Decrypt", KEY, {}, True), ("kms:ScheduleKeyDeletion", KEY, {}, True),
-       ("ecs:DescribeInstances", KEY, {}, False)]
+Case = tuple[str, str, dict[str, str], bool]  # action, resource, context, allowed
+
+ALL: list[Case] = [("kms:Decrypt", KEY, {}, True), ("kms:ScheduleKeyDeletion", KEY, {}, True),
+                   ("ecs:DescribeInstances", KEY, {}, False)]
 IP = [("kms:Decrypt", KEY, {"acs:SourceIp": "192.168.10.1"}, True),
       ("kms:Decrypt", KEY, {"acs:SourceIp": "172.16.215.218"}, True),
       ("kms:Decrypt", KEY, {"acs:SourceIp": "172.16.215.219"}, False),
@@ -42,20 +44,25 @@ TAG = [("kms:Decrypt", KEY, {"kms:tag/Project": "APOLLO"}, True),
        ("kms:Decrypt", KEY, {"kms:tag/Project": "Zeus"}, False),
        ("kms:Decrypt", KEY, {}, False),
        ("kms:Decrypt", SECRET, {"kms:tag/Project": "Apollo"}, False)]
-KEYS_CRYPTO = [("kms:ListKeys", KEYS, {}, True), ("kms:DescribeKey", KEY, {}, True), ("kms:Encrypt", KEY, {}, True),
-               ("kms:Encrypt", SECRET, {}, False), ("kms:ScheduleKeyDeletion", KEY, {}, False),
-               ("kms:Decrypt", OTHER_REGION_KEY, {}, False)]
-SECRETS_QUERY = [("kms:ListSecrets", SECRETS, {}, True), ("kms:DescribeSecret", SECRET, {}, True),
-                 ("kms:GetSecretValue", SECRET, {}, False), ("kms:DescribeKey", KEY, {}, False)]
-SECRET_VALUE = [("kms:GetSecretValue", SECRET, {}, True),
-                ("kms:GetSecretValue", SECRET.replace("example-secret", "other"), {}, False),
-                ("kms:Decrypt", f"acs:kms:{R}:{A}:key/keyId-example", {}, True), ("kms:Decrypt", KEY, {}, False)]
-CERT_SIGN = [("kms:CertificatePrivateKeySign", CERT, {}, True), ("kms:CertificatePublicKeyVerify", CERT, {}, True),
-             ("kms:CertificatePrivateKeyDecrypt", CERT, {}, False)]
-LIST_USE = [("kms:ListKeys", KEYS, {}, True), ("kms:DescribeKey", KEY, {}, True), ("kms:Encrypt", KEY, {}, True),
-            ("kms:GenerateDataKey", KEY, {}, True), ("kms:ScheduleKeyDeletion", KEY, {}, False)]
+KEYS_CRYPTO: list[Case] = [
+    ("kms:ListKeys", KEYS, {}, True), ("kms:DescribeKey", KEY, {}, True), ("kms:Encrypt", KEY, {}, True),
+    ("kms:Encrypt", SECRET, {}, False), ("kms:ScheduleKeyDeletion", KEY, {}, False),
+    ("kms:Decrypt", OTHER_REGION_KEY, {}, False)]
+SECRETS_QUERY: list[Case] = [
+    ("kms:ListSecrets", SECRETS, {}, True), ("kms:DescribeSecret", SECRET, {}, True),
+    ("kms:GetSecretValue", SECRET, {}, False), ("kms:DescribeKey", KEY, {}, False)]
+SECRET_VALUE: list[Case] = [
+    ("kms:GetSecretValue", SECRET, {}, True),
+    ("kms:GetSecretValue", SECRET.replace("example-secret", "other"), {}, False),
+    ("kms:Decrypt", f"acs:kms:{R}:{A}:key/keyId-example", {}, True), ("kms:Decrypt", KEY, {}, False)]
+CERT_SIGN: list[Case] = [
+    ("kms:CertificatePrivateKeySign", CERT, {}, True), ("kms:CertificatePublicKeyVerify", CERT, {}, True),
+    ("kms:CertificatePrivateKeyDecrypt", CERT, {}, False)]
+LIST_USE: list[Case] = [
+    ("kms:ListKeys", KEYS, {}, True), ("kms:DescribeKey", KEY, {}, True), ("kms:Encrypt", KEY, {}, True),
+    ("kms:GenerateDataKey", KEY, {}, True), ("kms:ScheduleKeyDeletion", KEY, {}, False)]
 
-CASES: dict[str, list[tuple[str, str, dict[str, str], bool]]] = {
+CASES: dict[str, list[Case]] = {
     "000_kms_all.json": ALL, "001_kms_all.json": ALL, "002_kms_all.json": ALL, "003_kms_all.json": ALL,
     "000_ip_restricted.json": IP, "002_ip_restricted.json": IP, "003_ip_restricted.json": IP,
     "000_tag_apollo.json": TAG, "003_tag_apollo.json": TAG,

@@ -197,7 +197,7 @@ def generate_account(pick: Pick) -> dict[str, Any]:
                           f"acs:ram::{me}:user/*", "acs:ram:*:*:*", f"acs:kms:*:{other}:key/*",
                           "acs:kms:*:*:key/key-?pp",
                           *key_arns, *alias_arns, *secret_arns]
-    policies = []
+    policies: list[dict[str, Any]] = []
     for index in range(pick.integer(1, 3)):
         policies.append({"name": f"P{index}", "document": _document(pick, ACTIONS, identity_resources)})
     names = [p["name"] for p in policies]
@@ -465,10 +465,10 @@ def request_set(account: Account, queries: Iterable[Query] = (), extra_actions: 
     if len(tag_choices) > 24:  # many tag keys: each key on its own, then all keys with one value each
         tag_choices = [tuple([None] * len(tag_keys))]
         for i, key in enumerate(tag_keys):
-            for value in tag_values[key][1:]:
-                tag_choices.append(tuple(value if j == i else None for j in range(len(tag_keys))))
-        for value in {v for k in tag_keys for v in tag_values[k][1:]}:
-            tag_choices.append(tuple(value for _ in tag_keys))
+            for choice in tag_values[key][1:]:
+                tag_choices.append(tuple(choice if j == i else None for j in range(len(tag_keys))))
+        for choice in {v for k in tag_keys for v in tag_values[k][1:]}:
+            tag_choices.append(tuple(choice for _ in tag_keys))
     contexts = []
     for ip, secure, tagging in itertools.product(ips, tls, tag_choices):
         context: dict[str, str] = {}
@@ -476,9 +476,9 @@ def request_set(account: Account, queries: Iterable[Query] = (), extra_actions: 
             context["acs:SourceIp"] = ip
         if secure is not None:
             context["acs:SecureTransport"] = secure
-        for key, value in zip(tag_keys, tagging, strict=True):
-            if value is not None:
-                context[key] = value
+        for key, tag in zip(tag_keys, tagging, strict=True):
+            if tag is not None:
+                context[key] = tag
         contexts.append(context)
     return RequestSet(me, tuple(p.arn for p in account.principals), tuple(dict.fromkeys(external)),
                       tuple(dict.fromkeys(actions)), tuple(snapshot_resources), tuple(dict.fromkeys(outside)),
