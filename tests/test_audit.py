@@ -187,7 +187,7 @@ ACCOUNT_PRINCIPAL_GLOBS = ["*", f"acs:ram::{ACC}:user/*", f"acs:ram::{ACC}:role/
 @st.composite
 def accounts(draw: st.DrawFn) -> dict[str, Any]:
     names = [f"P{i}" for i in range(draw(st.integers(1, 4)))]
-    policies = [{"name": n, "document": draw(policy_documents(3))} for n in names]
+    policies: list[dict[str, Any]] = [{"name": n, "document": draw(policy_documents(3))} for n in names]
     for p in policies:  # identity policies: no Principal
         for s in p["document"]["Statement"]:
             s.pop("Principal", None)

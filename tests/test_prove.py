@@ -80,7 +80,8 @@ def test_date_offsets() -> None:
 
 
 def hard_policy() -> list:
-    statements = [{"Effect": "Allow", "Action": "kms:*", "Resource": f"acs:kms:*:*:key/*a?{i}*b?*c*"} for i in range(15)]
+    statements: list[dict[str, object]] = [
+        {"Effect": "Allow", "Action": "kms:*", "Resource": f"acs:kms:*:*:key/*a?{i}*b?*c*"} for i in range(15)]
     statements += [{"Effect": "Deny", "Action": "kms:*", "Resource": f"acs:kms:*:*:key/*a*{i}?*"} for i in range(15)]
     return policy(*statements)
 
@@ -157,8 +158,8 @@ def test_request_json_roundtrip() -> None:
 def test_hostile_policy_is_bounded() -> None:
     import time
 
-    statements = [{"Effect": "Allow" if i % 3 else "Deny", "Action": "kms:*",
-                   "Resource": f"acs:kms:*:*:key/*?*?{i}*?*"} for i in range(1500)]
+    statements: list[dict[str, object]] = [{"Effect": "Allow" if i % 3 else "Deny", "Action": "kms:*",
+                                            "Resource": f"acs:kms:*:*:key/*?*?{i}*?*"} for i in range(1500)]
     started = time.perf_counter()
     result = prove(policy(*statements), "can anyone kms:Decrypt on acs:kms:*:*:key/*", "never", timeout=5)
     assert result.verdict == "unknown" and "limit" in result.reason
