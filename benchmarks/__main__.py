@@ -1,17 +1,33 @@
-"""`python -m benchmarks BENCHMARK [options]`: run one benchmark and write its section of
-benchmarks/RESULTS.md.
+"""`python -m benchmarks BENCHMARK [options]`: run one benchmark; it writes its section of
+benchmarks/RESULTS.md and its headline figures to benchmarks/results.json (`--no-write`: print only).
 
-    python -m benchmarks prove [--repeat N] [--sizes 10,100,1000] [--naive-timeout 60]
+    python -m benchmarks prove    [--sizes 10,100,1000] [--seeds 3] [--repeat 7] [--naive-timeout 20] ...
+    python -m benchmarks diff     [--pairs 4] [--repeat 5] ...
+    python -m benchmarks audit    [--scales 1,2,4] [--jobs 2] [--repeat 3] ...
+    python -m benchmarks validate [--files 1000] [--jobs 2] ...
+    python -m benchmarks parse    [--sizes 1000,3000] ...
 
-Other benchmarks living in this package as `NAME_bench.py` with a `main()` reading `sys.argv`
-(validate, audit, diff) are run the same way: `python -m benchmarks validate ...`.
+`python -m benchmarks --check [NAMES ...] [--full] [--ignore-load]` reruns the headline rows of the named
+benchmarks (default: every one with recorded figures) at small settings (`--full`: the benchmark's own),
+prints figure, recorded, now and their ratio, and exits 1 when a figure is more than 30% worse than in
+benchmarks/results.json, 0 otherwise; it exits 3 without judging when the 1-minute load average is 1.5 or
+more before the run (`--ignore-load` judges anyway), 2 on a usage error. A tool for developers at an idle
+machine, not a timed test.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import inspect
+import math
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MAX_LOAD = 1.5
+THRESHOLD = 0.30
 
 
 def available() -> list[str]:
@@ -19,25 +35,126 @@ def available() -> list[str]:
     return sorted(p.stem[: -len("_bench")] for p in here.glob("*_bench.py"))
 
 
+def load(name: str) -> ModuleType:
+    return importlib.import_module(f"benchmarks.{name}_bench")
+
+
+def run_benchmark(name: str, rest: list[str]) -> int:
+    module = load(name)
+    main = module.main
+    if inspect.signature(main).parameters:
+        result = main(rest)
+    else:  # a main() that reads sys.argv itself
+        sys.argv = [f"python -m benchmarks {name}"] + rest
+        result = main()
+    return result if isinstance(result, int) else 0
+
+
+def number(value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def compare(recorded: dict[str, float], now: dict[str, float], threshold: float) -> tuple[list[list[str]], int]:
+    """Table rows (figure, recorded, now, ratio, verdict) and the number of figures worse than allowed.
+    Every figure is a time: lower is better; ratio = now / recorded."""
+    rows, worse = [], 0
+    for key in sorted(set(recorded) | set(now)):
+        old, new = float(recorded.get(key, math.nan)), float(now.get(key, math.nan))
+        if math.isnan(old) or math.isnan(new):
+            verdict = "new figure" if math.isnan(old) else "not rerun"
+            rows.append([key, number(old), number(new), "–", verdict])
+            continue
+        ratio = new / old if old > 0 else math.inf
+        bad = ratio > 1 + threshold
+        worse += bad
+        verdict = f"WORSE (> {1 + threshold:.2f})" if bad else ("better" if ratio < 1 - threshold else "ok")
+        rows.append([key, number(old), number(new), f"{ratio:.2f}", verdict])
+    return rows, worse
+
+
+def table(rows: list[list[str]]) -> str:
+    head = ["figure", "recorded", "now", "ratio", ""]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = []
+    for row in [head, *rows]:
+        cells = zip(row, widths, strict=True)
+        lines.append("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(cells)))
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def check(argv: list[str]) -> int:
+    from benchmarks.results import RESULTS_JSON, load_average, read_figures
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks --check",
+                                     description="Rerun the headline rows and compare them with results.json.")
+    parser.add_argument("names", nargs="*", help=f"benchmarks (default: those recorded): {', '.join(available())}")
+    parser.add_argument("--full", action="store_true", help="the benchmarks' own settings, not the small ones")
+    parser.add_argument("--ignore-load", action="store_true", help=f"judge even at a load average >= {MAX_LOAD}")
+    parser.add_argument("--threshold", type=float, default=THRESHOLD, help="allowed slow-down (default 0.30)")
+    parser.add_argument("--against", type=Path, default=RESULTS_JSON, help="recorded figures (results.json)")
+    args = parser.parse_args(argv)
+    recorded: dict[str, Any] = read_figures(args.against)
+    unknown = [n for n in args.names if n not in available()]
+    if unknown:
+        print(f"--check: unknown benchmark(s) {', '.join(unknown)}; one of: {', '.join(available())}",
+              file=sys.stderr)
+        return 2
+    names = args.names or [n for n in available() if n in recorded]
+    judged = []
+    for name in names:
+        if not hasattr(load(name), "headline"):
+            print(f"{name}: no headline() to rerun; skipped")
+        elif name not in recorded or not recorded[name].get("figures"):
+            print(f"{name}: no recorded figures in {args.against}; run `python -m benchmarks {name}` first")
+        else:
+            judged.append(name)
+    if not judged:
+        print("--check: nothing to compare", file=sys.stderr)
+        return 2
+    before = load_average()
+    if before >= MAX_LOAD and not args.ignore_load:
+        print(f"--check refuses to judge: the 1-minute load average is {before:.2f} (>= {MAX_LOAD}), so the times "
+              "would measure the other work on this machine; retry when it is quiet (or pass --ignore-load).")
+        return 3
+    if before >= MAX_LOAD:
+        print(f"warning: load average {before:.2f} >= {MAX_LOAD}; judging anyway (--ignore-load)")
+    worse_total = 0
+    for name in judged:
+        entry = recorded[name]
+        print(f"\n{name}: recorded at {entry.get('commit', '?')} on {entry.get('date', '?')} (load before "
+              f"{entry.get('load_before', math.nan):.2f}; {entry.get('machine', '?')}); rerunning its headline "
+              f"rows ({'full' if args.full else 'quick'} settings) ...", flush=True)
+        now = load(name).headline(quick=not args.full)
+        rows, worse = compare(entry["figures"], now, args.threshold)
+        worse_total += worse
+        print(table(rows))
+    after = load_average()
+    print(f"\nload average {before:.2f} before, {after:.2f} after"
+          + ("; the load rose during the check, so a WORSE figure may be the machine's" if after >= MAX_LOAD else ""))
+    if worse_total:
+        print(f"{worse_total} figure(s) more than {args.threshold:.0%} worse than recorded")
+        return 1
+    print(f"no figure more than {args.threshold:.0%} worse than recorded")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     names = available()
     if not args or args[0] in ("-h", "--help"):
-        print(__doc__.strip())
+        print((__doc__ or "").strip())
         print("\nbenchmarks: " + ", ".join(names))
         return 0 if args else 2
+    if args[0] == "--check":
+        return check(args[1:])
     name, rest = args[0], args[1:]
     if name not in names:
         print(f"python -m benchmarks: unknown benchmark {name!r}; one of: {', '.join(names)}", file=sys.stderr)
         return 2
-    if name == "prove":
-        from benchmarks.prove_bench import main as prove_main
-
-        return prove_main(rest)
-    module = importlib.import_module(f"benchmarks.{name}_bench")
-    sys.argv = [f"python -m benchmarks {name}"] + rest
-    result = module.main()
-    return result if isinstance(result, int) else 0
+    return run_benchmark(name, rest)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """Audit benchmark: generate an account (1x = 1,000 custom policies, 200 principals, 100 keys,
-100 secrets), run the full audit with --jobs 2 at 1x, 2x and 4x (median of repeated runs, wall clock and CPU
-time), and write the `audit` section of benchmarks/RESULTS.md.
+100 secrets), run the full `kmssmt audit` in a new process at several sizes with --jobs J (median of repeated
+runs), plus the headline row 1x with --jobs 1, and write the `audit` section of benchmarks/RESULTS.md and
+its entry of benchmarks/results.json.
 
-    python -m benchmarks.audit_bench [--scales 1,2,4] [--jobs 2] [--repeat 3] [--no-write]
+    python -m benchmarks audit [--scales 1,2,4] [--jobs 2] [--repeat 3] [--headline-jobs 1] [--no-write]
+
+Each run is timed in wall time (start-up and loading included) and in CPU time: the audit process and its
+workers, from `getrusage(RUSAGE_CHILDREN)` deltas around it.
 """
 
 from __future__ import annotations
@@ -11,15 +15,14 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from typing import Any
 
 from benchmarks.generate import APPS, CIDRS, REGIONS, statement
+from benchmarks.results import Clock, Run, publish
 
 ACCOUNT = "1234567890123456"
 OTHER = "2234567890123456"
@@ -74,18 +77,14 @@ def generate_account(scale: float = 1, seed: int = 7) -> dict[str, Any]:
 def run_once(path: str, scale: float, jobs: int) -> dict[str, Any]:
     """One `kmssmt audit` process: wall clock and CPU time (its own and its workers')."""
     out = path + ".report.json"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    code = subprocess.run([sys.executable, "-m", "kmssmt", "audit", path, "--format", "json", "-o", out,
-                           "--jobs", str(jobs)], check=False).returncode
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with Clock(children=True) as clock:
+        code = subprocess.run([sys.executable, "-m", "kmssmt", "audit", path, "--format", "json", "-o", out,
+                               "--jobs", str(jobs)], check=False).returncode
     if code not in (0, 1):
         raise SystemExit(f"audit failed with exit code {code}")
     with open(out, encoding="utf-8") as handle:
         report = json.load(handle)
-    return {"scale": scale, "seconds": seconds,
-            "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+    return {"scale": scale, "jobs": jobs, "seconds": clock.wall, "cpu": clock.cpu,
             "cells": report["stats"]["cells"], "findings": len(report["findings"]),
             "solver_calls": report["stats"]["solver_calls"], "principals": report["stats"]["principals"],
             "keys": report["stats"]["keys"], "secrets": report["stats"]["secrets"],
@@ -103,55 +102,85 @@ def run_scale(scale: float, jobs: int, repeat: int) -> dict[str, Any]:
     row["seconds"] = statistics.median(r["seconds"] for r in runs)
     row["cpu"] = statistics.median(r["cpu"] for r in runs)
     row["all_seconds"] = [round(r["seconds"], 2) for r in runs]
+    row["all_cpu"] = [round(r["cpu"], 2) for r in runs]
     return row
 
 
-def write_results(rows: list[dict[str, Any]], jobs: int, repeat: int, before: str = "") -> None:
-    from benchmarks.results import machine, machine_lines, write_section
+def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """`audit_{scale}x_jobs{J}_s` and `..._cpu_s` of every row measured."""
+    out: dict[str, float] = {}
+    for row in rows:
+        name = f"audit_{row['scale']}x_jobs{row['jobs']}"
+        out[f"{name}_s"] = row["seconds"]
+        out[f"{name}_cpu_s"] = row["cpu"]
+    return out
 
-    lines = ["## audit", "",
-             f"Full `kmssmt audit ACCOUNT.json --format json --jobs {jobs}` (wall clock, including start-up and "
-             "loading, and the CPU time of the process and its workers) on accounts from "
-             "`benchmarks/audit_bench.py` (1x = 1,000 custom policies, 200 principals, 100 keys, 100 secrets); "
-             f"median of {repeat} runs per size (`python -m benchmarks audit --repeat {repeat}`).", "",
-             machine_lines(machine()).rstrip(), "",
-             "| size | policies | principals | keys | secrets | matrix cells | findings | solver calls | JSON MB "
-             "| seconds (runs) | × previous | CPU s | × previous |", "|---" * 13 + "|"]
+
+def headline(quick: bool = True) -> dict[str, float]:
+    """The headline row: 1x with --jobs 1 (one run when quick, the median of three otherwise)."""
+    return figures([run_scale(1, 1, 1 if quick else 3)])
+
+
+def section(run: Run, rows: list[dict[str, Any]], repeat: int, before: str = "") -> str:
+    lines = ["## audit", "", run.header(),
+             "- Full `kmssmt audit ACCOUNT.json --format json --jobs J` in a new process (wall clock, start-up and "
+             "loading included; CPU time of the process and its workers from `getrusage(RUSAGE_CHILDREN)` "
+             "deltas) on accounts from `benchmarks/audit_bench.py` (1x = 1,000 custom policies, 200 principals, "
+             f"100 keys, 100 secrets); median of {repeat} runs per row.", ""]
+    headline_row = next((r for r in rows if r["scale"] == 1 and r["jobs"] == 1), None)
+    if headline_row:
+        lines += [f"**Headline** (1x, `--jobs 1`): {headline_row['seconds']:.1f} s wall, "
+                  f"{headline_row['cpu']:.1f} s CPU.", ""]
+    lines += ["| size | jobs | policies | principals | keys | secrets | matrix cells | findings | solver calls "
+              "| JSON MB | seconds (runs) | × previous | CPU s (runs) | × previous |", "|---" * 14 + "|"]
     previous: dict[str, Any] | None = None
     for row in rows:
-        wall = f"{row['seconds'] / previous['seconds']:.2f}" if previous else "–"
-        cpu = f"{row['cpu'] / previous['cpu']:.2f}" if previous else "–"
+        same_jobs = previous is not None and previous["jobs"] == row["jobs"]
+        wall = f"{row['seconds'] / previous['seconds']:.2f}" if previous and same_jobs else "–"
+        cpu = f"{row['cpu'] / previous['cpu']:.2f}" if previous and same_jobs else "–"
         runs = ", ".join(f"{s:.1f}" for s in row["all_seconds"])
-        lines.append(f"| {row['scale']}x | {row['policies']} | {row['principals']} | {row['keys']} | "
+        cpu_runs = ", ".join(f"{s:.1f}" for s in row["all_cpu"])
+        lines.append(f"| {row['scale']}x | {row['jobs']} | {row['policies']} | {row['principals']} | {row['keys']} | "
                      f"{row['secrets']} | {row['cells']} | {row['findings']} | {row['solver_calls']} | "
-                     f"{row['report_bytes'] / 1e6:.1f} | {row['seconds']:.1f} ({runs}) | {wall} | {row['cpu']:.1f} "
-                     f"| {cpu} |")
+                     f"{row['report_bytes'] / 1e6:.1f} | {row['seconds']:.1f} ({runs}) | {wall} | "
+                     f"{row['cpu']:.1f} ({cpu_runs}) | {cpu} |")
         previous = row
     lines += ["", "The matrix has a cell for every principal and resource, so doubling the input multiplies the "
               "cells by about 4. Cells are decided by classes that share one answer (the same statement "
               "content): solver calls grow with the distinct statement shapes, not with the cells; per pair the "
-              "work is a bit-mask AND and a cache look-up, per cell with access one compact row."]
+              "work is a bit-mask AND and a cache look-up, per cell with access one compact row. × previous "
+              "compares with the row above when it has the same --jobs."]
     if before:
         lines += ["", before]
-    write_section("audit", "\n".join(lines))
+    return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scales", default="1,2,4")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=3)
+def scale_arg(text: str) -> float:
+    return float(text) if "." in text else int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks audit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1,2,4", help="account sizes (1 = 1,000 policies) (default 1,2,4)")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the scale rows (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (median) (default 3)")
+    parser.add_argument("--headline-jobs", type=int, default=1,
+                        help="the headline row is 1x with this --jobs (default 1; 0 for none)")
     parser.add_argument("--before", default="", help="a note on earlier figures, kept in the section")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    rows = []
-    for scale in (float(s) if "." in s else int(s) for s in args.scales.split(",")):
-        row = run_scale(scale, args.jobs, args.repeat)
+    parser.add_argument("--no-write", action="store_true", help="print only: no RESULTS.md, no results.json")
+    args = parser.parse_args(argv)
+    run = Run.start("audit", argv)
+    plan: list[tuple[float, int]] = [(1, args.headline_jobs)] if args.headline_jobs > 0 else []
+    plan += [(scale_arg(s), args.jobs) for s in args.scales.split(",") if s.strip()]
+    rows: list[dict[str, Any]] = []
+    for scale, jobs in dict.fromkeys(plan):
+        row = run_scale(scale, jobs, args.repeat)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    if not args.no_write:
-        write_results(rows, args.jobs, args.repeat, args.before)
+    run.finish()
+    return publish(run, section(run, rows, args.repeat, args.before), figures(rows), not args.no_write)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,11 +1,13 @@
-"""Benchmark of `diff`: two generated 100-statement policies (a realistic change of one
-into the other), and the ratio to the naive string/regex engine on 5-, 10- and
-20-statement pairs in the same process.
+"""Benchmark of `diff`: pairs of generated 100-statement policies (one, and a realistic change of it) from
+both generators (benchmarks/generate.py and benchmarks/independent.py), and the exact engine against the
+naive string/regex engine on small pairs in the same process.
 
-    python -m benchmarks diff [--repeat 5] [--pairs 4] [--naive-timeout 60] [--no-write]
+    python -m benchmarks diff [--pairs 4] [--repeat 5] [--summary-repeat 1] [--naive-sizes 5,10,20]
+                              [--naive-timeout 20] [--no-write]
 
-Times are wall-clock medians of repeated runs (p50/p99 over all runs); a naive timeout is
-counted as unknown, never as fast."""
+Every time is wall time with the CPU time of this process (`time.process_time`, Z3 included). The first
+relation of a pair is asked with the caches of computed values emptied (`results.clear_caches()`); the
+repeats after it are the warm figures. A naive timeout is an unknown: left out of the ratio, counted."""
 
 from __future__ import annotations
 
@@ -15,106 +17,198 @@ import json
 import random
 import statistics
 import sys
-import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.generate import policy_document, statement
-from benchmarks.results import machine, machine_lines, print_and_write
+from benchmarks import generate, independent
+from benchmarks.results import Clock, Run, clear_caches, goal, ms, percentile, publish
 from kmssmt.analyses.diff import diff
+from kmssmt.policy.ast import Policy
 from kmssmt.policy.reading import parse_policy
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+HEADLINE_SIZE = 100
+GOAL_P50, GOAL_P99 = 0.050, 0.150
+LABELS = {"project": "project generator (`generate.py`)", "independent": "independent generator (`independent.py`)"}
+PREFIX = {"project": "diff", "independent": "diff_indep"}
 
 
 def changed(document: dict[str, Any], seed: int) -> dict[str, Any]:
-    """A realistic edit: replace a few statements, drop one, add one."""
+    """A realistic edit of a `generate.py` policy: replace a few statements, drop one, add one."""
     rng = random.Random(seed)
     new = copy.deepcopy(document)
     body = new["Statement"]
     for _ in range(max(1, len(body) // 20)):
-        body[rng.randrange(len(body))] = statement(rng)
+        body[rng.randrange(len(body))] = generate.statement(rng)
     body.pop(rng.randrange(len(body)))
-    body.append(statement(rng))
+    body.append(generate.statement(rng))
     return new
 
 
-def pair(statements: int, seed: int) -> tuple[list[Any], list[Any]]:
-    old = policy_document(statements, seed)
-    new = changed(old, seed + 1)
+Pair = tuple[list[Policy], list[Policy]]
+PAIRS: dict[str, Callable[[int, int], tuple[dict[str, Any], dict[str, Any]]]] = {
+    "project": lambda n, seed: (generate.policy_document(n, seed),
+                                changed(generate.policy_document(n, seed), seed + 1)),
+    "independent": lambda n, seed: (independent.policy_document(n, seed),
+                                    independent.edited(independent.policy_document(n, seed), seed + 1)),
+}
+
+
+def pair(generator: str, statements: int, seed: int) -> Pair:
+    old, new = PAIRS[generator](statements, seed)
     return ([parse_policy(json.dumps(old), f"old-{seed}.json")], [parse_policy(json.dumps(new), f"new-{seed}.json")])
 
 
-def run(argv: list[str]) -> str:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks diff")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--pairs", type=int, default=4)
-    parser.add_argument("--naive-timeout", type=float, default=60.0)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args(argv)
-    info = machine()
-    lines = ["## diff", "", machine_lines(info).rstrip(),
-             f"- Command: `python -m benchmarks diff {' '.join(argv)}`".rstrip(), ""]
+@dataclass
+class Times:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
-    pairs = [pair(100, 1000 + i) for i in range(args.pairs)]
-    relation_times: list[float] = []
-    summary_times: list[float] = []
-    relations: list[str] = []
-    for _ in range(args.repeat):
-        for old, new in pairs:
-            started = time.perf_counter()
+    def add(self, clock: Clock) -> None:
+        self.wall.append(clock.wall)
+        self.cpu.append(clock.cpu)
+
+    def cell(self, q: float, limit: float | None = None) -> str:
+        if not self.wall:
+            return "–"
+        wall = percentile(self.wall, q)
+        verdict = f" {goal(wall, limit)}" if limit is not None else ""
+        return f"{ms(wall)} (CPU {ms(percentile(self.cpu, q))}){verdict}"
+
+
+@dataclass
+class Measured:
+    relation: Times = field(default_factory=Times)
+    cold: Times = field(default_factory=Times)
+    summary: Times = field(default_factory=Times)
+    relations: set[str] = field(default_factory=set)
+
+
+def measure(generator: str, pairs: int, repeat: int, summary_repeat: int) -> Measured:
+    out = Measured()
+    made = [pair(generator, HEADLINE_SIZE, 1000 + i) for i in range(pairs)]
+    for old, new in made:
+        clear_caches()
+        with Clock() as clock:
             result = diff(old, new, max_witnesses=1, summary=False)
-            relation_times.append(time.perf_counter() - started)
-            relations.append(result.relation)
-            started = time.perf_counter()
-            diff(old, new, max_witnesses=20)
-            summary_times.append(time.perf_counter() - started)
-    lines += [f"### Two generated 100-statement policies ({args.pairs} pairs x {args.repeat} runs)", "",
-              "| measure | p50 | p99 |", "|---|---|---|",
-              f"| relation + one replayed witness per direction | {statistics.median(relation_times) * 1000:.1f} ms | "
-              f"{percentile(relation_times, 0.99) * 1000:.1f} ms |",
-              f"| full summary (up to 20 generalized differences per direction) | "
-              f"{statistics.median(summary_times) * 1000:.1f} ms | {percentile(summary_times, 0.99) * 1000:.1f} ms |",
-              "", f"Relations: {', '.join(sorted(set(relations)))}. Target: relation p50 < 50 ms, p99 < 500 ms.", ""]
+        out.cold.add(clock)
+        out.relations.add(result.relation)
+        for _ in range(repeat):
+            with Clock() as clock:
+                diff(old, new, max_witnesses=1, summary=False)
+            out.relation.add(clock)
+        for _ in range(summary_repeat):
+            with Clock() as clock:
+                diff(old, new, max_witnesses=20)
+            out.summary.add(clock)
+    return out
 
-    lines += ["### Exact vs naive engine on small pairs (relation only, same process)", "",
-              "| statements | pairs | exact p50 | naive p50 (answered) | naive unknown | ratio naive/exact | agree |",
-              "|---|---|---|---|---|---|---|"]
-    for size in (5, 10, 20):
-        exact_times, naive_times = [], []
+
+def figures(measured: dict[str, Measured]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for generator, m in measured.items():
+        prefix = f"{PREFIX[generator]}_{HEADLINE_SIZE}"
+        out[f"{prefix}_relation_p50_ms"] = percentile(m.relation.wall, .5) * 1000
+        out[f"{prefix}_relation_p99_ms"] = percentile(m.relation.wall, .99) * 1000
+        out[f"{prefix}_relation_cpu_p50_ms"] = percentile(m.relation.cpu, .5) * 1000
+        out[f"{prefix}_relation_cold_p50_ms"] = percentile(m.cold.wall, .5) * 1000
+        if m.summary.wall:
+            out[f"{prefix}_summary_p50_ms"] = percentile(m.summary.wall, .5) * 1000
+            out[f"{prefix}_summary_cpu_p50_ms"] = percentile(m.summary.cpu, .5) * 1000
+    return out
+
+
+def headline(quick: bool = True) -> dict[str, float]:
+    """Relation p50/p99 (and the first, caches-cleared relation) of 100-statement pairs, both generators.
+    Quick: 2 pairs x 4 repeats, no summary; otherwise 4 x 5 and one summary per pair."""
+    pairs, repeat, summary_repeat = (2, 4, 0) if quick else (4, 5, 1)
+    return figures({g: measure(g, pairs, repeat, summary_repeat) for g in PAIRS})
+
+
+def naive_rows(sizes: list[int], pairs: int, repeat: int, timeout: float) -> list[str]:
+    rows = []
+    for size in sizes:
+        exact = Times()
+        naive = Times()
+        ratios: list[float] = []
         unknown = agree = 0
-        for i in range(args.pairs):
-            old, new = pair(size, 2000 + 10 * size + i)
-            runs = []
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                exact = diff(old, new, max_witnesses=1, summary=False)
-                runs.append(time.perf_counter() - started)
-            exact_times.append(statistics.median(runs))
-            started = time.perf_counter()
-            naive = diff(old, new, max_witnesses=1, engine="naive", timeout=args.naive_timeout, summary=False)
-            elapsed = time.perf_counter() - started
-            if naive.relation == "unknown":
+        for i in range(pairs):
+            old, new = pair("project", size, 2000 + 10 * size + i)
+            runs = Times()
+            result = diff(old, new, max_witnesses=1, summary=False)  # warm the caches; not timed
+            for _ in range(repeat):
+                with Clock() as clock:
+                    result = diff(old, new, max_witnesses=1, summary=False)
+                runs.add(clock)
+            exact.wall.append(statistics.median(runs.wall))
+            exact.cpu.append(statistics.median(runs.cpu))
+            with Clock() as clock:
+                other = diff(old, new, max_witnesses=1, engine="naive", timeout=timeout, summary=False)
+            if other.relation == "unknown":
                 unknown += 1
-            else:
-                naive_times.append(elapsed)
-                agree += naive.relation == exact.relation
-        exact_p50 = statistics.median(exact_times)
-        naive_p50 = statistics.median(naive_times) if naive_times else float("nan")
-        ratio = f"{naive_p50 / exact_p50:.1f}x" if naive_times else "n/a (all unknown)"
-        naive_text = f"{naive_p50 * 1000:.1f} ms" if naive_times else "-"
-        lines.append(f"| {size} | {args.pairs} | {exact_p50 * 1000:.1f} ms | {naive_text} | {unknown} | {ratio} | "
-                     f"{agree}/{len(naive_times)} |")
-        print(lines[-1], flush=True)
-    lines += ["", f"Naive timeout {args.naive_timeout:g} s per solver call; its unknowns are excluded from its "
-                  "median and counted in the table. The ratio compares medians over the answered pairs."]
-    return "\n".join(lines)
+                continue
+            naive.add(clock)
+            ratios.append(clock.wall / exact.wall[-1])
+            agree += other.relation == result.relation
+        ratio = (f"{statistics.median(ratios):.0f}× ({min(ratios):.0f}×–{max(ratios):.0f}×)" if ratios
+                 else "– (naive answered none)")
+        rows.append(f"| {size} | {pairs} | {exact.cell(.5)} | {naive.cell(.5)} | {len(ratios)} | {unknown} | "
+                    f"{ratio} | {agree}/{len(ratios)} |")
+        print(rows[-1], flush=True)
+    return rows
 
 
-def main() -> int:
-    return print_and_write("diff", run(sys.argv[1:]), "--no-write" not in sys.argv)
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks diff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pairs", type=int, default=4, help="100-statement pairs per generator (default 4)")
+    parser.add_argument("--repeat", type=int, default=5, help="warm relation runs per pair (default 5)")
+    parser.add_argument("--summary-repeat", type=int, default=1, help="full-summary runs per pair (default 1)")
+    parser.add_argument("--naive-sizes", default="5,10,20", help="small pair sizes run with naive too")
+    parser.add_argument("--naive-pairs", type=int, default=3, help="pairs per naive size (default 3)")
+    parser.add_argument("--naive-timeout", type=float, default=20.0, help="naive timeout per solver call, s")
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print only: no RESULTS.md, no results.json")
+    args = parser.parse_args(argv)
+    run = Run.start("diff", argv)
+    measured = {}
+    for generator in PAIRS:
+        measured[generator] = measure(generator, args.pairs, args.repeat, args.summary_repeat)
+        m = measured[generator]
+        print(f"{generator}: relation p50 {m.relation.cell(.5)}, p99 {m.relation.cell(.99)}", flush=True)
+    sizes = [] if args.no_naive else [int(s) for s in args.naive_sizes.split(",") if s.strip()]
+    naive = naive_rows(sizes, args.naive_pairs, args.repeat, args.naive_timeout) if sizes else []
+    run.finish()
+
+    gens = list(measured)
+    lines = ["## diff", "", run.header(),
+             f"- Pairs: `policy_document({HEADLINE_SIZE}, seed)` and an edit of it (`diff_bench.changed` for the "
+             "project generator: a few statements replaced, one dropped, one added; `independent.edited` for the "
+             f"independent one), seeds 1000–{999 + args.pairs}; {args.repeat} warm relation runs and "
+             f"{args.summary_repeat} summary run(s) per pair.",
+             "- Every time is wall time with the CPU time of this process (`time.process_time`, Z3 included) in "
+             "parentheses; p50 and p99 are nearest-rank over all runs.", "",
+             f"### Headline: {HEADLINE_SIZE} statements, both generators", "",
+             "| figure | " + " | ".join(LABELS[g] for g in gens) + " | goal |", "|---" * (len(gens) + 2) + "|",
+             "| relation + one replayed witness per direction, p50 | "
+             + " | ".join(measured[g].relation.cell(.5, GOAL_P50) for g in gens) + " | < 50 ms |",
+             "| relation + one replayed witness per direction, p99 | "
+             + " | ".join(measured[g].relation.cell(.99, GOAL_P99) for g in gens) + " | < 150 ms |",
+             "| relation, first ask of the pair (caches cleared), p50 | "
+             + " | ".join(measured[g].cold.cell(.5) for g in gens) + " | – |",
+             "| full summary (up to 20 generalized differences per direction), p50 | "
+             + " | ".join(measured[g].summary.cell(.5) for g in gens) + " | – |",
+             "| relations found | " + " | ".join(", ".join(sorted(measured[g].relations)) for g in gens) + " | |",
+             "", "The goal verdicts are on wall time. Relation: `diff(old, new, max_witnesses=1, summary=False)`, "
+             "after one run of the same pair (so the caches are warm); the caches-cleared row is that first run.", ""]
+    if naive:
+        lines += ["### Exact vs naive engine on small pairs (relation only, project generator, same process)", "",
+                  "| statements | pairs | exact p50 (median per pair) | naive p50 (answered pairs) | naive answered | "
+                  "naive unknown | ratio naive/exact over answered: median (min–max) | relations agree |",
+                  "|---|---|---|---|---|---|---|---|", *naive, "",
+                  f"Naive timeout {args.naive_timeout:g} s per solver call; its unknowns are left out of its times "
+                  "and of the ratio, and counted. The ratio is per pair, over the pairs both engines answered."]
+    return publish(run, "\n".join(lines), figures(measured), not args.no_write)
 
 
 if __name__ == "__main__":
