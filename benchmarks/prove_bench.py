@@ -417,9 +417,11 @@ def render(run: Run, args: argparse.Namespace, exact: dict[str, dict[int, Steps]
         disagree = sum(r.disagree for r in naive_rows.values())
         lines += ["", f"Disagreements between the engines on answered queries: **{disagree}**. Naive: every "
                   f"(size, seed, query) was probed at {min(args.naive_probe, args.naive_timeout):g} s; answered "
-                  f"queries were repeated {args.naive_repeat} times (median); unanswered ones were re-run at "
-                  f"{args.naive_timeout:g} s while a budget of {args.naive_budget:g} s lasted (the limit of each "
-                  "bound is given). Naive seeds: "
+                  f"queries were repeated {args.naive_repeat} times (median); "
+                  + (f"unanswered ones were re-run at {args.naive_timeout:g} s while a budget of "
+                     f"{args.naive_budget:g} s lasted (the limit of each bound is given). "
+                     if args.naive_probe < args.naive_timeout else "the probe is the full timeout: no re-runs. ")
+                  + "Naive seeds: "
                   f"{', '.join(map(str, seeds[:args.naive_seeds]))} at the answer sizes, {seeds[0]} at the bound "
                   "sizes.", "",
                   "| statements | seed | query | exact verdict | exact p50 | naive verdict | naive time | ratio |",
