@@ -1,0 +1,61 @@
+"""The one way kmssmt runs independent units of work in worker processes (validate's files, the
+audit's resources and checks).
+
+Workers are forked where the platform can (they inherit what the parent loaded: the catalog, the
+parsed account); elsewhere they are spawned and an initializer loads it again. Results come back in
+the order of the units, so the output never depends on the number of workers. A unit and its
+result cross the process boundary as plain picklable data, never as solver objects.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+Unit = TypeVar("Unit")
+Result = TypeVar("Result")
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(requested: int, units: int) -> int:
+    """Workers for `units` units when `requested` were asked for: never more than the cores (more
+    workers than cores only add scheduling and repeated caches) nor than the units."""
+    return max(1, min(requested, available_cores(), units))
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
+              initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
+              progress: Callable[[int], None] | None = None, chunksize: int = 1) -> list[Result]:
+    """`[work(u) for u in units]`, on `worker_count(jobs, len(units))` processes; in this process
+    when that is one. `progress(done)` is called as results arrive (in order)."""
+    workers = worker_count(jobs, len(units))
+    results: list[Result] = []
+    if workers == 1:
+        for unit in units:
+            results.append(work(unit))
+            if progress:
+                progress(len(results))
+        return results
+    context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
+                             initargs=initargs) as pool:
+        outcomes: Iterable[Result] = pool.map(work, units, chunksize=max(1, chunksize))
+        for result in outcomes:
+            results.append(result)
+            if progress:
+                progress(len(results))
+    return results
