@@ -34,9 +34,8 @@ from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
-from kmssmt.symbolic.statement_content import statement_content
-from kmssmt.symbolic.statement_content import statement_key as _statement_key
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Status, check
+from kmssmt.symbolic.statement_content import key_text, statement_content
 
 Direction = Literal["new-more", "old-more"]
 
@@ -93,7 +92,7 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
             for arn in resource.arns:
                 resources.setdefault(arn, (resource, arn))
     result = AccountDiff("equivalent")
-    cache: dict[tuple[object, ...], tuple[str, str | None, dict[str, str], str]] = {}
+    cache: dict[tuple[object, ...], _Found] = {}
     every = _all_action_classes(old, new)
     for principal in [*sorted(principals.values(), key=lambda p: p.arn), None]:
         for arn, (resource, _) in sorted(resources.items()):
@@ -102,18 +101,17 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
                 groups = [m.relevant(_who(m.account, principal), arn, actions) for m in models]
                 for direction in ("new-more", "old-more"):
                     more, less = (groups[1], groups[0]) if direction == "new-more" else (groups[0], groups[1])
-                    status, who, context, reason = _solve(models[0], principal is None, actions, more, less, cache)
-                    if status == "unknown":
+                    found = _solve(models[0], principal is None, actions, more, less, cache)
+                    if found.status == "unknown":
                         result.unknown.append(f"{principal.label if principal else EXTERNAL} {category} on {arn}: "
-                                              f"{reason}")
+                                              f"{found.reason}")
                         continue
-                    if status != "sat":
+                    if found.status != "sat":
                         continue
-                    action = who  # (action, principal) packed below
-                    assert action is not None
-                    act, _, decoded = action.partition("|")
-                    request = Request(act, arn, principal.arn if principal is not None else decoded or None,
-                                      context)
+                    assert found.action is not None
+                    request = Request(found.action, arn,
+                                      principal.arn if principal is not None else found.principal,
+                                      dict(found.context))
                     before, after = decide(old, request), decide(new, request)
                     if direction == "new-more" and not (after.allowed and not before.allowed) or \
                             direction == "old-more" and not (before.allowed and not after.allowed):
@@ -167,7 +165,7 @@ def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Princ
     excluded = tuple(dict.fromkeys(old.excluded_resources() + new.excluded_resources()))
     query = Query(None, every, ("*",), None)
     try:
-        problem = Problem([], [query, Query(None, every, excluded, None)], extra_statements=sides[0] + sides[1])
+        problem = Problem.over_statements(sides[0] + sides[1], [query, Query(None, every, excluded, None)])
     except EncodingUnsupported as exc:
         result.unknown.append(f"{principal.label} on {OUTSIDE}: {exc}")
         return
@@ -192,30 +190,40 @@ def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Princ
                                            before.reason, after.reason))
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What `_solve` found: a request allowed by one side and denied by the other (its action, the
+    principal of another account the solver chose, and its context), or why there is none."""
+
+    status: Status
+    action: str | None = None
+    principal: str | None = None  # only when the question was about another account
+    context: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+
+
 def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: list[Statement],
-           less: list[Statement], cache: dict[tuple[object, ...], tuple[str, str | None, dict[str, str], str]]
-           ) -> tuple[str, str | None, dict[str, str], str]:
+           less: list[Statement], cache: dict[tuple[object, ...], _Found]) -> _Found:
     """A request (action among `actions`, context, principal for another account) allowed by `more`
-    and denied by `less`: (status, "action|principal", context, reason)."""
+    and denied by `less`."""
     if not any(s.effect == "Allow" for s in more):
-        return ("unsat", None, {}, "")
+        return _Found("unsat")
 
     def normal(group: list[Statement]) -> list[Statement]:
-        out = [replace(s, actions=tuple(Value(a, s.span) for a in actions if model._hit(s, a)), not_action=False)
+        out = [replace(s, actions=tuple(Value(a, s.span) for a in actions if model.hit(s, a)), not_action=False)
                for s in group]
-        return sorted(out, key=lambda s: repr(_statement_key(s)))
+        return sorted(out, key=key_text)
 
     more_n, less_n = normal(more), normal(less)
-    key = (external, actions, tuple(repr(_statement_key(s)) for s in more_n),
-           tuple(repr(_statement_key(s)) for s in less_n))
+    key = (external, actions, tuple(key_text(s) for s in more_n), tuple(key_text(s) for s in less_n))
     found = cache.get(key)
     if found is not None:
         return found
     query = Query(model.in_account_glob if external else None, actions, ("*",), None)
     try:
-        problem = Problem([], [query], extra_statements=more_n + less_n)
+        problem = Problem.over_statements(more_n + less_n, [query])
     except EncodingUnsupported as exc:
-        found = ("unknown", None, {}, str(exc))
+        found = _Found("unknown", reason=str(exc))
     else:
         parts = [or_(problem.action_term(a) for a in actions),
                  problem.allowed_by(more_n), not_(problem.allowed_by(less_n))]
@@ -223,10 +231,9 @@ def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: 
             parts += ["prn_present", not_(problem.principal_term(model.in_account_glob))]
         outcome = check(problem.preamble(), [and_(parts)], model.timeout)
         if outcome.status != "sat":
-            found = (outcome.status, None, {}, outcome.reason)
+            found = _Found(outcome.status, reason=outcome.reason)
         else:
             decoded = problem.decode(outcome.model)
-            found = ("sat", f"{decoded.action}|{decoded.principal or ''}", dict(decoded.context), "")
+            found = _Found("sat", decoded.action, decoded.principal or None, dict(decoded.context))
     cache[key] = found
     return found
-

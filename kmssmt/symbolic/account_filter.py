@@ -54,8 +54,6 @@ class AccountStatements:
             hit = self._action_hits[key] = action_matches(statement, action)
         return hit
 
-    _hit = hit  # the former name, still called by kmssmt.analyses.account_diff
-
     def resource_hit(self, statement: Statement, resource_arn: str) -> bool:
         """`resource_matches`, with each (pattern, ARN) matched once."""
         hits = self._resource_hits
