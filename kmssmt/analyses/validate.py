@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from kmssmt.checks import CheckOptions, run_checks
 from kmssmt.checks.config import SEVERITY_ORDER, Config
 from kmssmt.errors import InputError
+from kmssmt.parallel import run_units, worker_count
 from kmssmt.policy.ast import Finding, Policy, Severity
 
 POLICY_SUFFIXES = (".json",)
@@ -61,19 +62,26 @@ class Report:
                 "fail_on": threshold, "failing": len(self.failing(threshold)), "seconds": round(self.seconds, 3)}
 
 
-def collect_files(paths: Sequence[str]) -> list[tuple[str, bool]]:
-    """(path, explicit) for each file to validate; directories are searched recursively, and files
-    found there are kept only when they look like policies or templates."""
-    out: list[tuple[str, bool]] = []
+class FoundFile(NamedTuple):
+    """A file to validate: named on the command line (`explicit`) or found in a directory."""
+
+    path: str
+    explicit: bool
+
+
+def collect_files(paths: Sequence[str]) -> list[FoundFile]:
+    """Each file to validate; directories are searched recursively, and files found there are kept
+    only when they look like policies or templates."""
+    out: list[FoundFile] = []
     for path in paths:
         if os.path.isdir(path):
             for directory, dirs, names in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 for name in sorted(names):
                     if name.lower().endswith(POLICY_SUFFIXES + TEMPLATE_SUFFIXES):
-                        out.append((os.path.join(directory, name), False))
+                        out.append(FoundFile(os.path.join(directory, name), False))
         else:
-            out.append((path, True))
+            out.append(FoundFile(path, True))
     return out
 
 
@@ -168,28 +176,30 @@ def validate_file(path: str, options: CheckOptions | None = None, explicit: bool
                       cpu_seconds=time.process_time() - cpu_started)
 
 
-def _work(item: tuple[str, bool, CheckOptions]) -> FileResult | None:
-    path, explicit, options = item
-    return validate_file(path, options, explicit)
+@dataclass(frozen=True)
+class _FileUnit:
+    """One file to validate, as a worker receives it."""
+
+    path: str
+    explicit: bool
+    options: CheckOptions
+
+
+def _work(unit: _FileUnit) -> FileResult | None:
+    return validate_file(unit.path, unit.options, unit.explicit)
 
 
 def validate_paths(paths: Sequence[str], options: CheckOptions | None = None, config: Config | None = None,
                    jobs: int = 1) -> Report:
-    """Validate files and directories; suppressions of `config` are applied and counted."""
+    """Validate files and directories; suppressions of `config` are applied and counted. Results come
+    in file order whatever the number of `jobs`."""
     started = time.perf_counter()
     options = options or CheckOptions()
     config = config or Config()
-    files = collect_files(paths)
-    items = [(path, explicit, options) for path, explicit in files]
-    results: Iterable[FileResult | None]
-    if jobs > 1 and len(items) > 1:
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with context.Pool(jobs, initializer=_warm) as pool:
-            results = list(pool.imap(_work, items, chunksize=max(1, min(16, len(items) // (jobs * 8)))))
-    else:
-        results = [_work(item) for item in items]
+    units = [_FileUnit(found.path, found.explicit, options) for found in collect_files(paths)]
+    workers = worker_count(jobs, len(units))
+    results = run_units(_work, units, jobs, initializer=_warm,
+                        chunksize=max(1, min(16, len(units) // (workers * 8))))
     report = Report()
     for result in results:
         if result is None:
