@@ -28,7 +28,7 @@ from kmssmt.policy.grammars import grammar_text
 from kmssmt.policy.json_nodes import JArray, JNode, JObject, JScalar, JString
 from kmssmt.policy.lexer import PolicyLexer
 from kmssmt.policy.positions import Positions
-from kmssmt.policy.value_checks import shorten as _shorten
+from kmssmt.policy.value_checks import shorten
 
 
 class _JsonBuilder(Transformer[Token, Any]):
@@ -190,7 +190,7 @@ class _Recovery:
         start = token.start_pos or 0
         end = token.end_pos if token.end_pos is not None else start
         if "COLON" in expected and token.type in _VALUE_STARTS:
-            self.lexer._find(MISSING_COLON, start, end, "missing ':' before this value; inserted")
+            self.lexer.report(MISSING_COLON, start, end, "missing ':' before this value; inserted")
             if self._feed(parser, [self._synthetic("COLON", ":", token), token]):
                 return True
         if token.type in ("COMMA", "RBRACE", "RBRACKET") and ("NULL" in expected or "COLON" in expected):
@@ -198,11 +198,11 @@ class _Recovery:
             repair = [self._synthetic("NULL", "null", token), token]
             if "COLON" in expected:
                 repair.insert(0, self._synthetic("COLON", ":", token))
-            self.lexer._find(MISSING_VALUE, start, end, f"missing value before {_TOKEN_NAMES[token.type]}")
+            self.lexer.report(MISSING_VALUE, start, end, f"missing value before {_TOKEN_NAMES[token.type]}")
             if self._feed(parser, repair):
                 return True
         if "STRING" in expected and "NUMBER" not in expected and token.type in ("NUMBER", "TRUE", "FALSE", "NULL"):
-            self.lexer._find(UNQUOTED, start, end, f"member name {str(token)} is not a string; read as one")
+            self.lexer.report(UNQUOTED, start, end, f"member name {str(token)} is not a string; read as one")
             if self._feed(
                 parser,
                 [
@@ -222,8 +222,8 @@ class _Recovery:
             return True
         shown = _TOKEN_NAMES.get(token.type, token.type)
         if token.type == "STRING":
-            shown = f"the string {_shorten(str(token), 40)!r}"
-        self.lexer._find(STRAY_CHARACTER, start, end, f"unexpected {shown} ignored")
+            shown = f"the string {shorten(str(token), 40)!r}"
+        self.lexer.report(STRAY_CHARACTER, start, end, f"unexpected {shown} ignored")
         return True
 
     @staticmethod

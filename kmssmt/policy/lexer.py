@@ -35,8 +35,7 @@ from kmssmt.policy.damage import (
 from kmssmt.policy.findings import FindingList
 from kmssmt.policy.limits import MAX_DEPTH
 from kmssmt.policy.positions import Positions
-from kmssmt.policy.value_checks import Reporter, check_value
-from kmssmt.policy.value_checks import shorten as _shorten
+from kmssmt.policy.value_checks import Reporter, check_value, shorten
 
 _OPENERS = {"{": "LBRACE", "[": "LBRACKET", "｛": "LBRACE", "［": "LBRACKET"}
 _CLOSERS = {"}": "RBRACE", "]": "RBRACKET", "｝": "RBRACE", "］": "RBRACKET"}
@@ -85,7 +84,7 @@ class PolicyLexer:
     # -- helpers -----------------------------------------------------------------------------
 
     def __post_init__(self) -> None:
-        self._find = Reporter(self.pos, self.findings)
+        self.report = Reporter(self.pos, self.findings)  # a finding at offsets of the text
 
     def _token(self, kind: str, value: str, start: int, end: int) -> Token:
         line, col = self.pos.line_col(start)
@@ -114,9 +113,9 @@ class PolicyLexer:
                 continue
             if ch in ODD_SPACES:
                 if ch == "\ufeff" and i == 0:
-                    self._find(BOM, i, i + 1, "byte order mark at the start of the file")
+                    self.report(BOM, i, i + 1, "byte order mark at the start of the file")
                 else:
-                    self._find(ODD_SPACE, i, i + 1, f"U+{ord(ch):04X} {_space_name(ch)} is not JSON whitespace")
+                    self.report(ODD_SPACE, i, i + 1, f"U+{ord(ch):04X} {_space_name(ch)} is not JSON whitespace")
                 i += 1
                 continue
             if ch == "/" and text.startswith("//", i) or ch == "#":
@@ -125,7 +124,7 @@ class PolicyLexer:
             if ch == "/" and text.startswith("/*", i):
                 end = text.find("*/", i + 2)
                 stop = n if end < 0 else end + 2
-                self._find(
+                self.report(
                     COMMENT,
                     i,
                     stop,
@@ -142,7 +141,7 @@ class PolicyLexer:
                 i = self._fence(i, m.end())
                 continue
             if self.root_closed:
-                self._find(TRAILING_CONTENT, i, n, "text after the end of the policy document is ignored")
+                self.report(TRAILING_CONTENT, i, n, "text after the end of the policy document is ignored")
                 break
             if not self.started:
                 if ch not in "{｛":
@@ -158,7 +157,8 @@ class PolicyLexer:
         if ch in _OPENERS:
             kind = _OPENERS[ch]
             if ch != "{" and ch != "[":
-                self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as {'{' if kind == 'LBRACE' else '['!r}")
+                shown = "{" if kind == "LBRACE" else "["
+                self.report(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as {shown!r}")
             self.stack.append(kind)
             if len(self.stack) > MAX_DEPTH:
                 raise self._fatal(f"nesting deeper than {MAX_DEPTH} levels", i)
@@ -167,20 +167,20 @@ class PolicyLexer:
         if ch in _CLOSERS:
             kind = _CLOSERS[ch]
             if ch != "}" and ch != "]":
-                self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as {_CLOSE_TEXT[kind]!r}")
+                self.report(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as {_CLOSE_TEXT[kind]!r}")
             self._close(kind, i)
             return i + 1
         if ch in _COMMAS:
             if _COMMAS[ch]:
-                self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ','")
+                self.report(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ','")
             if self.tokens and self.tokens[-1].type == "COMMA":
-                self._find(TRAILING_COMMA, i, i + 1, "repeated comma")
+                self.report(TRAILING_COMMA, i, i + 1, "repeated comma")
             else:
                 self._emit("COMMA", ",", i, i + 1)
             return i + 1
         if ch in _COLONS:
             if _COLONS[ch]:
-                self._find(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ':'")
+                self.report(FULLWIDTH_PUNCT, i, i + 1, f"full-width {ch!r} read as ':'")
             self._emit("COLON", ":", i, i + 1)
             return i + 1
         if ch == '"' and (m := _FAST_STRING_RE.match(text, i)) is not None:
@@ -200,7 +200,7 @@ class PolicyLexer:
         if ch == "$" and text.startswith("${", i) or ch == "%" and text.startswith("%{", i):
             return self._template(i)
         if ch == "<" and (m := _HTML_RE.match(text, i)) is not None:
-            self._find(HTML_OUTSIDE, i, m.end(), f"HTML tag {m.group(0)!r} is not JSON; ignored")
+            self.report(HTML_OUTSIDE, i, m.end(), f"HTML tag {m.group(0)!r} is not JSON; ignored")
             return m.end()
         m = _WORD_RE.match(text, i)
         if m is not None:
@@ -208,13 +208,13 @@ class PolicyLexer:
             if word in ("true", "false", "null"):
                 self._emit(word.upper(), word, i, m.end())
             else:
-                self._find(UNQUOTED, i, m.end(), f"unquoted word {word!r} read as a string")
+                self.report(UNQUOTED, i, m.end(), f"unquoted word {word!r} read as a string")
                 self._emit("STRING", word, i, m.end())
             return m.end()
         j = i + 1
         while j < len(text) and not _may_start_token(text[j]):
             j += 1
-        self._find(STRAY_CHARACTER, i, j, f"unexpected {text[i:j]!r} ignored")
+        self.report(STRAY_CHARACTER, i, j, f"unexpected {text[i:j]!r} ignored")
         return j
 
     def _line_comment(self, i: int) -> int:
@@ -225,19 +225,19 @@ class PolicyLexer:
         body = text[i:end]
         marker = "//" if body.startswith("//") else "#"
         if self.started and not self.root_closed and _JSONISH_COMMENT_RE.search(body[len(marker) :]):
-            self._find(
+            self.report(
                 COMMENT_HIDES_POLICY,
                 i,
                 end,
-                f"the {marker} comment runs to the end of the line and hides policy text: {_shorten(body)}",
+                f"the {marker} comment runs to the end of the line and hides policy text: {shorten(body)}",
             )
         else:
-            self._find(COMMENT, i, end, f"{marker} comment: RAM rejects comments")
+            self.report(COMMENT, i, end, f"{marker} comment: RAM rejects comments")
         return end
 
     def _fence(self, i: int, end: int) -> int:
         text = self.pos.text
-        self._find(CODE_FENCE, i, end, f"markdown code fence {text[i:end].strip()!r} is not part of the policy")
+        self.report(CODE_FENCE, i, end, f"markdown code fence {text[i:end].strip()!r} is not part of the policy")
         if not self.root_closed:
             return end
         # The document is complete. Does a later block continue it?
@@ -254,7 +254,7 @@ class PolicyLexer:
                 and (f := _FENCE_RE.match(text, j)) is not None
                 and f.group(0).lstrip().startswith(("```", "~~~"))
             ):
-                self._find(
+                self.report(
                     CODE_FENCE, j, f.end(), f"markdown code fence {f.group(0).strip()!r} is not part of the policy"
                 )
                 j = f.end()
@@ -267,7 +267,7 @@ class PolicyLexer:
                 dropped.append(tok)
                 self.stack.append(_OPEN_OF[tok.type])
             first_line = dropped[-1].line if dropped else 0
-            self._find(
+            self.report(
                 SPLIT_BLOCKS,
                 j,
                 j + 1,
@@ -285,14 +285,14 @@ class PolicyLexer:
         elif opener in self.stack:
             while self.stack[-1] != opener:
                 missing = _MATCH[self.stack.pop()]
-                self._find(
+                self.report(
                     MISMATCHED, i, i + 1, f"expected {_CLOSE_TEXT[missing]!r} before {_CLOSE_TEXT[kind]!r}; inserted"
                 )
                 self._emit(missing, _CLOSE_TEXT[missing], i, i)
             self.stack.pop()
             self._emit(kind, _CLOSE_TEXT[kind], i, i + 1)
         else:
-            self._find(MISMATCHED, i, i + 1, f"{_CLOSE_TEXT[kind]!r} closes nothing; ignored")
+            self.report(MISMATCHED, i, i + 1, f"{_CLOSE_TEXT[kind]!r} closes nothing; ignored")
             return
         if not self.stack:
             self.root_closed = True
@@ -314,10 +314,10 @@ class PolicyLexer:
             j += 1
         raw = text[i:j]
         if raw.startswith("%"):
-            self._find(TEMPLATE_OUTSIDE, i, j, f"template directive {_shorten(raw)!r} is not JSON; ignored")
+            self.report(TEMPLATE_OUTSIDE, i, j, f"template directive {shorten(raw)!r} is not JSON; ignored")
         else:
-            self._find(
-                TEMPLATE_OUTSIDE, i, j, f"template interpolation {_shorten(raw)!r} outside a string; read as a string"
+            self.report(
+                TEMPLATE_OUTSIDE, i, j, f"template interpolation {shorten(raw)!r} outside a string; read as a string"
             )
             self._emit("STRING", raw, i, j)
         return j
@@ -334,7 +334,7 @@ class PolicyLexer:
         closer = ""
         while True:
             if i >= n:
-                self._find(UNTERMINATED_STRING, start, n, "string never closed before the end of the document")
+                self.report(UNTERMINATED_STRING, start, n, "string never closed before the end of the document")
                 end = n
                 break
             m = _PLAIN_RE.match(text, i)
@@ -354,7 +354,7 @@ class PolicyLexer:
             if c in "\r\n":
                 cont = _CONTINUATION_RE.match(text, i + (2 if text.startswith("\r\n", i) else 1))
                 if cont is not None:
-                    self._find(
+                    self.report(
                         RAW_LINE_BREAK,
                         i,
                         cont.start(1),
@@ -366,7 +366,7 @@ class PolicyLexer:
                             buf.pop()
                     i = cont.start(1)
                     continue
-                self._find(UNTERMINATED_STRING, start, i, "string not closed before the end of the line; closed there")
+                self.report(UNTERMINATED_STRING, start, i, "string not closed before the end of the line; closed there")
                 end = i
                 while buf and buf[-1][-1:] in (" ", "\t"):
                     buf[-1] = buf[-1].rstrip(" \t")
@@ -374,26 +374,26 @@ class PolicyLexer:
                         buf.pop()
                 break
             if c in ODD_SPACES:
-                self._find(ODD_SPACE, i, i + 1, f"U+{ord(c):04X} {_space_name(c)} inside a string read as a space")
+                self.report(ODD_SPACE, i, i + 1, f"U+{ord(c):04X} {_space_name(c)} inside a string read as a space")
                 buf.append(" ")
                 i += 1
                 continue
             if c < " " or c == "\x7f":
-                self._find(RAW_LINE_BREAK, i, i + 1, f"control character U+{ord(c):04X} inside a string")
+                self.report(RAW_LINE_BREAK, i, i + 1, f"control character U+{ord(c):04X} inside a string")
                 buf.append(c)
                 i += 1
                 continue
             if c == "<":
                 br = _HTML_BR_RE.match(text, i)
                 if br is not None:
-                    self._find(HTML_INSIDE, i, br.end(), f"HTML tag {br.group(0)!r} inside a value; read without it")
+                    self.report(HTML_INSIDE, i, br.end(), f"HTML tag {br.group(0)!r} inside a value; read without it")
                     i = br.end()
                     continue
             buf.append(c)
             i += 1
         if fancy or (closer and closer != '"'):
             shown = opener + (closer or "")
-            self._find(FANCY_QUOTE, start, end, f"quotes {shown!r} are not JSON quotes; read as '\"'")
+            self.report(FANCY_QUOTE, start, end, f"quotes {shown!r} are not JSON quotes; read as '\"'")
         value = "".join(buf)
         self._check_value(start, end)
         self._emit("STRING", value, start, end)
@@ -416,14 +416,14 @@ class PolicyLexer:
                 buf.append(chr(code))
                 return i + 6
         if nxt in ("", "\r", "\n"):
-            self._find(BAD_ESCAPE, i, i + 1, "backslash at the end of a line; ignored")
+            self.report(BAD_ESCAPE, i, i + 1, "backslash at the end of a line; ignored")
             return i + 1
-        self._find(BAD_ESCAPE, i, i + 2, f"'\\{nxt}' is not a JSON escape (markdown escape?); read as {nxt!r}")
+        self.report(BAD_ESCAPE, i, i + 2, f"'\\{nxt}' is not a JSON escape (markdown escape?); read as {nxt!r}")
         buf.append(nxt)
         return i + 2
 
     def _check_value(self, start: int, end: int) -> None:
-        check_value(self._find, self.pos.text, start, end)
+        check_value(self.report, self.pos.text, start, end)
 
     def _finish(self, n: int) -> None:
         if not self.started:
@@ -450,7 +450,7 @@ class PolicyLexer:
                 continue
             break
         missing = "".join(_CLOSE_TEXT[_MATCH[k]] for k in reversed(self.stack))
-        self._find(UNCLOSED, n, n, f"the document ends with {len(self.stack)} bracket(s) open; {missing!r} added")
+        self.report(UNCLOSED, n, n, f"the document ends with {len(self.stack)} bracket(s) open; {missing!r} added")
         while self.stack:
             kind = _MATCH[self.stack.pop()]
             self._emit(kind, _CLOSE_TEXT[kind], n, n)

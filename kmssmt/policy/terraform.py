@@ -124,6 +124,11 @@ def _tokens(text: str) -> list[_Tok]:
     return out
 
 
+def expression_text(text: str, offset: int) -> str:
+    """The expression at `offset` as a finding shows it: the rest of its line, at most 60 characters."""
+    return text[offset: line_end(text, offset)].strip()[:60]
+
+
 class _JsonEncodeConverter:
     """An HCL expression made only of literals -> JSON text with origins."""
 
@@ -161,14 +166,13 @@ class _JsonEncodeConverter:
             self.pos += 2
             self.out.copy(self.text, tok.start, self.toks[self.pos - 1].end)
         else:
-            raise NotLiteral(self._expression_text(tok), tok.start)
+            raise NotLiteral(self.expression_text(tok), tok.start)
         nxt = self.peek(skip_newlines=False)
         if nxt.kind == "punct" and nxt.text in (".", "(", "[", "?", "+", "-", "*", "/", "==", "!=", "&&", "||"):
-            raise NotLiteral(self._expression_text(tok), tok.start)
+            raise NotLiteral(self.expression_text(tok), tok.start)
 
-    def _expression_text(self, tok: _Tok) -> str:
-        shown = self.text[tok.start: line_end(self.text, tok.start)].strip()
-        return shown[:60]
+    def expression_text(self, tok: _Tok) -> str:
+        return expression_text(self.text, tok.start)
 
     def obj(self) -> None:
         open_tok = self.take()
@@ -195,7 +199,7 @@ class _JsonEncodeConverter:
                 self.pos += 1
                 self.out.copy(self.text, tok.start, tok.end)
             else:
-                raise NotLiteral(self._expression_text(tok), tok.start)
+                raise NotLiteral(self.expression_text(tok), tok.start)
             sep = self.take()
             if sep.text not in ("=", ":"):
                 raise _HclError(f"expected '=' after an object key, found {sep.text!r}", sep.start)
@@ -318,10 +322,10 @@ def _terraform_value(text: str, toks: list[_Tok], k: int, file: str, name: str) 
         conv.value()
         close = conv.peek()
         if close.text != ")":
-            raise NotLiteral(conv._expression_text(close), close.start)
+            raise NotLiteral(conv.expression_text(close), close.start)
         return Embedded(file, name, "".join(conv.out.chars), tuple(conv.out.origin), text)
     if tok.kind == "string" and (k + 1 >= len(toks) or toks[k + 1].kind == "newline"):
         content, origin = _unquote_hcl(text, tok.start, tok.end)
         if content.lstrip().startswith("{"):
             return Embedded(file, name, content, tuple(origin), text)
-    raise NotLiteral(text[tok.start: line_end(text, tok.start)].strip()[:60], tok.start)
+    raise NotLiteral(expression_text(text, tok.start), tok.start)
