@@ -82,7 +82,7 @@ class ProofContext:
         if not policy.statements:
             return
         try:
-            self.problem = Problem([[policy]], extra_statements=[*typed, constrained])
+            self.problem = Problem.over_statements([*policy.statements, *typed, constrained])
         except EncodingUnsupported as exc:
             self.error = str(exc)
             return

@@ -53,10 +53,25 @@ def _catalog_key_type(name: str) -> str | None:
 
 class Problem:
     def __init__(self, policy_sets: Sequence[Sequence[Policy]], queries: Sequence[Query] = (),
-                 engine: Engine = "exact", max_states: int = DEFAULT_MAX_STATES,
-                 extra_statements: Sequence[Statement] = ()):
-        self.engine = engine
+                 engine: Engine = "exact", max_states: int = DEFAULT_MAX_STATES):
         self.policy_sets = [list(s) for s in policy_sets]
+        self._compile([s for policies in self.policy_sets for p in policies for s in p.statements], queries,
+                      engine, max_states)
+
+    @classmethod
+    def over_statements(cls, statements: Sequence[Statement], queries: Sequence[Query] = (),
+                        engine: Engine = "exact", max_states: int = DEFAULT_MAX_STATES) -> Problem:
+        """A problem over loose statements (no policy set): terms come from `statement_term` and
+        `allowed_by`; `allowed(i)` has no policy set to read."""
+        problem = cls.__new__(cls)
+        problem.policy_sets = []
+        problem._compile(statements, queries, engine, max_states)
+        return problem
+
+    def _compile(self, statements: Sequence[Statement], queries: Sequence[Query], engine: Engine,
+                 max_states: int) -> None:
+        """Every pattern of `statements` and `queries` compared, and the dimensions built over them."""
+        self.engine = engine
         self.action = action_dimension(engine, max_states)
         self.resource = ArnDimension("res", engine, max_states=max_states)
         self.principal = ArnDimension("prn", engine, PRINCIPAL_CANDIDATES, max_states=max_states)
@@ -66,8 +81,6 @@ class Problem:
         self._action_ids: dict[str, int] = {}
         self._resource_ids: dict[str, int] = {}
         self._principal_ids: dict[str, int] = {}
-        statements = [s for policies in self.policy_sets for p in policies for s in p.statements]
-        statements += list(extra_statements)
         for statement in statements:
             self._collect_statement(statement)
         for query in queries:
@@ -85,13 +98,6 @@ class Problem:
             raise EncodingUnsupported(str(exc)) from None
         self._statement_terms: dict[int, tuple[Statement, str]] = {}  # id -> (kept alive, term)
         self._pattern_terms: dict[tuple[str, str], str] = {}  # (dimension, pattern) -> term
-
-    @classmethod
-    def over_statements(cls, statements: Sequence[Statement], queries: Sequence[Query] = (),
-                        engine: Engine = "exact") -> Problem:
-        """A problem over loose statements (no policy set): terms come from `statement_term` and
-        `allowed_by`; `allowed(i)` has no policy set to read."""
-        return cls([], queries, engine, extra_statements=statements)
 
     # -- collecting patterns ---------------------------------------------------------
     def _use(self, key: str) -> _KeyUse:
