@@ -10,7 +10,6 @@ of a type it takes (`kms:Decrypt` on `acs:kms:*:*:key/*`, `kms:CreateKey` on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -29,7 +28,6 @@ UNIVERSE = "every request the service can receive (each KMS action on the resour
 
 
 RESOURCE_LIMIT = 20_000_000
-_NO_TIMEOUT = 4294967295
 
 
 class WitnessError(AssertionError):
@@ -93,8 +91,7 @@ class ProofContext:
         # Questions are first asked under a resource limit (no timer thread per check: several times
         # cheaper on small problems); one that exhausts it is asked again under the wall-clock timeout.
         self._limited = True
-        self.session.solver.set("timeout", _NO_TIMEOUT)
-        self.session.solver.set("rlimit", RESOURCE_LIMIT)
+        self.session.limit_steps(RESOURCE_LIMIT)
 
     # -- solving -----------------------------------------------------------------------------
     def _definitions(self) -> str:
@@ -125,34 +122,14 @@ class ProofContext:
 
     def _check(self, *names: str) -> Outcome:
         """Satisfiability of the well-typed universe and the named definitions."""
-        outcome = self._check_once(names)
-        if outcome.status == "unknown" and self._limited:
-            session = self.session
-            assert session is not None
-            session.solver.set("rlimit", 0)
-            session.solver.set("timeout", max(1, int(session.timeout * 1000)))
-            self._limited = False
-            outcome = self._check_once(names)
-        return outcome
-
-    def _check_once(self, names: tuple[str, ...]) -> Outcome:
         session = self.session
         assert session is not None
-        started = time.perf_counter()
-        try:
-            result = str(session.solver.check(*(session.decls[n] for n in names)))
-        except Exception as exc:  # z3.Z3Exception; z3 is only touched through the session
-            return Outcome("unknown", reason=f"solver error: {exc}", seconds=time.perf_counter() - started)
-        seconds = time.perf_counter() - started
-        if result == "sat":
-            model = session.solver.model()
-            return Outcome("sat", {d.name(): model[d] for d in model.decls()}, seconds=seconds)
-        if result == "unsat":
-            return Outcome("unsat", seconds=seconds)
-        reason = session.solver.reason_unknown()
-        if reason in ("timeout", "canceled"):
-            reason = f"solver timeout after {session.timeout:g} s"
-        return Outcome("unknown", reason=reason or "solver gave up", seconds=seconds)
+        outcome = session.check_names(*names)
+        if outcome.status == "unknown" and self._limited:
+            session.limit_steps(0)
+            self._limited = False
+            outcome = session.check_names(*names)
+        return outcome
 
     def _decode(self, outcome: Outcome, must_apply: Statement) -> Request | None:
         """The model as a request, replayed: the statement must apply to it."""
