@@ -22,6 +22,7 @@ from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import ConditionClause, Statement, Value
 from kmssmt.semantics.evaluate import StatementRef, one_name_per_key, principal_matches
 from kmssmt.semantics.glob import fold
+from kmssmt.semantics.operators import lookup_operator
 from kmssmt.semantics.query import Condition, Query, bind_keys, query_contains
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import AccountStatements, Who
@@ -47,30 +48,36 @@ class Answer:
     reason: str = ""
 
 
+# Values that make an order comparison hold, by family: below or above any value a policy compares with.
+_LOW = {"date": "1970-01-01T00:00:00Z", "numeric": "-1000000"}
+_HIGH = {"date": "2999-01-01T00:00:00Z", "numeric": "1000000"}
+
+
 def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
     """A context that makes the positive clauses hold where that is easy to see (negated clauses
-    hold with the key absent). Only a candidate: it is checked before use, the solver decides the rest."""
+    hold with the key absent, a clause of an unknown operator never holds). Only a candidate: it is
+    checked before use, the solver decides the rest."""
     from kmssmt.semantics.values import parse_cidr
 
     out: dict[str, str] = {}
     for clause in clauses:
-        if not clause.values or clause.operator.startswith("Not") or "NotEquals" in clause.operator:
+        operator = lookup_operator(clause.operator) if clause.known else None
+        if not clause.values or operator is None or operator.negated:
             continue
         value = clause.values[0].text
-        op = clause.operator
-        if op == "IpAddress":
+        if operator.comparison == "in":
             import ipaddress
 
             block = parse_cidr(value)
             if block is None:
                 continue
             value = str(ipaddress.ip_address(block.low) if block.version == 4 else ipaddress.IPv6Address(block.low))
-        elif op.startswith("StringLike"):
+        elif operator.comparison == "like":
             value = value.replace("*", "x").replace("?", "x")
-        elif op.endswith(("LessThan", "LessThanEquals")):
-            value = "1970-01-01T00:00:00Z" if op.startswith("Date") else "-1000000"
-        elif op.endswith(("GreaterThan", "GreaterThanEquals")):
-            value = "2999-01-01T00:00:00Z" if op.startswith("Date") else "1000000"
+        elif operator.comparison in ("lt", "le"):
+            value = _LOW[operator.family]
+        elif operator.comparison in ("gt", "ge"):
+            value = _HIGH[operator.family]
         out[clause.key] = value
     return one_name_per_key(out)  # case variants of a key name are one key: one name, one value
 

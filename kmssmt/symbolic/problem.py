@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from kmssmt.policy.ast import ConditionClause, Policy, Statement
 from kmssmt.semantics.glob import fold
-from kmssmt.semantics.operators import lookup_operator
+from kmssmt.semantics.operators import Comparison, Operator, lookup_operator, operator_named
 from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import (
@@ -378,8 +378,9 @@ class Problem:
                 "keys": {k.name: k.family for k in self.keys.values()}}
 
 
-_ORDER_WORDS = {"Equals": ("=", "!="), "NotEquals": ("=", "!="), "LessThan": ("<", ">="),
-                "LessThanEquals": ("<=", ">"), "GreaterThan": (">", "<="), "GreaterThanEquals": (">=", "<")}
+# A comparison's base test in words, holding and failing.
+_ORDER_WORDS: dict[Comparison, tuple[str, str]] = {
+    "eq": ("=", "!="), "lt": ("<", ">="), "le": ("<=", ">"), "gt": (">", "<="), "ge": (">=", "<")}
 
 
 @dataclass(frozen=True)
@@ -401,18 +402,20 @@ def key_facts(problem: Problem) -> list[Fact]:
             term = key.base_term(operator, value)
             if term in facts or term in (TRUE, FALSE):
                 continue
-            name = use.name
-            if key.family == "ip":
-                words = (f"{name} in {value}", f"{name} outside {value}")
-            elif operator.startswith(("Numeric", "Date")):
-                suffix = operator.removeprefix("Numeric").removeprefix("Date")
-                pos, neg = _ORDER_WORDS[suffix]
-                words = (f"{name} {pos} {value}", f"{name} {neg} {value}")
-            elif operator.startswith("StringLike") or operator.startswith("StringNotLike"):
-                words = (f"{name} like {value!r}", f"{name} not like {value!r}")
-            elif "IgnoreCase" in operator or operator == "Bool":
-                words = (f"{name} = {value!r} (any case)", f"{name} != {value!r} (any case)")
-            else:
-                words = (f"{name} = {value!r}", f"{name} != {value!r}")
-            facts[term] = Fact(name, words[0], words[1], and_([key.present, term]))
+            holds, fails = _fact_words(use.name, operator_named(operator), value)
+            facts[term] = Fact(use.name, holds, fails, and_([key.present, term]))
     return list(facts.values())
+
+
+def _fact_words(name: str, operator: Operator, value: str) -> tuple[str, str]:
+    """The base test of `operator` on key `name` and `value`, in words: holding, failing."""
+    if operator.family == "ip":
+        return f"{name} in {value}", f"{name} outside {value}"
+    if operator.family in ("numeric", "date"):
+        holds, fails = _ORDER_WORDS[operator.comparison]
+        return f"{name} {holds} {value}", f"{name} {fails} {value}"
+    if operator.comparison == "like":
+        return f"{name} like {value!r}", f"{name} not like {value!r}"
+    if operator.comparison == "eq_ci" or operator.family == "bool":
+        return f"{name} = {value!r} (any case)", f"{name} != {value!r} (any case)"
+    return f"{name} = {value!r}", f"{name} != {value!r}"
