@@ -98,6 +98,7 @@ class Problem:
             raise EncodingUnsupported(str(exc)) from None
         self._statement_terms: dict[int, tuple[Statement, str]] = {}  # id -> (kept alive, term)
         self._pattern_terms: dict[tuple[str, str], str] = {}  # (dimension, pattern) -> term
+        self._base_terms: dict[tuple[str, str, str], str] = {}  # (key variable, operator, value) -> term
 
     # -- collecting patterns ---------------------------------------------------------
     def _use(self, key: str) -> _KeyUse:
@@ -215,10 +216,10 @@ class Problem:
 
     def _base_term(self, key: KeyDimension, operator: str, value: str) -> str:
         """A key's comparison with one value, built once per (key, operator, value)."""
-        term = self._pattern_terms.get((key.var, f"{operator}\0{value}"))
+        term = self._base_terms.get((key.var, operator, value))
         if term is None:
             term = key.base_term(operator, value)
-            self._pattern_terms[(key.var, f"{operator}\0{value}")] = term
+            self._base_terms[(key.var, operator, value)] = term
         return term
 
     def statement_term(self, statement: Statement) -> str:
