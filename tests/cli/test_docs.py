@@ -27,8 +27,8 @@ import pytest
 from kmssmt.cli import build_parser, main
 from kmssmt.errors import QueryError
 from kmssmt.semantics.query import parse_query
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GRAMMAR = ROOT / "grammars" / "query.lark"
 SEEDS = ROOT.parent / "shared" / "seeds"

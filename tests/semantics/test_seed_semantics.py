@@ -6,15 +6,13 @@ that an unreplaced placeholder matches only itself)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.request import Request
+from tests.support.paths import SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 R, A = "cn-hangzhou", "1234567890123456"
 KEY = f"acs:kms:{R}:{A}:key/key-123"
 KEYS = f"acs:kms:{R}:{A}:key"

@@ -16,8 +16,8 @@ from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.query import parse_query
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import prove_on_account
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")
 ME = "acs:ram::1234567890123456"
 POLICY = parse_policy(json.dumps({"Version": "1", "Statement": [

@@ -14,8 +14,8 @@ from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.query import parse_query, query_contains
 from kmssmt.semantics.request import Request
+from tests.support.paths import SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 IP_POLICY = SEEDS / "000_ip_restricted.json"
 OUTSIDE = "can anyone kms:Decrypt on acs:kms:*:*:key/key-123 when acs:SourceIp not in 192.168.0.0/16"
 

@@ -18,8 +18,8 @@ from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import load_account
 from kmssmt.cli import main
 from kmssmt.semantics.request import Request
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")
 POLICY = str(ROOT / "examples" / "policies" / "app-crypto.json")
 ACC = "1234567890123456"

@@ -20,10 +20,9 @@ from kmssmt.audit.run import run_audit
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
+from tests.account.test_account import ACC, KEY, OTHER, SECRET, doc, small_account
 from tests.strategies import CONCRETE_ACTIONS, KEYS, policy_documents, statements
-from tests.test_account import ACC, KEY, OTHER, SECRET, doc, small_account
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import ROOT
 
 
 def audit(tmp_path: Path, data: dict[str, Any], config: CheckConfig | None = None, jobs: int = 1) -> Any:

@@ -1,6 +1,6 @@
 """The audit's secret "use" column and AUD005 at the API level (GetSecretValue also needs kms:Decrypt
 on the secret's customer key, in the same request context), on the hand-built account of
-tests/test_account_api.py whose answers are argued there and below."""
+tests/account/test_account_api.py whose answers are argued there and below."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from kmssmt.audit.guardrails import CheckConfig
-from tests.test_account_api import api_account
-from tests.test_audit import audit
+from tests.account.test_account_api import api_account
+from tests.audit.test_audit import audit
 
 
 def test_secret_use_column_and_aud005(tmp_path: Path) -> None:

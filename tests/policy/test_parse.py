@@ -13,8 +13,8 @@ from kmssmt.errors import InputError
 from kmssmt.policy.findings import RULES
 from kmssmt.policy.limits import IDENTITY_POLICY_LIMIT, MAX_DEPTH, MAX_POLICY_BYTES, RESOURCE_POLICY_LIMIT
 from kmssmt.policy.reading import load_policy, parse_policy
+from tests.support.paths import SEEDS
 
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
 EXPECTED: dict[str, list[str]] = json.loads((SEEDS / "expected.json").read_text(encoding="utf-8"))
 
 

@@ -16,9 +16,7 @@ from kmssmt.cli import main
 from kmssmt.policy.reading import load_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.request import Request
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+from tests.support.paths import ROOT, SEEDS
 
 ALL_KMS = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}
 # The same grant in another layout, actions in another case: equivalent to ALL_KMS.

@@ -13,9 +13,8 @@ from typing import Any
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.account_diff import account_diff
-from tests.test_account import OTHER, doc, role, small_account
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.account.test_account import OTHER, doc, role, small_account
+from tests.support.paths import ROOT
 
 
 def changed() -> dict[str, Any]:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from kmssmt.catalog import CATEGORIES, UNKNOWN, Catalog, load_catalog
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "regenerate_catalog.py"
 SDK = "alibabacloud-kms20160120"
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-from pathlib import Path
 
 from kmssmt.cli import main
+from tests.support.paths import ROOT
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "policies"
+EXAMPLES = ROOT / "examples" / "policies"
 
 
 def output(*argv: str) -> list[str]:

@@ -4,7 +4,6 @@ sample of requests, and a solver `unknown` never becomes a proof."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from kmssmt.semantics.evaluate import evaluate, statement_applies
 from kmssmt.semantics.glob import glob_match
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.solver import Outcome
+from tests.support.paths import VALIDATE_FIXTURES
 
-CHECKS = Path(__file__).parent / "fixtures" / "validate" / "checks"
+CHECKS = VALIDATE_FIXTURES / "checks"
 PROOF_IDS = ("KMS401", "KMS402", "KMS403", "KMS404", "KMS405")
 
 

@@ -16,8 +16,8 @@ from kmssmt.cli import main
 from kmssmt.semantics.query import parse_query, query_contains
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import prove_on_account
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "account.json"
 ME = "acs:ram::1234567890123456"
 BOB = f"{ME}:user/bob-ops"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kmssmt.analyses.validate import validate_file
 from kmssmt.policy.ast import Finding
 from kmssmt.policy.embedded import extract_terraform
+from tests.support.paths import VALIDATE_FIXTURES
 
-EMBEDDED = Path(__file__).parent / "fixtures" / "validate" / "embedded"
+EMBEDDED = VALIDATE_FIXTURES / "embedded"
 
 
 def findings(name: str) -> list[Finding]:

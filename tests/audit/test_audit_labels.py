@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from pathlib import Path
 from typing import Any
 
 from kmssmt.account.decide import api_decide, decide
@@ -20,8 +19,8 @@ from kmssmt.audit.run import run_audit
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = str(ROOT / "examples" / "account.json")
 GROUP = re.compile(r"^((?:kms:\w+)(?:, kms:\w+)*|other actions): (.+)$")
 OUTSIDE = ("10.255.255.254", "8.8.8.8", "203.0.113.200")

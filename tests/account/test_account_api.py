@@ -11,7 +11,7 @@ import pytest
 
 from kmssmt.account.decide import api_decide, api_needs
 from kmssmt.symbolic.account_model import AccountModel
-from tests.test_account import ACC, account_of, doc, role, user
+from tests.account.test_account import ACC, account_of, doc, role, user
 
 KEY1 = f"acs:kms:cn-hangzhou:{ACC}:key/key-1"
 KEY2 = f"acs:kms:cn-hangzhou:{ACC}:key/key-2"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kmssmt.cli import main
 from kmssmt.errors import InputError, InternalError, ReplayError
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 POLICY = str(ROOT / "examples" / "policies" / "app-crypto.json")
 
 

@@ -17,7 +17,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +28,7 @@ from kmssmt.policy.reading import load_policy, parse_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.glob import fold
 from kmssmt.semantics.request import Request
-
-SEEDS = Path(__file__).parent / "fixtures" / "seeds"
+from tests.support.paths import SEEDS
 
 ACC = "1234567890123456"
 OTHER = "9876543210987654"

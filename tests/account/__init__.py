@@ -1,0 +1,1 @@
+"""Account snapshots and the account-level decision."""

@@ -1,0 +1,1 @@
+"""The analyses: prove, diff, validate, account diff, vacuity, determinism."""

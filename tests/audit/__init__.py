@@ -1,0 +1,1 @@
+"""The audit: access matrix, findings, guardrails, cell texts."""

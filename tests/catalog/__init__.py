@@ -1,0 +1,1 @@
+"""The action catalog: data files, lookups, and coverage of the KMS API."""

@@ -1,0 +1,1 @@
+"""The validate checks: each check's fixtures and the SMT-proven checks."""

@@ -1,0 +1,1 @@
+"""The command line: exit codes, argument forms, errors, and the documented commands."""

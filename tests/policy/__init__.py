@@ -1,0 +1,1 @@
+"""Reading policy documents: parser, recovery, positions, limits, embedded Terraform/ROS, fuzzed input."""

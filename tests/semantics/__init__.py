@@ -1,0 +1,1 @@
+"""The concrete evaluator and the meaning of the seed policies."""

@@ -1,0 +1,1 @@
+"""The symbolic encoding: partitions, corners of the encoding, agreement with the evaluator."""
