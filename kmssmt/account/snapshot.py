@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span, Statement
@@ -190,11 +190,11 @@ def _shift(obj: T, lines: int, columns: int, file: str) -> T:
         column = obj.column + (columns if obj.line == 1 else 0)
         end_column = obj.end_column + (columns if obj.end_line == 1 else 0)
         end_line = obj.end_line + lines if obj.end_line else 0
-        return Span(file, obj.line + lines, column, end_line, end_column)  # type: ignore[return-value]
+        return cast(T, Span(file, obj.line + lines, column, end_line, end_column))
     if isinstance(obj, tuple):
-        return tuple(_shift(item, lines, columns, file) for item in obj)  # type: ignore[return-value]
+        return cast(T, tuple(_shift(item, lines, columns, file) for item in obj))
     if isinstance(obj, dict):
-        return {k: _shift(v, lines, columns, file) for k, v in obj.items()}  # type: ignore[return-value]
+        return cast(T, {k: _shift(v, lines, columns, file) for k, v in obj.items()})
     if is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: _shift(getattr(obj, f.name), lines, columns, file) for f in fields(obj)}
         if isinstance(obj, Policy):

@@ -15,6 +15,9 @@ from kmssmt.semantics.query import parse_query
 from kmssmt.symbolic.account_model import AccountModel
 
 SEVERITIES: tuple[Severity, ...] = ("error", "security", "warning", "suggestion")
+_SEVERITY: dict[str, Severity] = {s: s for s in SEVERITIES}
+Mode = Literal["never", "always"]
+MODES: tuple[Mode, ...] = ("never", "always")
 CHECK_STATUS: dict[str, CheckStatus] = {"proven": "pass", "refuted": "fail", "unknown": "unknown",
                                         "vacuous": "vacuous"}
 
@@ -24,7 +27,7 @@ class Guardrail:
     id: str
     title: str
     severity: Severity
-    mode: Literal["never", "always"]
+    mode: Mode
     query: str
     source: str
 
@@ -98,13 +101,14 @@ def load_checks(path: str | None) -> CheckConfig:
         where = f"check[{index}]"
         if not isinstance(entry, dict):
             raise InputError(path or source, f"{where} must be a table")
-        modes = [m for m in ("never", "always") if m in entry]
+        modes = [m for m in MODES if m in entry]
         if len(modes) != 1:
             raise InputError(path or source, f"{where} needs exactly one of never/always")
         for name in ("id", "title", "severity"):
             if not isinstance(entry.get(name), str):
                 raise InputError(path or source, f"{where} needs a string {name!r}")
-        if entry["severity"] not in SEVERITIES:
+        severity = _SEVERITY.get(entry["severity"])
+        if severity is None:
             raise InputError(path or source, f"{where}: severity must be error, security, warning or suggestion")
         query = entry[modes[0]]
         if not isinstance(query, str):
@@ -113,8 +117,7 @@ def load_checks(path: str | None) -> CheckConfig:
             parse_query(query)
         except QueryError as exc:
             raise InputError(path or source, f"{where} ({entry['id']}): {exc.location_message()}") from None
-        guardrails.append(Guardrail(entry["id"], entry["title"], entry["severity"], modes[0],  # type: ignore[arg-type]
-                                    query, source))
+        guardrails.append(Guardrail(entry["id"], entry["title"], severity, modes[0], query, source))
     return CheckConfig(tuple(admins), tuple(guardrails), tuple(disabled))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from kmssmt.account.snapshot import Resource
 from kmssmt.audit.matrix import CellRow, Grant
@@ -129,7 +129,7 @@ class Matrix:
             arn = self.principal_arns[pindex]
             witness = Request(action, self.resources[resource].arn, arn if arn is not None else other, dict(context))
         return Cell(self.principals[pindex], self.resources[resource].label, CATEGORIES[category],
-                    access, conditions, witness,  # type: ignore[arg-type]
+                    cast(Access, access), conditions, witness,  # a grant's access is an Access
                     tuple(self.statements[n] for n in refs))
 
     def cells(self) -> Iterator[Cell]:

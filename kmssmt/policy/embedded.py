@@ -10,7 +10,7 @@ not a literal (a reference, a function call, a `Fn::Sub`) is reported, not analy
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from kmssmt.policy.ast import Policy, Span
 from kmssmt.policy.embedded_doc import NOT_LITERAL, UNREADABLE, Embedded, Extraction
@@ -58,9 +58,9 @@ T = TypeVar("T")
 
 def _remap(obj: T, mapper: _Mapper) -> T:
     if isinstance(obj, Span):
-        return mapper.span(obj)  # type: ignore[return-value]
+        return cast(T, mapper.span(obj))
     if isinstance(obj, tuple):
-        return tuple(_remap(item, mapper) for item in obj)  # type: ignore[return-value]
+        return cast(T, tuple(_remap(item, mapper) for item in obj))
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: _remap(getattr(obj, f.name), mapper) for f in dataclasses.fields(obj)
                    if f.name != "evidence"}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from kmssmt.policy.damage import ODD_SPACES
 from kmssmt.policy.findings import FindingList
@@ -121,6 +122,12 @@ def _split_strings(text: str) -> list[str]:
     return out
 
 
+# The items of an open container, as `_tree` collects them in one list: (name, value) members of an
+# object, values of an array.
+_Members = tuple[tuple[JString, JNode], ...]
+_Items = tuple[JNode, ...]
+
+
 def _tree(pos: Positions) -> StrictRead:
     text = pos.text
     findings = FindingList()
@@ -158,9 +165,9 @@ def _tree(pos: Positions) -> StrictRead:
                     raise _NotStrict
                 opened, parent, parent_key, parent_in_object = frames.pop()
                 if in_object:
-                    node = JObject(tuple(items), opened, at + 1, pos)  # type: ignore[arg-type]
+                    node = JObject(cast(_Members, tuple(items)), opened, at + 1, pos)
                 else:
-                    node = JArray(tuple(items), opened, at + 1, pos)  # type: ignore[arg-type]
+                    node = JArray(cast(_Items, tuple(items)), opened, at + 1, pos)
                 items, key, in_object = parent, parent_key, parent_in_object
             else:
                 if in_object and key is None:
