@@ -9,7 +9,7 @@ from typing import Any
 
 from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.prove import Mode, Verdict
-from kmssmt.analyses.query_lint import lint_query
+from kmssmt.checks.query_lint import lint_query
 from kmssmt.semantics.query import Query
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import AccountProof, prove_on_account

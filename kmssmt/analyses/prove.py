@@ -103,7 +103,7 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
     """`never`: no request of the query is allowed. `always`: every request of it is allowed.
     With `closed_world`, the action ranges over the catalog's names only (the answer says so).
     A query whose scope holds no request is `vacuous`, never proven."""
-    from kmssmt.analyses.query_lint import lint_query
+    from kmssmt.checks.query_lint import lint_query
     from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
 
     started = time.perf_counter()

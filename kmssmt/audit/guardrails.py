@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from kmssmt.audit.model import AuditFinding, CheckResult, CheckStatus, witness_location
+from kmssmt.checks.query_lint import lint_query
 from kmssmt.errors import InputError, QueryError
 from kmssmt.policy.ast import Severity
 from kmssmt.semantics.query import parse_query
@@ -47,7 +48,6 @@ class GuardrailOutcome(NamedTuple):
 def run_guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = False) -> GuardrailOutcome:
     """A custom check is account prove of its query: pass only when proven; vacuous (the query
     matches nothing in the snapshot's universe, e.g. a typo) counts as failing."""
-    from kmssmt.analyses.query_lint import lint_query
     from kmssmt.symbolic.account_prove import prove_on_account
 
     query = parse_query(guardrail.query)
