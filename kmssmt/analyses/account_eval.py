@@ -7,13 +7,16 @@ policies are unknown and it is outside the universe account prove covers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
-from kmssmt.account.decide import AccountDecision, decide
+from kmssmt.account.decide import AccountDecision, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, load_account
 from kmssmt.errors import InputError
+from kmssmt.policy.ast import Statement
 from kmssmt.semantics.evaluate import StatementRef
+from kmssmt.semantics.explain import Explanation, explain_statements
 from kmssmt.semantics.request import Request
 
 UNKNOWN_PRINCIPAL = "unknown-principal"
@@ -32,6 +35,10 @@ class AccountEvaluation:
     detail: str  # how the account decided, in words
     statements: tuple[PolicyStatement, ...]
     resource: str | None  # the label of the resource's owner in the snapshot
+    explanation: Explanation | None = None  # None: a principal the snapshot does not list
+    considered: tuple[str, ...] = ()  # the policies read, in words
+    warnings: tuple[str, ...] = ()
+    named: tuple[PolicyStatement, ...] = ()  # the policy of every statement the explanation shows
 
     @property
     def allowed(self) -> bool:
@@ -47,30 +54,76 @@ class AccountEvaluation:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"account": self.account, "request": self.request.to_json()}
+        extra = {"considered": list(self.considered), "warnings": list(self.warnings)}
         if self.decision is None:
             return out | {"decision": "deny", "reason": UNKNOWN_PRINCIPAL, "detail": self.detail,
-                          "scope": self.scope, "resource": self.resource, "statements": []}
+                          "scope": self.scope, "resource": self.resource, "statements": []} | extra
         out |= self.decision.to_json()
         out["detail"] = self.detail
         out["statements"] = [s.ref.to_json() | {"policy": s.policy} for s in self.statements]
-        return out
+        if self.explanation is not None:
+            policies = {(s.ref.file, s.ref.line, s.ref.column): s.policy for s in self.named}
+            explanation = self.explanation.to_json()
+            for name in ("deciding", "overridden", "closest"):
+                for shown in explanation[name]:
+                    shown["policy"] = policies.get((shown["file"], shown["line"], shown["column"]))
+            out["explanation"] = explanation
+        return out | extra
 
 
 def evaluate_on_account(path: str, request: Request) -> AccountEvaluation:
     """Decide `request` on the snapshot at `path`; the request must name its principal."""
+    from kmssmt.analyses.evaluation import damage_warnings, request_warnings
+
     account = load_account(path)
+    warnings = (*damage_warnings(account.all_policies()), *request_warnings(request))
     if request.principal is None:
         raise InputError("arguments", f"{path} is an account snapshot: give the caller with --principal "
                                       "(or \"principal\" in the request)")
     if account.in_account(request.principal) and account.principal(request.principal) is None:
         detail = (f"{request.principal} is not a user or role of the snapshot of account {account.id}: "
                   "its policies are unknown")
-        return AccountEvaluation(account.id, request, None, detail, (), _resource_label(account, request.resource))
+        return AccountEvaluation(account.id, request, None, detail, (), _resource_label(account, request.resource),
+                                 warnings=warnings)
     decision = decide(account, request)
-    names = _policy_names(account, account.principal(request.principal))
+    member = account.principal(request.principal)
+    names = _policy_names(account, member)
     refs = tuple(PolicyStatement(ref, names.get((ref.file, ref.line, ref.column))) for ref in decision.statements)
+    read, considered = _read_statements(account, request, member)
+    explanation = explain_statements(request.action, read)
+    if (explanation.decision.reason, explanation.decision.statements) != (decision.reason, decision.statements):
+        raise AssertionError(f"the account explanation decides {explanation.decision}, the account {decision}")
+    shown = [e.ref for e in (*explanation.deciding, *explanation.overridden, *explanation.closest)]
+    named = tuple(PolicyStatement(ref, names.get((ref.file, ref.line, ref.column))) for ref in shown)
     return AccountEvaluation(account.id, request, decision, _detail(account, request, decision.reason, decision.scope),
-                             refs, decision.resource)
+                             refs, decision.resource, explanation, considered, warnings, named)
+
+
+def _read_statements(account: Account, request: Request, member: Principal | None
+                     ) -> tuple[list[tuple[Statement, Request, Mapping[str, str]]], tuple[str, ...]]:
+    """The statements `decide` reads, each with the request and context it reads them against (the
+    key or secret policy sees the resource's own ARN and tags), and the policies they belong to in
+    words. The explanation's decision is checked against `decide`'s own."""
+    owner = account.owner_of(request.resource)
+    context = resource_context(request.context, owner)
+    read: list[tuple[Statement, Request, Mapping[str, str]]] = []
+    considered: list[str] = []
+    if account.in_account(request.principal) and member is not None:
+        read += [(s, request, context) for s in account.identity_statements(member)]
+        considered += _identity_words(account, member).values()
+        if not considered:
+            considered.append(f"{member.label} holds no identity policy")
+    elif not account.in_account(request.principal):
+        considered.append("the caller's identity policy in its own account (assumed to allow)")
+    if owner is not None and owner.policy is not None:
+        on_owner = replace(request, resource=owner.arn)
+        read += [(s, on_owner, context) for s in owner.policy.statements]
+        considered.append(f"the {owner.kind} policy of {owner.label}")
+    elif owner is not None:
+        considered.append(f"{owner.label} has no {owner.kind} policy")
+    else:
+        considered.append("no resource policy (the resource is not in the snapshot)")
+    return read, tuple(considered)
 
 
 def _resource_label(account: Account, arn: str) -> str | None:
@@ -94,9 +147,9 @@ def _detail(account: Account, request: Request, reason: str, scope: str) -> str:
     return f"{verdict}: {who} on {where}"
 
 
-def _policy_names(account: Account, principal: Principal | None) -> dict[tuple[str, int, int], str]:
-    """Where each statement of the account is written -> the policy it belongs to, in words (for the
-    caller's identity policies, how the caller holds it: attached, or through which group)."""
+def _identity_words(account: Account, principal: Principal | None) -> dict[str, str]:
+    """The caller's identity policies, in the order they are read -> the policy in words, with how
+    the caller holds it: attached, or through which group."""
     how: dict[str, list[str]] = {}
     if principal is not None:
         for name in principal.policies:
@@ -104,11 +157,21 @@ def _policy_names(account: Account, principal: Principal | None) -> dict[tuple[s
         for group in principal.groups:
             for name in account.groups[group].policies:
                 how.setdefault(name, []).append(f"through group {group}")
+    return {name: _policy_words(account, name) + " (" + ", ".join(dict.fromkeys(ways)) + ")"
+            for name, ways in how.items()}
+
+
+def _policy_words(account: Account, name: str) -> str:
+    return ("system policy " if account.policies[name].system else "policy ") + name
+
+
+def _policy_names(account: Account, principal: Principal | None) -> dict[tuple[str, int, int], str]:
+    """Where each statement of the account is written -> the policy it belongs to, in words (for the
+    caller's identity policies, how the caller holds it: attached, or through which group)."""
+    held = _identity_words(account, principal)
     out: dict[tuple[str, int, int], str] = {}
     for name, named in account.policies.items():
-        words = ("system policy " if named.system else "policy ") + name
-        if name in how:
-            words += " (" + ", ".join(dict.fromkeys(how[name])) + ")"
+        words = held.get(name, _policy_words(account, name))
         for statement in named.policy.statements:
             span = statement.span
             out.setdefault((span.file, span.line, span.column), words)

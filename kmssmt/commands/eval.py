@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 
 from kmssmt.errors import InputError
 from kmssmt.policy.loading import load_policies, snapshot_among
 from kmssmt.report import answer_json, eval_text
-from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.request import Request
 
 
@@ -16,7 +17,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "eval", help="decide one request (exit 0 allow, 1 deny)",
         description="Decide one request against a policy set, or against an account snapshot given alone (the "
                     "principal's identity policies and its groups', the key or secret policy, the cross-account "
-                    "rule: the decision account prove makes).")
+                    "rule: the decision account prove makes), and say why: the statements that decide it with "
+                    "the element or value of the request each part met, or for an implicit deny the Allow "
+                    "statements that came closest and the first part each fails. Warnings (a damaged document, "
+                    "an action or condition key the catalog does not know, a context value that does not read "
+                    "as its key's type) go to stderr, or to \"warnings\" in JSON; they never change the exit code.")
     parser.add_argument("policies", nargs="+", metavar="POLICY",
                         help="policy files (or system:NAME), or one account snapshot (ACCOUNT.json)")
     parser.add_argument("--request", metavar="REQ.json", help="the request as JSON")
@@ -49,10 +54,19 @@ def run(args: argparse.Namespace) -> int:
     snapshot = snapshot_among(args.policies)  # an InputError when a snapshot is not given alone
     if snapshot is not None:
         return _run_on_account(args, snapshot, request)
-    policies = load_policies(args.policies)
-    decision = evaluate(policies, request)
-    print(answer_json.render(decision) if args.format == "json" else eval_text.render(decision))
-    return 0 if decision.allowed else 1
+    from kmssmt.analyses.evaluation import evaluate_request
+
+    result = evaluate_request(load_policies(args.policies), request)
+    _print(args, result.warnings)
+    print(answer_json.render(result) if args.format == "json" else eval_text.render(result))
+    return 0 if result.allowed else 1
+
+
+def _print(args: argparse.Namespace, warnings: Sequence[str]) -> None:
+    """Warnings on stderr in text mode (the JSON answer carries them)."""
+    if args.format != "json":
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def _run_on_account(args: argparse.Namespace, path: str, request: Request) -> int:
@@ -60,5 +74,6 @@ def _run_on_account(args: argparse.Namespace, path: str, request: Request) -> in
     from kmssmt.analyses.account_eval import evaluate_on_account
 
     result = evaluate_on_account(path, request)
+    _print(args, result.warnings)
     print(answer_json.render(result) if args.format == "json" else eval_text.render(result))
     return 0 if result.allowed else 1

@@ -3,13 +3,13 @@ every symbolic answer is replayed through."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from kmssmt.policy.ast import ConditionClause, Policy, Statement
+from kmssmt.policy.ast import ConditionClause, Policy, Statement, Value
 from kmssmt.semantics.glob import fold, glob_match
-from kmssmt.semantics.operators import lookup_operator
+from kmssmt.semantics.operators import Operator, lookup_operator
 from kmssmt.semantics.request import Request
 
 Reason = Literal["allowed", "explicit-deny", "implicit-deny"]
@@ -73,38 +73,73 @@ def one_name_per_key(context: Mapping[str, str]) -> dict[str, str]:
     return {name: folded[key] for key, name in names.items()}
 
 
+Part = Literal["action", "resource", "principal", "condition"]
+PARTS: tuple[Part, ...] = ("action", "resource", "principal", "condition")  # the order a statement is read in
+
+
+class PartCheck(NamedTuple):
+    """One part of a statement read against a request: the Action/NotAction, Resource/NotResource or
+    Principal element, or one condition clause. `holds`: the part lets the statement apply.
+    `hit`: the element (or, for a clause, the policy value) the request's value matched, None when
+    it matched none; `request_value`: the request's value the part read (None: absent, or no
+    principal named); `clause`: the condition clause, for a condition part."""
+
+    part: Part
+    holds: bool
+    hit: Value | None
+    request_value: str | None
+    clause: ConditionClause | None = None
+
+
+def _first_match(values: Iterable[Value], text: str, ignore_case: bool = False) -> Value | None:
+    """The first element of `values` whose wildcard pattern matches `text`."""
+    for value in values:
+        if glob_match(value.text, text, ignore_case):
+            return value
+    return None
+
+
+def _principal_hit(principals: Iterable[Value], principal: str | None) -> Value | None:
+    for value in principals:
+        if value.text == "*" or (principal is not None and glob_match(value.text, principal)):
+            return value
+    return None
+
+
+def _clause_hit(operator: Operator, clause: ConditionClause, present: str) -> Value | None:
+    """The first policy value the request's value meets by the operator's positive test."""
+    for value in clause.values:
+        if operator.base_test(present, value.text):
+            return value
+    return None
+
+
+# -- the parts of a statement: each predicate is the one definition of its part's meaning ------------
+
 def action_matches(statement: Statement, action: str) -> bool:
-    hit = any(glob_match(value.text, action, ignore_case=True) for value in statement.actions)
-    return hit != statement.not_action
+    return (_first_match(statement.actions, action, True) is not None) != statement.not_action
 
 
 def resource_matches(statement: Statement, resource: str) -> bool:
-    hit = any(glob_match(value.text, resource) for value in statement.resources)
-    return hit != statement.not_resource
+    return (_first_match(statement.resources, resource) is not None) != statement.not_resource
 
 
 def principal_matches(statement: Statement, principal: str | None) -> bool:
-    if statement.principals is None:
-        return True
-    for value in statement.principals:
-        if value.text == "*":
-            return True
-        if principal is not None and glob_match(value.text, principal):
-            return True
-    return False
+    """A statement with no Principal element is not limited by it."""
+    return statement.principals is None or _principal_hit(statement.principals, principal) is not None
 
 
 def clause_holds(clause: ConditionClause, context: Mapping[str, str]) -> bool:
     """One operator/key pair: values OR together; a negated operator is NOR over its values
-    and true when the key is absent; a positive one is false when it is absent."""
+    and true when the key is absent; a positive one is false when it is absent. An unknown
+    operator never holds."""
     operator = lookup_operator(clause.operator) if clause.known else None
     if operator is None:
         return False
     present = context.get(fold(clause.key))
     if present is None:
         return operator.negated
-    hit = any(operator.base_test(present, value.text) for value in clause.values)
-    return hit != operator.negated
+    return (_clause_hit(operator, clause, present) is not None) != operator.negated
 
 
 def conditions_hold(statement: Statement, context: Mapping[str, str]) -> bool:
@@ -112,11 +147,48 @@ def conditions_hold(statement: Statement, context: Mapping[str, str]) -> bool:
 
 
 def statement_applies(statement: Statement, request: Request, context: Mapping[str, str] | None = None) -> bool:
+    """Every part holds (`check_parts` reads the same predicates one part at a time)."""
     ctx = folded_context(request.context) if context is None else context
     return (action_matches(statement, request.action)
             and resource_matches(statement, request.resource)
             and principal_matches(statement, request.principal)
             and conditions_hold(statement, ctx))
+
+
+# -- the parts one at a time, with what matched: for explanations ------------------------------------
+
+def check_action(statement: Statement, action: str) -> PartCheck:
+    return PartCheck("action", action_matches(statement, action), _first_match(statement.actions, action, True),
+                     action)
+
+
+def check_resource(statement: Statement, resource: str) -> PartCheck:
+    return PartCheck("resource", resource_matches(statement, resource),
+                     _first_match(statement.resources, resource), resource)
+
+
+def check_principal(statement: Statement, principal: str | None) -> PartCheck:
+    hit = _principal_hit(statement.principals, principal) if statement.principals is not None else None
+    return PartCheck("principal", principal_matches(statement, principal), hit, principal)
+
+
+def check_clause(clause: ConditionClause, context: Mapping[str, str]) -> PartCheck:
+    present = context.get(fold(clause.key))
+    operator = lookup_operator(clause.operator) if clause.known else None
+    hit = _clause_hit(operator, clause, present) if operator is not None and present is not None else None
+    return PartCheck("condition", clause_holds(clause, context), hit, present, clause)
+
+
+def check_parts(statement: Statement, request: Request, context: Mapping[str, str]) -> Iterator[PartCheck]:
+    """Every part of `statement` read against `request` (`context`: its folded context) in the order
+    of PARTS, the clauses in document order, lazily. Each part's `holds` is the predicate
+    `statement_applies` reads, so the statement applies exactly when every part holds."""
+    yield check_action(statement, request.action)
+    yield check_resource(statement, request.resource)
+    if statement.principals is not None:
+        yield check_principal(statement, request.principal)
+    for clause in statement.conditions:
+        yield check_clause(clause, context)
 
 
 def all_statements(policies: Iterable[Policy]) -> list[Statement]:
