@@ -4,7 +4,7 @@
 - a document the service would reject (the reader's error findings, with their positions): it is
   decided as recovered;
 - the request's action or a context key that the catalog does not know (with a did-you-mean from
-  the catalog), a malformed resource or principal ARN (`query_lint`, the checks every query gets);
+  the catalog), a malformed resource or principal ARN (`kmssmt.checks.query_lint`, the checks every query gets);
 - a context value that does not read as its key's catalog type (`acs:SourceIp=1.2.3.4/32` is not an
   IP address): every comparison of that type on it fails, so every negated one holds.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kmssmt.analyses.query_lint import lint_query
+from kmssmt.checks.query_lint import lint_query
 from kmssmt.policy.ast import Policy
 from kmssmt.semantics.evaluate import Decision, evaluate
 from kmssmt.semantics.explain import REQUEST_VALUE_WORDS, Explanation, explain
