@@ -453,17 +453,9 @@ def load_account(path: str) -> Account:
         if not os.path.exists(candidate):
             raise InputError(path, "directory has no account.json")
         path = candidate
-    try:
-        size = os.stat(path).st_size
-        if size > MAX_SNAPSHOT_BYTES:
-            raise InputError(path, f"snapshot is {size} bytes, over the {MAX_SNAPSHOT_BYTES}-byte limit")
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read snapshot: {exc}") from None
-    return parse_account(text, path)
+    from kmssmt.policy.reading import read_text_file
+
+    return parse_account(read_text_file(path, MAX_SNAPSHOT_BYTES, kind="snapshot"), path)
 
 
 def is_snapshot_file(path: str) -> bool:

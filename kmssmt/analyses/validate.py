@@ -86,26 +86,11 @@ def collect_files(paths: Sequence[str]) -> list[FoundFile]:
 
 
 def _read_text(path: str) -> str:
+    """A policy document or template (a template may hold many documents: 16 times a policy's limit)."""
     from kmssmt.policy.limits import MAX_POLICY_BYTES
+    from kmssmt.policy.reading import read_text_file
 
-    try:
-        if os.path.getsize(path) > 16 * MAX_POLICY_BYTES:
-            raise InputError(path, "file is too large to be a policy or template; refused")
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except PermissionError:
-        raise InputError(path, "permission denied") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    if b"\x00" in data:
-        raise InputError(path, "binary data (NUL byte): not a text policy document")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(path, f"invalid UTF-8 (byte 0x{data[exc.start]:02x})", line) from None
+    return read_text_file(path, 16 * MAX_POLICY_BYTES)
 
 
 def _looks_relevant(path: str, text: str) -> bool:

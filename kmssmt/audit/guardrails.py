@@ -12,6 +12,7 @@ from kmssmt.audit.model import AuditFinding, CheckResult, CheckStatus, witness_l
 from kmssmt.checks.query_lint import lint_query
 from kmssmt.errors import InputError, QueryError
 from kmssmt.policy.ast import Severity
+from kmssmt.policy.reading import read_text_file
 from kmssmt.semantics.query import parse_query
 from kmssmt.symbolic.account_model import AccountModel
 
@@ -77,11 +78,7 @@ def load_checks(path: str | None) -> CheckConfig:
         text = files("kmssmt").joinpath("audit/default.toml").read_text(encoding="utf-8")
         source = "default.toml"
     else:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"cannot read checks file: {exc}") from None
+        text = read_text_file(path, kind="checks")
         source = os.path.basename(path)
     data = _parse_checks(text, path or source)
     settings = data.get("settings", {})

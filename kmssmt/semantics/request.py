@@ -9,6 +9,8 @@ from typing import Any
 
 from kmssmt.errors import InputError
 
+MAX_REQUEST_BYTES = 1_000_000
+
 
 @dataclass(frozen=True)
 class Request:
@@ -55,13 +57,9 @@ class Request:
 
     @staticmethod
     def load(path: str) -> Request:
-        try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read(1_000_001)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"cannot read request: {exc}") from None
-        if len(text) > 1_000_000:
-            raise InputError(path, "request file is larger than 1 MB")
+        from kmssmt.policy.reading import read_text_file
+
+        text = read_text_file(path, MAX_REQUEST_BYTES, kind="request")
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
