@@ -57,10 +57,11 @@ def load_policy(path: str) -> Policy:
 
 
 def read_text_file(path: str, limit: int = MAX_POLICY_BYTES, kind: str = "policy") -> str:
-    """The text of the UTF-8 file `path`: the one guarded reader of every file the policy layer and the
-    checks read. A file that is missing, a directory, unreadable, over `limit` bytes (refused before it
-    is read), binary (a NUL byte), UTF-16 or not valid UTF-8 raises InputError, at `file:line:col` where
-    the problem has a position. `kind` names what the file should hold ("policy", "config")."""
+    """The text of the UTF-8 file `path`: the one guarded reader of every file a user gives kmssmt
+    (policies, templates, snapshots, requests, config and check files). A file that is missing, a
+    directory, unreadable, over `limit` bytes (refused before it is read), binary (a NUL byte), UTF-16
+    or not valid UTF-8 raises InputError, at `file:line:col` where the problem has a position. `kind`
+    names what the file should hold ("policy", "config", "snapshot", ...)."""
     try:
         size = os.stat(path).st_size
         if os.path.isdir(path):
