@@ -203,7 +203,7 @@ def validate_paths(paths: Sequence[str], options: CheckOptions | None = None, co
 def _warm() -> None:
     """Load the catalog and the checks once per worker."""
     from kmssmt.catalog import load_catalog
-    from kmssmt.checks import _load_all
+    from kmssmt.checks import register_all_checks
 
     load_catalog()
-    _load_all()
+    register_all_checks()

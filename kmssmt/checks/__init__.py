@@ -102,13 +102,14 @@ def check(id: str, severity: Severity, fix: str | None = None, smt: bool = False
     return decorate
 
 
-def _load_all() -> None:
+def register_all_checks() -> None:
+    """Import every module of checks, so that each check is in `CHECKS` (and each rule in `RULES`)."""
     from kmssmt.checks import catalog_checks, proofs, security  # noqa: F401
 
 
 def run_checks(policy: Policy, options: CheckOptions | None = None) -> list[Finding]:
     """The parser's findings of `policy` plus every registered check's, in document order."""
-    _load_all()
+    register_all_checks()
     ctx = CheckContext(policy, options or CheckOptions())
     findings = list(policy.findings)
     for entry in sorted(CHECKS.values(), key=lambda c: (c.smt, c.id)):

@@ -26,9 +26,9 @@ def _load_rule_modules() -> None:
     import kmssmt.policy.embedded  # noqa: F401
     import kmssmt.policy.reading  # noqa: F401
     import kmssmt.policy.schema  # noqa: F401
-    from kmssmt.checks import _load_all
+    from kmssmt.checks import register_all_checks
 
-    _load_all()
+    register_all_checks()
 
 
 def _family(rule: Rule) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kmssmt.analyses.validate import validate_paths
-from kmssmt.checks import CHECKS, _load_all
+from kmssmt.checks import CHECKS, register_all_checks
 from kmssmt.checks.config import Config, load_config
 from kmssmt.cli import main
 from tests.checks.test_checks import CHECK_FIXTURES, ids_of
@@ -20,7 +20,7 @@ from tests.support.paths import ROOT, SEEDS, VALIDATE_FIXTURES
 
 FIXTURES = VALIDATE_FIXTURES
 
-_load_all()
+register_all_checks()
 
 
 # ---------------------------------------------------------------------------------------- seeds

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from kmssmt.analyses.validate import validate_file
-from kmssmt.checks import CHECKS, CheckOptions, _load_all
+from kmssmt.checks import CHECKS, CheckOptions, register_all_checks
 from kmssmt.policy.reading import parse_policy
 from tests.support.paths import VALIDATE_FIXTURES
 
 CHECK_FIXTURES = VALIDATE_FIXTURES / "checks"
 
-_load_all()
+register_all_checks()
 CHECK_IDS = sorted(i for i in CHECKS if i != "KMS499")
 
 
