@@ -10,7 +10,7 @@ import pytest
 
 from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.prove import prove
-from kmssmt.analyses.query_lint import lint_query
+from kmssmt.checks.query_lint import lint_query
 from kmssmt.cli import main
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.query import parse_query
