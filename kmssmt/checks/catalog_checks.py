@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from kmssmt.checks import CheckContext, check
+from kmssmt.checks.registry import CheckContext, check
 from kmssmt.checks.shapes import action_shapes, arn_globs_intersect, literal, resource_type_names
 from kmssmt.policy.ast import Finding, Statement, Value
 from kmssmt.policy.findings import RULES, Rule

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kmssmt.catalog import Catalog
-from kmssmt.checks import CheckContext, check
+from kmssmt.checks.registry import CheckContext, check
 from kmssmt.checks.shapes import action_shapes
 from kmssmt.policy.ast import Finding, Policy, Span, Statement, Value
 from kmssmt.policy.findings import RULES
@@ -46,6 +46,13 @@ class Verdict:
     free_witness: Request | None = None  # ... that no Deny applies to (Allow) / some Allow applies to (Deny)
     undecided: list[str] = field(default_factory=list)
     covered_by: list[Statement] = field(default_factory=list)
+
+
+def proof_context(ctx: CheckContext) -> ProofContext:
+    """The compiled problem of the policy under check, built once for all the proven checks."""
+    if ctx.proofs is None:
+        ctx.proofs = ProofContext(ctx.policy, ctx.catalog, ctx.options.timeout)
+    return ctx.proofs
 
 
 _CATALOG_SPAN = Span("<catalog>", 0, 0)
@@ -271,7 +278,7 @@ def _names(statements: list[Statement]) -> str:
 
 
 def _judged(ctx: CheckContext) -> Iterator[tuple[Statement, Verdict]]:
-    verdicts = ctx.proofs.verdicts()
+    verdicts = proof_context(ctx).verdicts()
     for statement in ctx.policy.statements:
         verdict = verdicts.get(statement.index)
         if verdict is not None:
@@ -400,7 +407,7 @@ def undecided(ctx: CheckContext) -> Iterator[Finding]:
 
         (a statement whose string conditions exceed the exact encoding's limits)
     """
-    proofs = ctx.proofs
+    proofs = proof_context(ctx)
     if proofs.error is not None:
         yield ctx.finding(RULES["KMS499"], ctx.policy.span, f"proofs skipped: {proofs.error}")
         return

@@ -6,7 +6,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 
-from kmssmt.checks import CheckContext, check
+from kmssmt.checks.registry import CheckContext, check
 from kmssmt.policy.ast import Finding, Statement, Value
 from kmssmt.policy.findings import RULES
 from kmssmt.semantics.glob import fold, has_wildcard
