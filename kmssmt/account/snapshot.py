@@ -458,20 +458,6 @@ def load_account(path: str) -> Account:
     return parse_account(read_text_file(path, MAX_SNAPSHOT_BYTES, kind="snapshot"), path)
 
 
-def is_snapshot_file(path: str) -> bool:
-    """True when `path` is a JSON file whose top level looks like an account snapshot."""
-    if os.path.isdir(path):
-        return os.path.exists(os.path.join(path, "account.json"))
-    if not path.endswith(".json") or not os.path.isfile(path):
-        return False
-    try:
-        with open(path, encoding="utf-8") as handle:
-            head = handle.read(4096)
-    except (OSError, UnicodeDecodeError):
-        return False
-    return '"account_id"' in head and '"Statement"' not in head.split('"account_id"')[0]
-
-
 def iter_policy_statements(account: Account) -> Iterator[tuple[str, Statement]]:
     for named in account.policies.values():
         for statement in named.policy.statements:

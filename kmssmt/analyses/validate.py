@@ -19,6 +19,7 @@ from kmssmt.checks.config import SEVERITY_ORDER, Config
 from kmssmt.errors import InputError
 from kmssmt.parallel import run_units, worker_count
 from kmssmt.policy.ast import Finding, Policy, Severity
+from kmssmt.policy.loading import SNAPSHOT_AMONG_POLICIES, is_snapshot_file
 
 POLICY_SUFFIXES = (".json",)
 TEMPLATE_SUFFIXES = (".tf", ".yaml", ".yml")
@@ -118,12 +119,8 @@ def policies_of(path: str, explicit: bool = True) -> tuple[list[Policy], list[Fi
             raise InputError(path, f"no system policy named {name!r}")
         return [parse_policy(text, path, name=name)], []
     lower = path.lower()
-    from kmssmt.account.snapshot import is_snapshot_file
-
     if lower.endswith(".json") and is_snapshot_file(path):
         # An account snapshot is not a policy document: named, an input error; found in a directory, skipped.
-        from kmssmt.policy.loading import SNAPSHOT_AMONG_POLICIES
-
         if explicit:
             raise InputError(path, SNAPSHOT_AMONG_POLICIES)
         return None

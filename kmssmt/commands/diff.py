@@ -42,7 +42,7 @@ def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = _sides(args)
-    from kmssmt.account.snapshot import is_snapshot_file
+    from kmssmt.policy.loading import is_snapshot_file
 
     if len(old_paths) == 1 and len(new_paths) == 1 and is_snapshot_file(old_paths[0]) and \
             is_snapshot_file(new_paths[0]):

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     query = parse_query(args.never if args.never is not None else args.always)
     mode: Mode = "never" if args.never is not None else "always"
     result: ProveResult | AccountProveResult
-    from kmssmt.account.snapshot import is_snapshot_file
+    from kmssmt.policy.loading import is_snapshot_file
 
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
         from kmssmt.analyses.account_prove import prove_account

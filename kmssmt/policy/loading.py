@@ -28,6 +28,21 @@ def warn_about_damage(policies: Sequence[Policy]) -> None:
         print(line, file=sys.stderr)
 
 
+def is_snapshot_file(path: str) -> bool:
+    """True when `path` is a JSON file whose top level looks like an account snapshot (a directory
+    holding `account.json` is one): a look at the first 4 KB, never an error."""
+    if os.path.isdir(path):
+        return os.path.exists(os.path.join(path, "account.json"))
+    if not path.endswith(".json") or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = handle.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return '"account_id"' in head and '"Statement"' not in head.split('"account_id"')[0]
+
+
 SNAPSHOT_AMONG_POLICIES = ("is an account snapshot, not a policy document (eval, prove and audit take a snapshot "
                            "given alone, diff two snapshots; validate takes policies)")
 
@@ -36,8 +51,6 @@ def snapshot_among(paths: Sequence[str]) -> str | None:
     """The account snapshot a command was given instead of policy files: its path when it is the only
     input, None when no input is a snapshot. A snapshot among several inputs is an input error: it
     would otherwise be read as a policy document with no statements (a silent deny)."""
-    from kmssmt.account.snapshot import is_snapshot_file
-
     found = [p for p in paths if not p.startswith("system:") and is_snapshot_file(p)]
     if not found:
         return None
@@ -49,7 +62,6 @@ def snapshot_among(paths: Sequence[str]) -> str | None:
 def load_policies(paths: Sequence[str]) -> list[Policy]:
     """Policy files in order; `system:AliyunKMSFullAccess` names a system policy. An account
     snapshot among them is an input error (see `snapshot_among`), never a policy with no statements."""
-    from kmssmt.account.snapshot import is_snapshot_file
     from kmssmt.catalog import load_catalog
     from kmssmt.policy.reading import load_policy, parse_policy
 
