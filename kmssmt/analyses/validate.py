@@ -36,10 +36,17 @@ class FileResult:
     cpu_seconds: float = 0.0  # processor time of the worker for this file (robust to other load)
 
 
+class Suppressed(NamedTuple):
+    """A finding a suppression hides, and the suppression's reason."""
+
+    finding: Finding
+    reason: str
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
-    suppressed: list[tuple[Finding, str]] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -56,7 +63,7 @@ class Report:
         return [f for f in self.findings if SEVERITY_ORDER[f.severity] <= limit]
 
     def summary(self, threshold: Severity = "error") -> dict[str, Any]:
-        suppressed: Counter[str] = Counter(f.id for f, _ in self.suppressed)
+        suppressed: Counter[str] = Counter(s.finding.id for s in self.suppressed)
         return {"files": len(self.files), "documents": sum(f.documents for f in self.files),
                 "unreadable": len(self.errors), "findings": len(self.findings), "by_severity": self.counts(),
                 "suppressed": len(self.suppressed), "suppressed_by_id": dict(sorted(suppressed.items())),
@@ -192,7 +199,7 @@ def validate_paths(paths: Sequence[str], options: CheckOptions | None = None, co
             if reason is None:
                 report.findings.append(item)
             else:
-                report.suppressed.append((item, reason))
+                report.suppressed.append(Suppressed(item, reason))
     report.seconds = time.perf_counter() - started
     return report
 

@@ -25,7 +25,7 @@ def _finding(item: Finding) -> dict[str, Any]:
 def render(report: Report, threshold: Severity = "error") -> str:
     data = {
         "findings": [_finding(f) for f in report.findings],
-        "suppressed": [_finding(f) | {"suppressed_by": why} for f, why in report.suppressed],
+        "suppressed": [_finding(s.finding) | {"suppressed_by": s.reason} for s in report.suppressed],
         "errors": report.errors,
         "summary": report.summary(threshold),
     }

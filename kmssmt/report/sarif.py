@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kmssmt.policy.ast import Finding, Severity
 from kmssmt.policy.findings import Rule
+
+if TYPE_CHECKING:
+    from kmssmt.analyses.validate import Suppressed
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -90,15 +93,15 @@ def _result(finding: Finding, rule_index: int, suppression: str | None) -> dict[
 
 
 def to_sarif(findings: Sequence[Finding], rules: Mapping[str, Rule], tool_version: str,
-             suppressed: Iterable[tuple[Finding, str]] = (), files: Iterable[str] = (),
+             suppressed: Iterable[Suppressed] = (), files: Iterable[str] = (),
              tool_name: str = "kmssmt") -> dict[str, Any]:
     """A SARIF 2.1.0 log of `findings` (and `suppressed` ones, marked as such)."""
     suppressed = list(suppressed)
-    used = sorted({f.id for f in findings} | {f.id for f, _ in suppressed})
+    used = sorted({f.id for f in findings} | {s.finding.id for s in suppressed})
     descriptors = [_rule_descriptor(rules[i]) for i in used if i in rules]
     index = {d["id"]: n for n, d in enumerate(descriptors)}
     results = [_result(f, index.get(f.id, -1), None) for f in findings]
-    results += [_result(f, index.get(f.id, -1), why) for f, why in suppressed]
+    results += [_result(s.finding, index.get(s.finding.id, -1), s.reason) for s in suppressed]
     for result in results:
         if result["ruleIndex"] < 0:
             del result["ruleIndex"]
