@@ -8,12 +8,13 @@ when the call can never succeed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from kmssmt.account.decide import api_needs
 from kmssmt.account.snapshot import Account, Key, Resource
 from kmssmt.audit.cells import cubes_text, describe_cell
-from kmssmt.audit.matrix import ResourceResult, category_actions
+from kmssmt.audit.matrix import Grant, ResourceResult, category_actions
 from kmssmt.audit.model import CATEGORIES, CellLabel, Matrix
 from kmssmt.errors import ReplayError
 from kmssmt.symbolic.account_api import ApiAnswer
@@ -72,42 +73,85 @@ def api_cell(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswe
     return CellLabel("fails", (answer.explain(), alone, *tags))
 
 
-def label_api_cells(matrix: Matrix, account: Account, model: AccountModel, results: list[ResourceResult]
-                    ) -> dict[tuple[int, int], ApiAnswer]:
-    """Label the cells of `API_OF` columns with the API-level answer (in place); the answers by
-    (resource index, principal index). The same answers as `api_answer`, found cheaply where the
-    matrix already knows them: the cell proves the first need (the permission of the column); a
-    kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt question
-    has no answer for the principal (proven by the matrix); otherwise `AccountModel.api_ask`
-    decides (one solve and replay per content class)."""
-    ids = {grant: i for i, grant in enumerate(matrix.grants)}
-    decrypters = {account.resources[r.index].arn: set(r.decrypters) for r in results}
-    answers: dict[tuple[int, int], ApiAnswer] = {}
-    for index, resource in enumerate(account.resources):
-        for category in (c for kind, c in API_OF if kind == resource.kind):
-            api = API_OF[(resource.kind, category)]
-            needs = api_needs(account, api, resource.arn)
-            if len(needs) < 2:
+class ApiCell(NamedTuple):
+    """One API-labelled cell of a resource's row."""
+
+    position: int  # in the resource's row of the matrix
+    principal: int
+    answer: ApiAnswer
+    grant: Grant  # the cell's grant with the API labels
+
+
+def decrypters_of(account: Account, results: Sequence[ResourceResult]) -> dict[str, frozenset[int]]:
+    """Per key ARN, the principals whose kms:Decrypt question the matrix answered."""
+    return {account.resources[r.index].arn: frozenset(r.decrypters) for r in results}
+
+
+def has_api_columns(account: Account, index: int) -> bool:
+    resource = account.resources[index]
+    return any(kind == resource.kind and len(api_needs(account, api, resource.arn)) >= 2
+               for (kind, _), api in API_OF.items())
+
+
+def resource_api_cells(matrix: Matrix, account: Account, model: AccountModel,
+                       decrypters: Mapping[str, frozenset[int]], index: int) -> list[ApiCell]:
+    """The cells of `API_OF` columns of one resource, labelled with the API-level answer (the matrix
+    is not changed: `apply_api_cells` does that). The same answers as `api_answer`, found cheaply
+    where the matrix already knows them: the cell proves the first need (the permission of the
+    column); a kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt
+    question has no answer for the principal (proven by the matrix); otherwise
+    `AccountModel.api_ask` decides (one solve and replay per content class)."""
+    resource = account.resources[index]
+    out: list[ApiCell] = []
+    for category in (c for kind, c in API_OF if kind == resource.kind):
+        api = API_OF[(resource.kind, category)]
+        needs = api_needs(account, api, resource.arn)
+        if len(needs) < 2:
+            continue
+        column = CATEGORIES.index(category)
+        actions = category_actions(resource.kind, category)
+        for position, row in enumerate(matrix.rows[index]):
+            pindex, cat, grant_index, _ = row
+            grant = matrix.grants[grant_index]
+            if cat != column or grant[0] == "unknown":
                 continue
-            column = CATEGORIES.index(category)
-            actions = category_actions(resource.kind, category)
-            rows = matrix.rows[index]
-            for position, row in enumerate(rows):
-                pindex, cat, grant_index, refs = row
-                grant = matrix.grants[grant_index]
-                if cat != column or grant[0] == "unknown":
-                    continue
-                who = account.principals[pindex] if pindex < len(account.principals) else None
-                missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
-                                and isinstance(account.owner_of(n.resource), Key)
-                                and pindex not in decrypters.get(n.resource, set()))
-                answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
-                    model.api_ask(who, api, resource.arn)
-                answers[(index, pindex)] = answer
-                labelled = (*api_cell(model, who, resource, answer, actions, grant[1]), *grant[2:])
-                new = ids.get(labelled)
-                if new is None:
-                    new = ids[labelled] = len(matrix.grants)
-                    matrix.grants.append(labelled)
-                rows[position] = (pindex, cat, new, refs)
+            who = account.principals[pindex] if pindex < len(account.principals) else None
+            missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
+                            and isinstance(account.owner_of(n.resource), Key)
+                            and pindex not in decrypters.get(n.resource, frozenset()))
+            answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
+                model.api_ask(who, api, resource.arn)
+            labelled: Grant = (*api_cell(model, who, resource, answer, actions, grant[1]), *grant[2:])
+            out.append(ApiCell(position, pindex, answer, labelled))
+    return out
+
+
+def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
+                    ids: dict[Grant, int]) -> dict[tuple[int, int], ApiAnswer]:
+    """Write one resource's API-labelled cells into the matrix (new grants numbered in order, `ids`
+    the grant table's index, kept up to date); the answers by (resource index, principal index)."""
+    rows = matrix.rows[index]
+    answers: dict[tuple[int, int], ApiAnswer] = {}
+    for cell in cells:
+        answers[(index, cell.principal)] = cell.answer
+        new = ids.get(cell.grant)
+        if new is None:
+            new = ids[cell.grant] = len(matrix.grants)
+            matrix.grants.append(cell.grant)
+        pindex, cat, _, refs = rows[cell.position]
+        rows[cell.position] = (pindex, cat, new, refs)
+    return answers
+
+
+def label_api_cells(matrix: Matrix, account: Account, model: AccountModel, results: Sequence[ResourceResult]
+                    ) -> dict[tuple[int, int], ApiAnswer]:
+    """Label the cells of `API_OF` columns with the API-level answer (in place), resource by
+    resource in this process; the answers by (resource index, principal index)."""
+    decrypters = decrypters_of(account, results)
+    ids = {grant: i for i, grant in enumerate(matrix.grants)}
+    answers: dict[tuple[int, int], ApiAnswer] = {}
+    for index in range(len(account.resources)):
+        if has_api_columns(account, index):
+            cells = resource_api_cells(matrix, account, model, decrypters, index)
+            answers.update(apply_api_cells(matrix, index, cells, ids))
     return answers

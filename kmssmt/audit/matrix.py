@@ -68,6 +68,8 @@ Grant = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str
 CellRow = tuple[int, int, int, tuple[int, ...]]
 # The cells of one pair: ((category, grant, statement numbers)...), can kms:Decrypt, (grant, numbers) of a
 # kms:Decrypt with no network key
+# A class of cells: (another account, question index, resource kind, content ids of its statements)
+ClassKey = tuple[bool, int, str, tuple[int, ...]]
 _PairOut = tuple[tuple[tuple[int, Grant, tuple[int, ...]], ...], bool, tuple[Grant, tuple[int, ...]] | None]
 
 
@@ -123,6 +125,7 @@ class _Content:
     statement: Statement
     allow: bool
     tags: tuple[str, ...]
+    shape: int  # the statement's content apart from its Action (the same for every question)
 
 
 @dataclass
@@ -166,59 +169,63 @@ class MatrixEngine:
                 self.numbers.setdefault(id(statement), len(self.statements))
                 self.statements.append(statement)
         self._infos: dict[int, _Info] = {}
-        # Identity statements per distinct list of identity policies (principals sharing policies share it).
-        self._identity: dict[tuple[int, ...], tuple[_Info, ...]] = {}
-        self.identity_of: list[tuple[int, ...]] = []
-        for principal in self.principals:
-            policies = self.account.identity_policies(principal)
-            signature = tuple(id(p) for p in policies)
-            if signature not in self._identity:
-                self._identity[signature] = tuple(self._info(s) for p in policies for s in p.statements)
-            self.identity_of.append(signature)
-        self.wildcards = sorted({pattern for infos in self._identity.values() for info in infos
-                                 for pattern in info.patterns if has_wildcard(pattern)})
-        # Identity statements as bits of a mask: a pair's statements are a mask AND, its cells are
-        # cached by (policies, matched statements, tags) across resources.
-        self._bit_infos: list[_Info] = []
-        bit_of: dict[int, int] = {}
-        for infos in self._identity.values():
-            for info in infos:
-                if id(info) not in bit_of:
-                    bit_of[id(info)] = len(self._bit_infos)
-                    self._bit_infos.append(info)
-        self._pattern_bits: dict[str, int] = {}
-        self._not_bits: dict[str, int] = {}
-        self._not_all = 0
+        # Identity statements as bits of the account's index: a pair's statements are a mask AND, its
+        # cells are cached by (policies, matched statements, tags) across resources.
+        self.index = model.index
+        self.identity_of = [self.index.signature(p) for p in self.principals]
         self._tagged = 0
         self._kind_mask = {kind: 0 for kind in self.questions}
-        for bit, info in enumerate(self._bit_infos):
-            table = self._not_bits if info.not_resource else self._pattern_bits
-            for pattern in info.patterns:
-                table[pattern] = table.get(pattern, 0) | (1 << bit)
-            if info.not_resource:
-                self._not_all |= 1 << bit
+        for bit, statement in enumerate(self.index.statements):
+            info = self._info(statement)
             if info.has_tags:
                 self._tagged |= 1 << bit
             for kind in self.questions:
                 if any(info.masks[kind]):
                     self._kind_mask[kind] |= 1 << bit
-        self._signature_mask: dict[tuple[int, ...], int] = {}
-        self._positions: dict[tuple[int, ...], dict[int, int]] = {}
-        for signature, infos in self._identity.items():
-            position: dict[int, int] = {}
-            for order, info in enumerate(infos):
-                position.setdefault(bit_of[id(info)], order)
-            self._positions[signature] = position
-            self._signature_mask[signature] = sum(1 << bit for bit in position)
         self._pairs: dict[tuple[object, ...], _PairOut] = {}
         self.pair_hits = 0
         self._views: dict[tuple[int, bool, str, tuple[tuple[str, str], ...] | None], tuple[int, ...] | None] = {}
         self._contents: list[_Content] = []
         self._content_ids: dict[tuple[int, str, tuple[str, ...]], int] = {}
-        self._payloads: dict[tuple[bool, int, str, tuple[int, ...]], _Payload] = {}
+        self._shape_ids: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._payloads: dict[ClassKey, _Payload] = {}
         self._principal_sets: dict[tuple[str, ...] | None, frozenset[int]] = {}
         self._by_arn = {p.arn: i for i, p in enumerate(self.principals)}
         self.classes = 0
+        self._planning: dict[ClassKey, None] | None = None
+        self._planned: set[tuple[object, ...]] = set()  # pairs whose classes a plan has noted
+
+    # -- classes solved apart from the cells (the pool's units) -------------------------------------
+    def plan(self, indices: Sequence[int]) -> list[ClassKey]:
+        """The classes the cells of these resources need that are not solved yet, in the order the
+        cells meet them, found without the solver (the statements' views are computed and kept, so a
+        worker forked afterwards knows every content id)."""
+        self._planning = {}
+        try:
+            for index in indices:
+                self.run(index)
+            return list(self._planning)
+        finally:
+            self._planning = None
+
+    def family(self, key: ClassKey) -> tuple[object, ...]:
+        """Classes of one family share solver work (the same statements apart from their Actions:
+        the description of their allowed sets is one solver question), so a pool keeps a family in
+        one worker."""
+        external, _, kind, cids = key
+        return (external, kind, frozenset(self._contents[c].shape for c in cids))
+
+    def solve_classes(self, keys: Sequence[ClassKey]) -> tuple[list[tuple[ClassKey, _Payload]], int]:
+        """The answers of the planned classes `keys` and the solver calls they took (run where the
+        plan was made, or in a worker forked after it)."""
+        before = self.model.solver_calls
+        solved = [(key, self._payload(*key)) for key in keys]
+        return solved, self.model.solver_calls - before
+
+    def adopt(self, solved: Sequence[tuple[ClassKey, _Payload]]) -> None:
+        """Answers of classes solved elsewhere, for the cells of this engine."""
+        for key, payload in solved:
+            self._payloads.setdefault(key, payload)
 
     # -- statements ------------------------------------------------------------------------------
     def _info(self, statement: Statement) -> _Info:
@@ -242,6 +249,8 @@ class MatrixEngine:
             self._views[cache_key] = None
             return None
         labels = tag_labels(info.statement)
+        anchored = key_text(replace(rewritten, actions=(), not_action=False)) + question_key
+        shape = self._shape_ids.setdefault((anchored, labels), len(self._shape_ids))
         ids = []
         for index, actions in enumerate(self.questions[resource.kind]):
             if not info.masks[resource.kind][index]:
@@ -254,7 +263,7 @@ class MatrixEngine:
             cid = self._content_ids.get(content_key)
             if cid is None:
                 cid = self._content_ids[content_key] = len(self._contents)
-                self._contents.append(_Content(repr((key, labels)), normal, normal.effect == "Allow", labels))
+                self._contents.append(_Content(repr((key, labels)), normal, normal.effect == "Allow", labels, shape))
             ids.append(cid)
         out = tuple(ids)
         self._views[cache_key] = out
@@ -280,25 +289,13 @@ class MatrixEngine:
         return found
 
     # -- one resource ----------------------------------------------------------------------------
-    def _resource_mask(self, resource: Resource) -> int:
-        """The identity statements (bits) whose Resource matches the resource's ARN."""
-        arn = resource.arn
-        matched = [p for p in self.wildcards if glob_match(p, arn)]
-        if arn in self._pattern_bits or arn in self._not_bits:
-            matched.append(arn)
-        mask = self._not_all
-        for pattern in matched:
-            mask |= self._pattern_bits.get(pattern, 0)
-            mask &= ~self._not_bits.get(pattern, 0)
-        return mask
-
     def run(self, index: int) -> ResourceResult:
         resource = self.account.resources[index]
         calls_before = self.model.solver_calls
         result = ResourceResult(index)
         grant_ids: dict[Grant, int] = {}
         kind = resource.kind
-        mask = self._resource_mask(resource) & self._kind_mask[kind]
+        mask = self.index.resource_mask(resource.arn) & self._kind_mask[kind]
         tags = tuple(resource.tags.items())
         owner: list[tuple[_Info, frozenset[int]]] = []
         if resource.policy is not None:
@@ -316,28 +313,27 @@ class MatrixEngine:
 
         for pindex in range(len(self.principals) + 1):
             external = pindex == self.external
-            matched = 0 if external else self._signature_mask[self.identity_of[pindex]] & mask
+            principal = None if external else self.principals[pindex]
+            matched = 0 if principal is None else (self.index.principal_mask(principal) or 0) & mask
             mine = [info for info, principals in owner if external or pindex in principals]
             if not matched and not mine:
                 continue
             key: tuple[object, ...] | None = None
             if not mine:  # identity statements only: the same for every resource matching the same ones
                 key = (self.identity_of[pindex], matched, kind, tags if matched & self._tagged else None)
+                if self._planning is not None:
+                    if key in self._planned:
+                        continue
+                    self._planned.add(key)
                 out = self._pairs.get(key)
                 if out is not None:
                     self.pair_hits += 1
                     self._emit(result, pindex, out, grant_index)
                     continue
             views: list[tuple[_Info, tuple[int, ...]]] = []
-            if matched:
-                position = self._positions[self.identity_of[pindex]]
-                bits = []
-                while matched:
-                    low = matched & -matched
-                    bits.append(low.bit_length() - 1)
-                    matched ^= low
-                for bit in sorted(bits, key=position.__getitem__):
-                    info = self._bit_infos[bit]
+            if principal is not None and matched:
+                for statement in self.index.ordered(principal, matched):
+                    info = self._info(statement)
                     view = self._view(info, resource, "", False)
                     if view is not None:
                         views.append((info, view))
@@ -346,7 +342,7 @@ class MatrixEngine:
                 if view is not None:
                     views.append((info, view))
             out = self._pair(resource, pindex, external, views)
-            if key is not None:
+            if key is not None and self._planning is None:
                 if len(self._pairs) > 400_000:
                     self._pairs.clear()
                 self._pairs[key] = out
@@ -378,7 +374,7 @@ class MatrixEngine:
             if not members or not any(self._contents[cid].allow for cid, _ in members):
                 continue
             cids = tuple(sorted(cid for cid, _ in members))
-            payload = self._payload(external, kind, question, cids)
+            payload = self._payload(external, question, kind, cids)
             if payload.grant is None:
                 continue
             if question == DECRYPT:
@@ -398,11 +394,14 @@ class MatrixEngine:
         return (tuple(cells), decrypts, no_network)
 
     # -- classes ---------------------------------------------------------------------------------
-    def _payload(self, external: bool, kind: str, question: int, cids: tuple[int, ...]) -> _Payload:
+    def _payload(self, external: bool, question: int, kind: str, cids: tuple[int, ...]) -> _Payload:
         key = (external, question, kind, cids)
         payload = self._payloads.get(key)
         if payload is not None:
             return payload
+        if self._planning is not None:  # planning: note the class, answer "no access" for now
+            self._planning.setdefault(key, None)
+            return _Payload(None, frozenset())
         self.classes += 1
         pairs = sorted(((self._contents[c], c) for c in cids), key=lambda pair: pair[0].key)
         contents = [content for content, _ in pairs]

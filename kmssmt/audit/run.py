@@ -15,26 +15,38 @@ that resource type), whether some request of the category is allowed, and how:
 * a column that stands for an API call (reading a secret: GetSecretValue, which also needs
   kms:Decrypt on the secret's customer key) shows the API answer (kmssmt/audit/api_calls.py).
 
-Each cell keeps the statements that grant its witness. The run: the matrix rows of every resource
-(`resource_results`, in worker processes with `jobs > 1`), merged into one grant table; the API
-columns labelled; the built-in checks (kmssmt/audit/builtin.py) and the guardrails
-(kmssmt/audit/guardrails.py) on top.
+Each cell keeps the statements that grant its witness. The run, in four steps, each of which is
+one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
+
+1. plan: the cells of every resource are sorted into classes (cells whose statements have the same
+   content share one answer), without the solver, in this process;
+2. the classes are solved, each once, split over the workers; the guardrails
+   (kmssmt/audit/guardrails.py), which depend on nothing else, run beside them;
+3. the matrix rows of every resource are written from the class answers, here (no solver work is
+   left, only the replays of witnesses through the account evaluator);
+4. the API columns are labelled resource by resource (kmssmt/audit/api_calls.py), split over the
+   workers; then the built-in checks (kmssmt/audit/builtin.py) run here.
+
+Workers are forked after the step before theirs, so they hold everything it computed; what they
+send back is plain data. The report is the same for any `--jobs`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from kmssmt.account.snapshot import Account, load_account
-from kmssmt.audit.api_calls import label_api_cells
+from kmssmt.audit.api_calls import ApiCell, apply_api_cells, decrypters_of, has_api_columns, resource_api_cells
 from kmssmt.audit.builtin import AuditContext, run_builtin
-from kmssmt.audit.guardrails import CheckConfig, run_guardrail
-from kmssmt.audit.matrix import CellRow, Grant, MatrixEngine, ResourceResult
+from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
+from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
+from kmssmt.parallel import can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
+from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 
@@ -48,82 +60,170 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     started = time.perf_counter()
     account = load_account(path)
     model = AccountModel(account, timeout)
-    engine = MatrixEngine(account, model)
-    total = len(account.resources) + 1
-    rows = resource_results(path, engine, jobs, timeout, progress, total)
-    matrix = _merge(account, engine, rows.results)
-    api = label_api_cells(matrix, account, model, rows.results)
-    builtin = run_builtin(AuditContext(account, model, matrix, rows.results, api, config.admins), config.disabled)
+    run = _Run(account, model, MatrixEngine(account, model), config, closed_world,
+               jobs if can_fork() else 1, progress)
+    results, outcomes = run.matrix_and_guardrails()
+    matrix = _merge(account, run.engine, results)
+    api = run.api_cells(matrix, results)
+    builtin = run_builtin(AuditContext(account, model, matrix, results, api, config.admins), config.disabled)
     checks, findings = builtin.checks, builtin.findings
-    for guardrail in config.guardrails:
-        outcome = run_guardrail(guardrail, model, closed_world)
+    for outcome in outcomes:
         checks.append(outcome.result)
         if outcome.finding is not None:
             findings.append(outcome.finding)
-    if progress:
-        progress(total, total)
+    run.tick(run.total)
     findings.sort(key=AuditFinding.sort_key)
     stats = AuditStats(principals=len(account.principals), keys=len(account.keys), secrets=len(account.secrets),
                        policies=len(account.policies), cells=len(matrix), grants=len(matrix.grants),
-                       solver_calls=model.solver_calls + rows.worker_solver_calls,
+                       solver_calls=model.solver_calls + run.worker_solver_calls,
                        seconds=round(time.perf_counter() - started, 3), jobs=jobs)
     return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL],
                        [ResourceInfo.of(r) for r in account.resources], matrix, findings, checks, stats)
 
 
-# -- the matrix rows of every resource, in this process or in a pool of workers -----------------------------
+# -- the steps, with the state the workers inherit ---------------------------------------------------------
 
-class ResourceRows(NamedTuple):
-    results: list[ResourceResult]  # one per resource, in resource order
-    worker_solver_calls: int  # solver calls made in worker processes (0 when none ran)
+@dataclass
+class _Run:
+    account: Account
+    model: AccountModel
+    engine: MatrixEngine
+    config: CheckConfig
+    closed_world: bool
+    jobs: int
+    progress: Progress | None
+    worker_solver_calls: int = 0  # solver calls made in worker processes
+    matrix: Matrix | None = None
+    decrypters: dict[str, frozenset[int]] | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.account.resources) + 1
+
+    def tick(self, done: int) -> None:
+        if self.progress:
+            self.progress(done, self.total)
+
+    def matrix_and_guardrails(self) -> tuple[list[ResourceResult], list[GuardrailOutcome]]:
+        """Steps 1-3: the matrix rows of every resource (in resource order) and the guardrails."""
+        resources = range(len(self.account.resources))
+        guardrails = len(self.config.guardrails)
+        outcomes: list[GuardrailOutcome] = []
+        if worker_count(self.jobs, len(resources) + guardrails) > 1:
+            keys, blocks = _family_blocks(self.engine, self.engine.plan(resources), self.jobs * 16)
+            units: list[_Unit] = [("guardrail", (g,)) for g in range(guardrails)]
+            units += [("classes", block) for block in blocks]
+            for unit, answer in zip(units, _pooled(self, units, keys), strict=True):
+                if unit[0] == "classes":
+                    self.engine.adopt(answer)
+                else:
+                    outcomes.append(answer)
+        else:
+            outcomes = [run_guardrail(g, self.model, self.closed_world) for g in self.config.guardrails]
+        results: list[ResourceResult] = []
+        if worker_count(self.jobs, len(resources)) > 1:
+            for block in _pooled(self, [("rows", b) for b in _blocks(len(resources), self.jobs * 4)], []):
+                results += block
+                self.tick(len(results))
+            return results, outcomes
+        for index in resources:
+            results.append(self.engine.run(index))
+            self.tick(index + 1)
+        return results, outcomes
+
+    def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiAnswer]:
+        """Step 4: the API columns, labelled in place; the answers by (resource, principal)."""
+        self.matrix, self.decrypters = matrix, decrypters_of(self.account, results)
+        indices = [i for i in range(len(self.account.resources)) if has_api_columns(self.account, i)]
+        if worker_count(self.jobs, len(indices)) > 1:
+            cells: list[list[ApiCell]] = _pooled(self, [("api", (i,)) for i in indices], [])
+        else:
+            cells = [self.api_of(i) for i in indices]
+        ids = {grant: n for n, grant in enumerate(matrix.grants)}
+        out: dict[tuple[int, int], ApiAnswer] = {}
+        for index, found in zip(indices, cells, strict=True):
+            out.update(apply_api_cells(matrix, index, found, ids))
+        return out
+
+    def api_of(self, index: int) -> list[ApiCell]:
+        assert self.matrix is not None and self.decrypters is not None
+        return resource_api_cells(self.matrix, self.account, self.model, self.decrypters, index)
 
 
-_WORKER: MatrixEngine | None = None
+# ("classes", (first, stop)) | ("guardrail", (n,)) | ("rows", (first, stop)) | ("api", (resource,))
+_Unit = tuple[str, tuple[int, ...]]
+_STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
 
-def _init_worker(path: str, timeout: float) -> None:
-    global _WORKER
-    if _WORKER is None:  # not inherited from the parent (a start method other than fork)
-        account = load_account(path)
-        _WORKER = MatrixEngine(account, AccountModel(account, timeout))
+def _blocks(count: int, parts: int) -> list[tuple[int, int]]:
+    """`count` items as at most `parts` contiguous (first, stop) blocks of near-equal size."""
+    parts = max(1, min(parts, count))
+    size, extra = divmod(count, parts)
+    out, first = [], 0
+    for n in range(parts):
+        stop = first + size + (1 if n < extra else 0)
+        out.append((first, stop))
+        first = stop
+    return out
 
 
-def _work(index: int) -> ResourceResult:
-    assert _WORKER is not None
-    return _WORKER.run(index)
+def _family_blocks(engine: MatrixEngine, keys: list[ClassKey], parts: int
+                   ) -> tuple[list[ClassKey], list[tuple[int, int]]]:
+    """The classes reordered into about `parts` contiguous (first, stop) blocks, each family
+    (`MatrixEngine.family`: classes that share solver work) inside one block, the largest families
+    first (the pool hands blocks out as workers free up, so the small ones even out the end)."""
+    families: dict[tuple[object, ...], list[ClassKey]] = {}
+    for key in keys:
+        families.setdefault(engine.family(key), []).append(key)
+    least = max(1, len(keys) // max(1, parts))
+    ordered: list[ClassKey] = []
+    blocks: list[tuple[int, int]] = []
+    first = 0
+    for members in sorted(families.values(), key=len, reverse=True):
+        ordered += members
+        if len(ordered) - first >= least:
+            blocks.append((first, len(ordered)))
+            first = len(ordered)
+    if first < len(ordered):
+        blocks.append((first, len(ordered)))
+    return ordered, blocks
 
 
-def resource_results(path: str, engine: MatrixEngine, jobs: int, timeout: float, progress: Progress | None,
-                     total: int) -> ResourceRows:
-    """The matrix rows of every resource of `engine`'s account (loaded from `path`), reporting
-    `progress(done, total)` after each. With `jobs > 1` and more than one resource the resources are
-    split over a pool of `jobs` worker processes; otherwise `engine` decides them here."""
-    global _WORKER
-    count = len(engine.account.resources)
-    results: list[ResourceResult] = []
-    if jobs > 1 and count > 1:
-        import multiprocessing
+def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
+    """The answers of `units` from the pool, in order; the workers' solver calls counted and their
+    solver answers adopted by this process."""
+    global _STATE
+    _STATE = (run, keys)
+    try:
+        outcomes = run_units(_work, units, run.jobs)
+    finally:
+        _STATE = None
+    answers = []
+    for answer, calls, found in outcomes:
+        answers.append(answer)
+        run.worker_solver_calls += calls
+        run.model.memo_adopt(found)
+    return answers
 
-        # Forked workers inherit the loaded account and the engine; other start methods load it again.
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        _WORKER = engine if "fork" in methods else None
-        try:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                     initargs=(path, timeout)) as pool:
-                chunk = max(1, min(8, count // (jobs * 8)))
-                for done, result in enumerate(pool.map(_work, range(count), chunksize=chunk), start=1):
-                    results.append(result)
-                    if progress:
-                        progress(done, total)
-        finally:
-            _WORKER = None
-        return ResourceRows(results, sum(r.solver_calls for r in results))
-    for done in range(1, count + 1):
-        results.append(engine.run(done - 1))
-        if progress:
-            progress(done, total)
-    return ResourceRows(results, 0)
+
+def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]]]:
+    """One unit in a worker: its answer, the solver calls it took and the solver answers it found
+    (the parent adopts them, so later steps, and the workers forked for them, never solve them again)."""
+    assert _STATE is not None
+    run, keys = _STATE
+    kind, args = unit
+    model = run.model
+    before, mark = model.solver_calls, model.memo_mark()
+    answer: Any
+    if kind == "classes":
+        answer = run.engine.solve_classes(keys[args[0]:args[1]])[0]
+    elif kind == "rows":
+        answer = [run.engine.run(index) for index in range(args[0], args[1])]
+    elif kind == "guardrail":
+        answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
+    else:
+        answer = run.api_of(args[0])
+    return answer, model.solver_calls - before, model.memo_since(mark)
 
 
 def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]) -> Matrix:

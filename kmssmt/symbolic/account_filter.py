@@ -26,6 +26,7 @@ from kmssmt.semantics.evaluate import (
 )
 from kmssmt.semantics.glob import fold, glob_match
 from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_index import IdentityIndex
 
 EXTERNAL = "another account"
 Who = Principal | None  # None: a principal of another account
@@ -42,6 +43,14 @@ class AccountStatements:
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
         self._resource_hits: dict[tuple[str, str], bool] = {}
         self._rewritten: dict[tuple[int, str | None, bool], tuple[Statement, Statement | None]] = {}
+        self._index: IdentityIndex | None = None
+
+    @property
+    def index(self) -> IdentityIndex:
+        """The account's identity statements as bits (built on first use)."""
+        if self._index is None:
+            self._index = IdentityIndex(self.account)
+        return self._index
 
     def hit(self, statement: Statement, action: str) -> bool:
         """`action_matches`, cached by the statement's Action content."""
@@ -88,11 +97,15 @@ class AccountStatements:
         owner = account.owner_of(resource_arn)
         out: list[Statement] = []
         if who is not None:
-            for statement in account.identity_statements(who):
-                if self.resource_hit(statement, resource_arn):
-                    rewritten = self._rewrite(statement, owner, keep_principal=False)
-                    if rewritten is not None:
-                        out.append(rewritten)
+            mine = self.index.principal_mask(who)
+            if mine is None:  # not one of the snapshot's principals: its statements one by one
+                matching = [s for s in account.identity_statements(who) if self.resource_hit(s, resource_arn)]
+            else:
+                matching = self.index.ordered(who, mine & self.index.resource_mask(resource_arn))
+            for statement in matching:
+                rewritten = self._rewrite(statement, owner, keep_principal=False)
+                if rewritten is not None:
+                    out.append(rewritten)
         if owner is not None and owner.policy is not None:
             for statement in owner.policy.statements:
                 # The key policy governs the key whatever ARN named it: matched with the owner's ARN.

@@ -30,9 +30,31 @@ Proving a query over the universe is `account_prove.prove_on_account`.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from kmssmt.symbolic.account_api import ApiQuestions
 from kmssmt.symbolic.account_universe import UniverseQuestions
 
 
 class AccountModel(ApiQuestions, UniverseQuestions):
     """Compile-once, ask-many symbolic questions about one account."""
+
+    # The caches of solver answers, all keyed by statement content (never by object identity), so
+    # that answers found in one process are valid in another holding the same account.
+    SOLVER_MEMOS = ("_cache", "_describe_cache", "_api_cache", "_all_cache", "_scope_cache", "_outside_cache")
+
+    def memo_mark(self) -> tuple[int, ...]:
+        """Where the solver-answer caches stand now (for `memo_since`)."""
+        return tuple(len(getattr(self, name)) for name in self.SOLVER_MEMOS)
+
+    def memo_since(self, mark: tuple[int, ...]) -> list[list[tuple[object, object]]]:
+        """The solver answers cached since `mark`, as plain data (a worker sends them back)."""
+        return [list(islice(getattr(self, name).items(), start, None))
+                for name, start in zip(self.SOLVER_MEMOS, mark, strict=True)]
+
+    def memo_adopt(self, found: list[list[tuple[object, object]]]) -> None:
+        """Solver answers found by another process (`memo_since`): kept where none is cached yet."""
+        for name, items in zip(self.SOLVER_MEMOS, found, strict=True):
+            cache = getattr(self, name)
+            for key, value in items:
+                cache.setdefault(key, value)

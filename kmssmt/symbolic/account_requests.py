@@ -93,6 +93,7 @@ class RequestQuestions(AccountStatements):
         self.in_account_glob = f"*:*:*:{account.id}:*"
         self._cache: dict[tuple[object, ...], Solved] = {}
         self._allows: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+        self._named: dict[tuple[int, ...], frozenset[str]] = {}
         self._anchors: dict[int, tuple[Statement, Statement, str]] = {}
         self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
@@ -103,6 +104,8 @@ class RequestQuestions(AccountStatements):
         actions = tuple(dict.fromkeys(actions))
         if not actions:
             return Answer("unsat")
+        if goal == "allowed" and not self._may_allow(who, resource_arn, actions):
+            return Answer("unsat")
         asked = condition
         owner = self.account.owner_of(resource_arn)
         if condition is not None and owner is not None:
@@ -111,8 +114,6 @@ class RequestQuestions(AccountStatements):
             if bound is False:
                 return Answer("unsat")
             asked = None if bound is True else bound
-        if goal == "allowed" and not self._may_allow(who, resource_arn, actions):
-            return Answer("unsat")
         statements = self.relevant(who, resource_arn, actions)
         status, request, reason = self.ask_statements(statements, who.arn if who is not None else None,
                                                       resource_arn, actions, goal, asked, principal_glob)
@@ -125,15 +126,46 @@ class RequestQuestions(AccountStatements):
         account: an Allow of the principal's identity policies reaches one of the actions and its
         Resource matches the ARN, or an Allow of the resource's own policy reaches one of the actions
         (Principal and conditions are left to `relevant` and the solver)."""
+        return self.may_allow_each((who,), resource_arn, actions)[0]
+
+    def may_allow_each(self, principals: Sequence[Who], resource_arn: str, actions: Sequence[str]) -> list[bool]:
+        """`_may_allow` of each principal for one resource, batched: identity statements as bits
+        (`IdentityIndex`), the resource policy's principals matched once per statement list."""
+        actions = tuple(dict.fromkeys(actions))
         owner = self.account.owner_of(resource_arn)
+        granting: list[Statement] = []
         if owner is not None and owner.policy is not None:
             granting = self._reaching(owner.arn, owner.policy.statements, actions)
-            if any(who is None or principal_matches(s, who.arn) for s in granting):
-                return True
-        if who is None:
-            return False
-        granting = self._reaching(who.arn, self.account.identity_statements(who), actions)
-        return any(self.resource_hit(s, resource_arn) for s in granting)
+        index = self.index
+        reach = self._allow_mask(actions) & index.resource_mask(resource_arn)
+        named = self._named_by(granting) if granting else frozenset()
+        out = []
+        for who in principals:
+            if who is None:
+                out.append(bool(granting))
+                continue
+            mine = index.principal_mask(who)
+            if mine is None:  # not one of the snapshot's principals: its statements one by one
+                mine_granting = self._reaching(who.arn, self.account.identity_statements(who), actions)
+                out.append(any(self.resource_hit(s, resource_arn) for s in mine_granting)
+                           or any(principal_matches(s, who.arn) for s in granting))
+                continue
+            out.append(bool(mine & reach) or who.arn in named)
+        return out
+
+    def _allow_mask(self, actions: tuple[str, ...]) -> int:
+        """The bits of the identity Allow statements whose Action reaches one of `actions`."""
+        return self.index.select(("allow", actions),
+                                 lambda s: s.effect == "Allow" and any(self.hit(s, a) for a in actions))
+
+    def _named_by(self, statements: Sequence[Statement]) -> frozenset[str]:
+        """The snapshot's principals some of the resource-policy `statements` names (cached)."""
+        key = tuple(id(s) for s in statements)
+        found = self._named.get(key)
+        if found is None:
+            found = self._named[key] = frozenset(
+                p.arn for p in self.account.principals if any(principal_matches(s, p.arn) for s in statements))
+        return found
 
     def _reaching(self, holder: str, statements: Sequence[Statement], actions: tuple[str, ...]) -> list[Statement]:
         """The Allow statements (of a principal's identity policies or a resource's policy, named
