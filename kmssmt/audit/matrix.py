@@ -169,6 +169,7 @@ class MatrixEngine:
                 self.numbers.setdefault(id(statement), len(self.statements))
                 self.statements.append(statement)
         self._infos: dict[int, _Info] = {}
+        self._masks: dict[tuple[tuple[str, ...], bool], dict[str, tuple[bool, ...]]] = {}
         # Identity statements as bits of the account's index: a pair's statements are a mask AND, its
         # cells are cached by (policies, matched statements, tags) across resources.
         self.index = model.index
@@ -231,8 +232,12 @@ class MatrixEngine:
     def _info(self, statement: Statement) -> _Info:
         info = self._infos.get(id(statement))
         if info is None:
-            masks = {kind: tuple(any(self.model.hit(statement, a) for a in actions) for actions in qs)
-                     for kind, qs in self.questions.items()}
+            shape = (tuple(v.text for v in statement.actions), statement.not_action)
+            masks = self._masks.get(shape)
+            if masks is None:  # the same for every statement with this Action
+                masks = self._masks[shape] = {
+                    kind: tuple(any(self.model.hit(statement, a) for a in actions) for actions in qs)
+                    for kind, qs in self.questions.items()}
             info = self._infos[id(statement)] = _Info(statement, self.numbers.get(id(statement), -1), masks)
         return info
 
