@@ -3,7 +3,7 @@
 runs), plus the headline row 1x with --jobs 1, and write the `audit` section of benchmarks/RESULTS.md and
 its entry of benchmarks/results.json.
 
-    python -m benchmarks audit [--scales 1,2,4] [--jobs 2] [--repeat 3] [--headline-jobs 1] [--no-write]
+    python -m benchmarks audit [--scales 1,2,4] [--jobs 1,2] [--repeat 3] [--headline-jobs 1] [--no-write]
 
 Each run is timed in wall time (start-up and loading included) and in CPU time: the audit process and its
 workers, from `getrusage(RUSAGE_CHILDREN)` deltas around it.
@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.generate import APPS, CIDRS, REGIONS, statement
@@ -91,19 +92,27 @@ def run_once(path: str, scale: float, jobs: int) -> dict[str, Any]:
             "policies": report["stats"]["policies"], "report_bytes": os.path.getsize(out)}
 
 
-def run_scale(scale: float, jobs: int, repeat: int) -> dict[str, Any]:
-    """`repeat` runs on one generated account; medians of wall clock and CPU time."""
+def run_scale(scale: float, jobs: int | Sequence[int], repeat: int) -> list[dict[str, Any]]:
+    """`repeat` runs per --jobs value on one generated account, the values interleaved run by run (so
+    a drifting machine load falls on all alike); per value the medians of wall clock and CPU time."""
+    values = [jobs] if isinstance(jobs, int) else list(jobs)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "account.json")
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(generate_account(scale), handle, indent=1)
-        runs = [run_once(path, scale, jobs) for _ in range(repeat)]
-    row = dict(runs[-1])
-    row["seconds"] = statistics.median(r["seconds"] for r in runs)
-    row["cpu"] = statistics.median(r["cpu"] for r in runs)
-    row["all_seconds"] = [round(r["seconds"], 2) for r in runs]
-    row["all_cpu"] = [round(r["cpu"], 2) for r in runs]
-    return row
+        runs: dict[int, list[dict[str, Any]]] = {j: [] for j in values}
+        for _ in range(repeat):
+            for j in values:
+                runs[j].append(run_once(path, scale, j))
+    rows = []
+    for j in values:
+        row = dict(runs[j][-1])
+        row["seconds"] = statistics.median(r["seconds"] for r in runs[j])
+        row["cpu"] = statistics.median(r["cpu"] for r in runs[j])
+        row["all_seconds"] = [round(r["seconds"], 2) for r in runs[j]]
+        row["all_cpu"] = [round(r["cpu"], 2) for r in runs[j]]
+        rows.append(row)
+    return rows
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
@@ -118,7 +127,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 def headline(quick: bool = True) -> dict[str, float]:
     """The headline row: 1x with --jobs 1 (one run when quick, the median of three otherwise)."""
-    return figures([run_scale(1, 1, 1 if quick else 3)])
+    return figures(run_scale(1, 1, 1 if quick else 3))
 
 
 def section(run: Run, rows: list[dict[str, Any]], repeat: int, before: str = "") -> str:
@@ -132,24 +141,26 @@ def section(run: Run, rows: list[dict[str, Any]], repeat: int, before: str = "")
         lines += [f"**Headline** (1x, `--jobs 1`): {headline_row['seconds']:.1f} s wall, "
                   f"{headline_row['cpu']:.1f} s CPU.", ""]
     lines += ["| size | jobs | policies | principals | keys | secrets | matrix cells | findings | solver calls "
-              "| JSON MB | seconds (runs) | × previous | CPU s (runs) | × previous |", "|---" * 14 + "|"]
-    previous: dict[str, Any] | None = None
+              "| JSON MB | seconds (runs) | × previous size | speed-up over --jobs 1 | CPU s (runs) "
+              "| × previous size |", "|---" * 15 + "|"]
     for row in rows:
-        same_jobs = previous is not None and previous["jobs"] == row["jobs"]
-        wall = f"{row['seconds'] / previous['seconds']:.2f}" if previous and same_jobs else "–"
-        cpu = f"{row['cpu'] / previous['cpu']:.2f}" if previous and same_jobs else "–"
+        previous = next((r for r in rows if r["jobs"] == row["jobs"] and r["scale"] * 2 == row["scale"]), None)
+        alone = next((r for r in rows if r["jobs"] == 1 and r["scale"] == row["scale"]), None)
+        wall = f"{row['seconds'] / previous['seconds']:.2f}" if previous else "–"
+        cpu = f"{row['cpu'] / previous['cpu']:.2f}" if previous else "–"
+        speedup = f"{alone['seconds'] / row['seconds']:.2f}" if alone and row["jobs"] != 1 else "–"
         runs = ", ".join(f"{s:.1f}" for s in row["all_seconds"])
         cpu_runs = ", ".join(f"{s:.1f}" for s in row["all_cpu"])
         lines.append(f"| {row['scale']}x | {row['jobs']} | {row['policies']} | {row['principals']} | {row['keys']} | "
                      f"{row['secrets']} | {row['cells']} | {row['findings']} | {row['solver_calls']} | "
-                     f"{row['report_bytes'] / 1e6:.1f} | {row['seconds']:.1f} ({runs}) | {wall} | "
+                     f"{row['report_bytes'] / 1e6:.1f} | {row['seconds']:.1f} ({runs}) | {wall} | {speedup} | "
                      f"{row['cpu']:.1f} ({cpu_runs}) | {cpu} |")
-        previous = row
     lines += ["", "The matrix has a cell for every principal and resource, so doubling the input multiplies the "
               "cells by about 4. Cells are decided by classes that share one answer (the same statement "
               "content): solver calls grow with the distinct statement shapes, not with the cells; per pair the "
-              "work is a bit-mask AND and a cache look-up, per cell with access one compact row. × previous "
-              "compares with the row above when it has the same --jobs."]
+              "work is a bit-mask AND and a cache look-up, per cell with access one compact row. × previous size "
+              "compares with the row of half the size and the same --jobs; the speed-up compares with --jobs 1 "
+              "at the same size, the runs of both interleaved."]
     if before:
         lines += ["", before]
     return "\n".join(lines)
@@ -163,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="python -m benchmarks audit", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", default="1,2,4", help="account sizes (1 = 1,000 policies) (default 1,2,4)")
-    parser.add_argument("--jobs", type=int, default=2, help="--jobs of the scale rows (default 2)")
+    parser.add_argument("--jobs", default="1,2", help="--jobs values of the scale rows, comma-separated (default 1,2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per row (median) (default 3)")
     parser.add_argument("--headline-jobs", type=int, default=1,
                         help="the headline row is 1x with this --jobs (default 1; 0 for none)")
@@ -171,13 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only: no RESULTS.md, no results.json")
     args = parser.parse_args(argv)
     run = Run.start("audit", argv)
-    plan: list[tuple[float, int]] = [(1, args.headline_jobs)] if args.headline_jobs > 0 else []
-    plan += [(scale_arg(s), args.jobs) for s in args.scales.split(",") if s.strip()]
+    jobs = [int(j) for j in args.jobs.split(",") if j.strip()]
+    plan: dict[float, list[int]] = {}
+    if args.headline_jobs > 0:
+        plan[1] = [args.headline_jobs]
+    for text in (s for s in args.scales.split(",") if s.strip()):
+        plan[scale_arg(text)] = list(dict.fromkeys([*plan.get(scale_arg(text), []), *jobs]))
     rows: list[dict[str, Any]] = []
-    for scale, jobs in dict.fromkeys(plan):
-        row = run_scale(scale, jobs, args.repeat)
-        print(json.dumps(row), flush=True)
-        rows.append(row)
+    for scale, values in plan.items():
+        for row in run_scale(scale, sorted(values), args.repeat):
+            print(json.dumps(row), flush=True)
+            rows.append(row)
     run.finish()
     return publish(run, section(run, rows, args.repeat, args.before), figures(rows), not args.no_write)
 
