@@ -136,7 +136,10 @@ class _Run:
         self.matrix, self.decrypters = matrix, decrypters_of(self.account, results)
         indices = [i for i in range(len(self.account.resources)) if has_api_columns(self.account, i)]
         if worker_count(self.jobs, len(indices)) > 1:
-            cells: list[list[ApiCell]] = _pooled(self, [("api", (i,)) for i in indices], [])
+            # Neighbouring resources share content classes: contiguous blocks keep them in one worker.
+            cells = [found for block in _pooled(self, [("api", (indices[a], indices[b - 1] + 1))
+                                                      for a, b in _blocks(len(indices), self.jobs * 4)], [])
+                     for found in block]
         else:
             cells = [self.api_of(i) for i in indices]
         ids = {grant: n for n, grant in enumerate(matrix.grants)}
@@ -150,7 +153,7 @@ class _Run:
         return resource_api_cells(self.matrix, self.account, self.model, self.decrypters, index)
 
 
-# ("classes", (first, stop)) | ("guardrail", (n,)) | ("rows", (first, stop)) | ("api", (resource,))
+# ("classes" | "rows" | "api", (first, stop)) | ("guardrail", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
@@ -222,7 +225,8 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]]]:
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
     else:
-        answer = run.api_of(args[0])
+        answer = [run.api_of(index) for index in range(args[0], args[1])
+                  if has_api_columns(run.account, index)]
     return answer, model.solver_calls - before, model.memo_since(mark)
 
 
