@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account
@@ -46,6 +46,14 @@ class Answer:
     witness: Request | None = None
     statements: tuple[StatementRef, ...] = ()
     reason: str = ""
+
+
+class Asked(NamedTuple):
+    """What `ask_statements` found: `status`, the witness when sat (not replayed yet), else `reason`."""
+
+    status: Literal["sat", "unsat", "unknown"]
+    witness: Request | None
+    reason: str
 
 
 # Values that make an order comparison hold, by family: below or above any value a policy compares with.
@@ -115,11 +123,11 @@ class RequestQuestions(AccountStatements):
                 return Answer("unsat")
             asked = None if bound is True else bound
         statements = self.relevant(who, resource_arn, actions)
-        status, request, reason = self.ask_statements(statements, who.arn if who is not None else None,
-                                                      resource_arn, actions, goal, asked, principal_glob)
-        if request is None:
-            return Answer(status, reason=reason)  # type: ignore[arg-type]
-        return self.replay(request, goal, condition)
+        found = self.ask_statements(statements, who.arn if who is not None else None, resource_arn, actions, goal,
+                                    asked, principal_glob)
+        if found.witness is None:
+            return Answer(found.status, reason=found.reason)
+        return self.replay(found.witness, goal, condition)
 
     def _may_allow(self, who: Who, resource_arn: str, actions: tuple[str, ...]) -> bool:
         """A necessary condition for an allowed request, cheap enough to ask of every pair of an
@@ -179,19 +187,19 @@ class RequestQuestions(AccountStatements):
 
     def ask_statements(self, statements: Sequence[Statement], principal_arn: str | None, resource_arn: str,
                        actions: tuple[str, ...], goal: Goal = "allowed", condition: Condition | None = None,
-                       principal_glob: str | None = None) -> tuple[str, Request | None, str]:
-        """`ask` over given (already filtered and rewritten) statements, without the replay:
-        (status, witness when sat, reason). `principal_arn` None: a principal of another account.
+                       principal_glob: str | None = None) -> Asked:
+        """`ask` over given (already filtered and rewritten) statements, without the replay.
+        `principal_arn` None: a principal of another account.
         The answer depends only on the statements' content (and the arguments), never on which
         principal or resource they came from, beyond the ARNs written into the witness."""
         if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
-            return ("unsat", None, "")
+            return Asked("unsat", None, "")
         fast = self._fast(principal_arn, resource_arn, actions, statements, goal, condition)
         if fast is not None:
-            return ("sat", fast, "")
+            return Asked("sat", fast, "")
         if goal == "denied" and condition is None and principal_arn is not None and len(actions) == 1 and \
                 self.unconditional(statements, actions[0]):
-            return ("unsat", None, "")
+            return Asked("unsat", None, "")
         external = principal_arn is None
         glob = principal_glob if external else None
         # Normalised: each statement's Action reduced to the asked actions it matches, so cells
@@ -210,12 +218,12 @@ class RequestQuestions(AccountStatements):
         else:
             self.cache_hits += 1
         if solved.request is None:
-            return (solved.status, None, solved.reason)
+            return Asked(solved.status, None, solved.reason)
         action, principal, context = solved.request.action, solved.request.principal, solved.request.context
         arn = principal_arn if principal_arn is not None else \
             self._readable(principal, Request(action, resource_arn, principal, context), goal, principal_glob,
                            statements)
-        return ("sat", Request(action, resource_arn, arn, context), "")
+        return Asked("sat", Request(action, resource_arn, arn, context), "")
 
     def _readable(self, principal: str | None, request: Request, goal: Goal, glob: str | None,
                   statements: Sequence[Statement]) -> str | None:
