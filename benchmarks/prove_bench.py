@@ -12,6 +12,8 @@ replaying the counterexample) with the caches warm (an earlier repeat asked the 
 (`results.clear_caches()` just before the `prove()`); warm query (one Problem compiled once over the
 policy and every query, then one solver call per query); fresh process (a new interpreter: from after
 `import kmssmt.analyses.prove` to the end of its first `prove()`, reading and parsing the policy included).
+Every `prove()` here is called with `explain=False`: the explanation of a proven answer (further solver
+checks, see kmssmt/symbolic/why.py) is not timed, so the figures compare with those recorded before it.
 
 The naive engine answers only small policies: at --naive-sizes it runs every query of --naive-seeds
 policies, and the ratio naive / exact is taken over the queries both engines answered (count given);
@@ -155,7 +157,7 @@ def run_exact(generator: str, sizes: list[int], seeds: list[int], repeat: int,
                     if rep == 0:  # the first question with every cache of computed values emptied
                         clear_caches()
                         with Clock() as clock:
-                            prove([policy], text, _mode(qi))
+                            prove([policy], text, _mode(qi), explain=False)
                         steps.add("cold", (seed, qi), clock)
                     with Clock() as clock:
                         preamble, assertions, classes = compile_formula(policy, text, mode)
@@ -164,7 +166,7 @@ def run_exact(generator: str, sizes: list[int], seeds: list[int], repeat: int,
                         check(preamble, assertions)
                     steps.add("solve", (seed, qi), clock)
                     with Clock() as clock:
-                        result = prove([policy], text, _mode(qi))
+                        result = prove([policy], text, _mode(qi), explain=False)
                     steps.add("total", (seed, qi), clock)
                     steps.verdicts[(seed, qi)].add(result.verdict)
                     if rep == 0:
@@ -184,7 +186,7 @@ from pathlib import Path
 from kmssmt.policy.reading import parse_policy
 policy = parse_policy(Path(sys.argv[1]).read_text(encoding="utf-8"), sys.argv[1])
 w1, c1 = time.perf_counter(), time.process_time()
-result = P.prove([policy], sys.argv[3], sys.argv[2])
+result = P.prove([policy], sys.argv[3], sys.argv[2], explain=False)
 w2, c2 = time.perf_counter(), time.process_time()
 print(json.dumps({"wall": w2 - w0, "cpu": c2 - c0, "parse_wall": w1 - w0, "parse_cpu": c1 - c0,
                   "verdict": result.verdict}))
@@ -229,7 +231,7 @@ def run_naive(sizes: list[int], seeds: list[int], bound_sizes: list[int], timeou
     def attempt(size: int, seed: int, qi: int, limit: float) -> tuple[str, float, float, str]:
         mode, text = QUERIES[qi]
         with Clock() as clock:
-            result = prove([policies[(size, seed)]], text, mode, timeout=limit, engine="naive")  # type: ignore[arg-type]
+            result = prove([policies[(size, seed)]], text, mode, timeout=limit, engine="naive", explain=False)  # type: ignore[arg-type]
         return result.verdict, clock.wall, clock.cpu, result.reason
 
     rank: dict[int, int] = defaultdict(int)

@@ -17,6 +17,8 @@ from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
+from kmssmt.symbolic.why import Part
+from kmssmt.symbolic.why import explain as explain_proof
 
 Mode = Literal["never", "always"]
 Verdict = Literal["proven", "refuted", "unknown", "vacuous"]
@@ -36,6 +38,7 @@ class ProveResult:
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     closed_world: bool = False
+    because: tuple[Part, ...] = ()  # why a proven property holds (kmssmt.symbolic.why)
 
     @property
     def statements(self) -> tuple[StatementRef, ...]:
@@ -46,7 +49,22 @@ class ProveResult:
                 "counterexample": self.counterexample.to_json() if self.counterexample else None,
                 "statements": [ref.to_json() for ref in self.statements], "reason": self.reason,
                 "engine": self.engine, "seconds": round(self.seconds, 6), "notes": list(self.notes),
-                "warnings": list(self.warnings), "closed_world": self.closed_world, "stats": self.stats}
+                "warnings": list(self.warnings), "closed_world": self.closed_world, "stats": self.stats,
+                "because": [part_json(part) for part in self.because]}
+
+
+def part_json(part: Part) -> dict[str, Any]:
+    """One entry of `because`: the statement (its label and Sid), the clause when the part is one, where
+    it is written (the clause's key when a clause is named, else the statement), and its role. An entry
+    that names no statement (`no-allow`, `no-deny`) has nulls."""
+    statement, clause = part.statement, part.clause
+    span = clause.span if clause is not None else statement.span if statement is not None else None
+    return {"statement": statement.label if statement is not None else None,
+            "sid": statement.sid if statement is not None else None,
+            "clause": {"operator": clause.operator, "key": clause.key, "values": [v.text for v in clause.values]}
+            if clause is not None else None,
+            "file": span.file if span else None, "line": span.line if span else None,
+            "column": span.column if span else None, "role": part.role}
 
 
 def replay(policies: Sequence[Policy], query: Query, mode: Mode, request: Request) -> Decision:
@@ -99,10 +117,13 @@ def empty_parts(problem: Problem, query: Query, session: Session, closed_world: 
 
 
 def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,
-          engine: Engine = "exact", closed_world: bool = False) -> ProveResult:
+          engine: Engine = "exact", closed_world: bool = False, explain: bool = True) -> ProveResult:
     """`never`: no request of the query is allowed. `always`: every request of it is allowed.
     With `closed_world`, the action ranges over the catalog's names only (the answer says so).
-    A query whose scope holds no request is `vacuous`, never proven."""
+    A query whose scope holds no request is `vacuous`, never proven. A proven answer carries
+    `because`, a minimal set of statements and condition clauses that make the property hold
+    (`kmssmt.symbolic.why` defines it), unless `explain` is false: the explanation costs further
+    solver checks, about two per statement of the policy set that may apply to the query."""
     from kmssmt.checks.query_lint import lint_query
     from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
 
@@ -132,8 +153,14 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
             return ProveResult("vacuous", mode, parsed.text, None, None, empty, engine, time.perf_counter() - started,
                                notes, stats, warnings, closed_world)
         reason = "no request in the query is allowed" if mode == "never" else "every request in the query is allowed"
+        because: tuple[Part, ...] = ()
+        if explain:
+            before = time.perf_counter()
+            statements = [s for p in policies for s in p.statements]
+            because = explain_proof(problem, session, statements, parsed, mode, closed_world) or ()
+            stats["explain_seconds"] = round(time.perf_counter() - before, 6)
         return ProveResult("proven", mode, parsed.text, None, None, reason, engine, seconds, notes, stats,
-                           warnings, closed_world)
+                           warnings, closed_world, because)
     if outcome.status == "unknown":
         return ProveResult("unknown", mode, parsed.text, None, None, outcome.reason, engine, seconds, notes, stats,
                            warnings, closed_world)

@@ -241,6 +241,18 @@ class Problem:
         self._statement_terms[id(statement)] = (statement, term)
         return term
 
+    def scope_term(self, statement: Statement) -> str:
+        """The statement's Action, Resource and Principal elements, its conditions left out:
+        `statement_term(s)` is `scope_term(s)` and the `clause_term` of each of its clauses."""
+        action = or_(self._pattern_term("action", v.text) for v in statement.actions)
+        resource = or_(self._pattern_term("resource", v.text) for v in statement.resources)
+        parts = [not_(action) if statement.not_action else action,
+                 not_(resource) if statement.not_resource else resource]
+        if statement.principals is not None and not any(v.text == "*" for v in statement.principals):
+            parts.append(and_(["prn_present", or_(self._pattern_term("principal", v.text)
+                                                  for v in statement.principals)]))
+        return and_(parts)
+
     def allowed_by(self, statements: Sequence[Statement]) -> str:
         allows = or_(self.statement_term(s) for s in statements if s.effect == "Allow")
         denies = or_(self.statement_term(s) for s in statements if s.effect == "Deny")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -318,6 +318,25 @@ class Session:
         """Z3's resource count of this solver, summed over its checks."""
         stats = self.solver.statistics()
         return int(stats.get_key_value("rlimit count")) if "rlimit count" in stats.keys() else 0
+
+    def check_core(self, selectors: Sequence[str], *terms: str) -> tuple[Outcome, tuple[str, ...]]:
+        """Satisfiability of what was added plus `terms`, assuming each of `selectors`: free Boolean
+        constants, declared here on first use, that `terms` may mention (a selector switches a tracked
+        part of the formula on). When unsat, also the selectors of an unsat core, in the order given:
+        the check stays unsat assuming only those (all of them when the solver gives no core)."""
+        for name in selectors:
+            if name not in self.decls:
+                constant = z3.Bool(name, self.ctx)
+                self.decls[name] = constant
+                self._parsed[name] = constant
+                self.declarations += f"\n(declare-const {name} Bool)"
+        outcome = self.check(*terms, *selectors, model=False)
+        if outcome.status != "unsat":
+            return outcome, ()
+        if self.strings:  # the terms were asserted in a scope of their own, now popped: no core to read
+            return outcome, tuple(selectors)
+        core = {str(literal) for literal in self.solver.unsat_core()}
+        return outcome, tuple(name for name in selectors if name in core)
 
 
 _NAME = re.compile(r"def![0-9]+")
