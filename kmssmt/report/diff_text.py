@@ -20,15 +20,19 @@ def render(result: DiffResult | AccountDiff) -> str:
     lines = [f"{result.relation.upper()}: {result.reason}{qualifiers(result.notes, result.closed_world)}"]
     world = "closed world (catalog actions only)" if result.closed_world else "open world (any action name)"
     lines.append(f"  actions range over the {world}")
+    if result.summary:
+        lines.append("  action globs stand for the catalog actions they match; each line is exactly what one side"
+                     " allows and the other denies for its actions and resources (proven)")
     for difference in result.summary:
-        lines.append(f"  - {difference.sentence()}")
+        unproven = "" if difference.verified else " [equality not decided by the solver]"
+        lines.append(f"  - {difference.sentence()}{unproven}")
         lines.append(f"      e.g. {json.dumps(difference.example.to_json())}")
     if not result.summary:
         for side, requests in (("old", result.old_only), ("new", result.new_only)):
             for request in requests:
                 lines.append(f"  - {side} only: {json.dumps(request.to_json())}")
     if result.truncated:
-        lines.append("  (list cut off at --max-witnesses; more differences exist)")
+        lines.append("  (list cut off at --max-witnesses; more differences exist: proven by the solver)")
     for note in result.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  ({result.seconds * 1000:.1f} ms)")

@@ -13,7 +13,7 @@ describes each matrix cell's allowed requests this way.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal as Kind
 
@@ -90,13 +90,18 @@ def _fact_holds(true: Callable[[str], bool]) -> Callable[[Fact], bool]:
 
 
 def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: str, target: str,
-             principals: Sequence[str] = (), max_cubes: int = 8) -> list[list[Literal]] | None:
+             principals: Sequence[str] = (), max_cubes: int = 8,
+             keys: Collection[str] | None = None) -> list[list[Literal]] | None:
     """The requests of `domain` that meet `target`, as cubes whose union is exactly that set: [] when
     the set is empty, [[]] when it is the whole domain; None when it cannot be described (a solver
     check was not decided, or more than `max_cubes` cubes are needed). `principals`: the Principal
-    patterns whose match may matter (the principal is free in the domain)."""
+    patterns whose match may matter (the principal is free in the domain). `keys`: when given, the
+    folded names of the only condition keys that can matter in the domain; literals about other keys
+    are left out from the start (the first check still proves the cube inside without them)."""
     outside = and_([domain, not_(target)])
     cubes: list[list[Literal]] = []
+    if keys is not None:
+        facts = [fact for fact in facts if fold(fact.key) in keys]
     while True:
         outcome = session.check(domain, target, *(not_(and_(lit.term for lit in cube)) for cube in cubes))
         if outcome.status == "unsat":
@@ -107,10 +112,30 @@ def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: 
         present = {fold(key.name) for key in problem.keys.values() if true(key.present)}
         literals = witness_literals(problem, facts, present, _fact_holds(true),
                                     [(p, true(problem.principal_term(p))) for p in principals])
+        if keys is not None:
+            literals = [lit for lit in literals if lit.kind in ("principal", "not-principal") or
+                        fold(lit.key) in keys]
 
         def inside(terms: list[str]) -> bool:
             return session.check(outside, *terms, model=False).status == "unsat"
 
-        if not inside([lit.term for lit in literals]):
+        if keys is not None:
+            core = _core(session, outside, literals)
+            if core is None:
+                return None
+            literals = core
+        elif not inside([lit.term for lit in literals]):
             return None  # the literals do not pin the decision (an encoding the facts do not cover)
         cubes.append(grow(literals, inside))
+
+
+def _core(session: Session, outside: str, literals: list[Literal]) -> list[Literal] | None:
+    """The literals of an unsatisfiable core of `outside` and `literals` (all of them when the session
+    gives no core), in their order; None when `outside` and the literals are not unsatisfiable."""
+    outcome = session.check(outside, *(lit.term for lit in literals), model=False)
+    if outcome.status != "unsat":
+        return None
+    if session.strings:
+        return literals
+    core = {constant.get_id() for constant in session.solver.unsat_core()}
+    return [lit for lit in literals if session.term(session.define(lit.term)).get_id() in core]
