@@ -403,8 +403,6 @@ class _Differ:
                 chosen = Request(name, resource, request.principal, request.context)
                 _replay(self.old, self.new, side, chosen)
                 return chosen
-        if not actions.catalog:
-            return fallback
         return fallback
 
     def _typed_resources(self, action: str, decoded: str) -> list[str]:
@@ -426,7 +424,7 @@ class _Differ:
             arn = rtype.arn.replace("${region}", region).replace("${account}", account)
             arn = re.sub(r"\$\{[^}]*\}", _FILLERS.get(type_id, "example"), arn)
             out.append(arn)
-        return out or [decoded]
+        return out + [decoded] if decoded not in out else out  # no resource of its type in the line: any
 
 
 _FILLERS = {"key": "key-example", "secret": "secret-example", "alias": "alias/alias-example",
@@ -499,3 +497,32 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
         reason += "; they differ only on actions outside the catalog (equivalent with --closed-world)"
     return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,
                       time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats)
+
+
+class Membership:
+    """Whether a concrete request is among the requests a summary line says (its actions, resources,
+    principals and condition: `says`), or among its actions, resources and principals only (`within`),
+    read by the solver on the request's encoding in the problem of the same two policy sets. Lets a
+    test hold each line against the concrete evaluator. None: the request is outside the universe."""
+
+    def __init__(self, old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_TIMEOUT):
+        self._differ = _Differ(old, new, "exact", timeout, False)
+
+    def _meets(self, term: str, request: Request) -> bool | None:
+        encoded = self._differ.problem.encode(request)
+        if encoded is None:
+            return None
+        outcome = self._differ.session.check(term, encoded, model=False)
+        if outcome.status == "unknown":
+            return None
+        return outcome.status == "sat"
+
+    def says(self, line: Difference, request: Request) -> bool | None:
+        return self._meets(self._differ.line_term(line), request)
+
+    def within(self, line: Difference, request: Request) -> bool | None:
+        differ = self._differ
+        where = [differ.actions_term(line.actions), or_(differ.place_term(r, "resource") for r in line.places)]
+        if line.principal_place is not None:
+            where.append(differ.place_term(line.principal_place, "principal"))
+        return self._meets(and_(where), request)

@@ -132,10 +132,9 @@ def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: 
 def _core(session: Session, outside: str, literals: list[Literal]) -> list[Literal] | None:
     """The literals of an unsatisfiable core of `outside` and `literals` (all of them when the session
     gives no core), in their order; None when `outside` and the literals are not unsatisfiable."""
-    outcome = session.check(outside, *(lit.term for lit in literals), model=False)
+    names = [session.define(lit.term) for lit in literals]
+    outcome, core = session.check_core(names, outside)
     if outcome.status != "unsat":
         return None
-    if session.strings:
-        return literals
-    core = {constant.get_id() for constant in session.solver.unsat_core()}
-    return [lit for lit in literals if session.term(session.define(lit.term)).get_id() in core]
+    kept = set(core)
+    return [lit for lit, name in zip(literals, names, strict=True) if name in kept]

@@ -212,13 +212,20 @@ def constraints(problem: Problem, cube: Sequence[Literal]) -> tuple[Constraint, 
 Cube = tuple[Constraint, ...]
 
 
+def _implies(x: Constraint, y: Constraint) -> bool:
+    """Every value `x` allows, `y` allows (read off their kinds; False when unsure)."""
+    if x == y or (x.absent and y.or_absent):
+        return True
+    return x.inside is not None and y.inside is not None and intersect(x.inside, y.inside) == x.inside
+
+
 def _merge_pair(problem: Problem, a: Cube, b: Cube) -> Cube | None:
     """One cube for the union of `a` and `b` when it is simple: one contains the other, or they differ
     on one key only."""
     ka, kb = {c.key: c for c in a}, {c.key: c for c in b}
-    if set(ka) <= set(kb) and all(kb[k] == c for k, c in ka.items()):
+    if set(ka) <= set(kb) and all(_implies(kb[k], c) for k, c in ka.items()):
         return a  # b says more, so it lies inside a
-    if set(kb) <= set(ka) and all(ka[k] == c for k, c in kb.items()):
+    if set(kb) <= set(ka) and all(_implies(ka[k], c) for k, c in kb.items()):
         return b
     if set(ka) != set(kb):
         return None
