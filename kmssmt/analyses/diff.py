@@ -176,7 +176,7 @@ class _Differ:
     def space(self) -> ActionSpace | None:
         """The action classes, when the action dimension is encoded exactly."""
         if self._space is False:
-            self._space = ActionSpace(self.problem) if self.problem.action.mode == "exact" else None
+            self._space = ActionSpace(self.problem, self.closed_world) if self.problem.action.mode == "exact" else None
         assert self._space is not True
         return self._space
 

@@ -122,8 +122,9 @@ class ActionSpace:
     """The action classes of a problem (exact encoding only): their Action-pattern signatures, the
     catalog's classes, and terms and words for sets of them."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, closed_world: bool = False):
         self.problem = problem
+        self.closed_world = closed_world  # names outside the catalog are not requests
         dimension = problem.action
         assert dimension.mode == "exact"
         self.partition = dimension.partition
@@ -160,7 +161,7 @@ class ActionSpace:
     def describe(self, classes: frozenset[int]) -> ActionSet:
         catalog = [n for n in self.catalog_names if self.class_of_name[n] in classes]
         globs, excepted = describe_catalog(catalog, self.extra)
-        opened = classes & self.open_classes
+        opened = frozenset() if self.closed_world else classes & self.open_classes
         parts: list[OpenPart] = []
         if opened:
             usable = {g: c for g, c in self.open_cover.items() if c and c <= opened}

@@ -245,8 +245,13 @@ def _merge_pair(problem: Problem, a: Cube, b: Cube) -> Cube | None:
                             and_([key.present, _ip_term(key, blocks)]), blocks)
     else:
         head = x.words.split(" ")[0] + " "
-        second = y.words.removeprefix(head) if y.words.startswith(head) else y.words
-        joined = Constraint(name, f"{x.words} or {second}", or_([x.term, y.term]))
+        both_absent = x.or_absent and y.or_absent
+        first = x.words.removesuffix(" or absent") if both_absent else x.words
+        second = y.words.removesuffix(" or absent") if both_absent else y.words
+        second = second.removeprefix(head) if second.startswith(head) else second
+        words = f"{first} or {second}" + (" or absent" if both_absent else "")
+        joined = Constraint(name, words, or_([x.term, y.term]), or_absent=x.or_absent or y.or_absent,
+                            absent=False)
     return tuple(joined if c.key == name else c for c in a)
 
 
