@@ -123,7 +123,7 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
     A query whose scope holds no request is `vacuous`, never proven. A proven answer carries
     `because`, a minimal set of statements and condition clauses that make the property hold
     (`kmssmt.symbolic.why` defines it), unless `explain` is false: the explanation costs further
-    solver checks, about two per statement of the policy set that may apply to the query."""
+    solver checks (one per part of an unsat core, and two more)."""
     from kmssmt.checks.query_lint import lint_query
     from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
 
@@ -155,10 +155,11 @@ def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", 
         reason = "no request in the query is allowed" if mode == "never" else "every request in the query is allowed"
         because: tuple[Part, ...] = ()
         if explain:
-            before = time.perf_counter()
+            before, calls = time.perf_counter(), session.calls
             statements = [s for p in policies for s in p.statements]
             because = explain_proof(problem, session, statements, parsed, mode, closed_world) or ()
             stats["explain_seconds"] = round(time.perf_counter() - before, 6)
+            stats["explain_solver_calls"] = session.calls - calls
         return ProveResult("proven", mode, parsed.text, None, None, reason, engine, seconds, notes, stats,
                            warnings, closed_world, because)
     if outcome.status == "unknown":

@@ -72,7 +72,7 @@ def because_sentences(parts: tuple[Part, ...], query: str) -> list[str]:
             out.append(f"{name} grants every request of the query" if covers == 1 else
                        f"{name} grants part of the query (the Allows listed together grant all of it)")
         else:
-            unless = " (unless a Deny listed here refuses it)" if "deny-covers" in roles else ""
+            unless = ", except ones a Deny listed here refuses" if "deny-covers" in roles else ""
             out.append(f"{name} requires {' and '.join(_clause(c) for c in clauses)}, "
                        f"which no request of the query meets{unless}")
     return out
