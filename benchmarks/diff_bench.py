@@ -29,6 +29,7 @@ from kmssmt.policy.reading import parse_policy
 
 HEADLINE_SIZE = 100
 GOAL_P50, GOAL_P99 = 0.050, 0.150
+GOAL_SUMMARY_P50 = 1.0  # the full summary (a change review: every line proven exact), in-process
 LABELS = {"project": "project generator (`generate.py`)", "independent": "independent generator (`independent.py`)"}
 PREFIX = {"project": "diff", "independent": "diff_indep"}
 
@@ -196,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
              + " | ".join(measured[g].relation.cell(.99, GOAL_P99) for g in gens) + " | < 150 ms |",
              "| relation, first ask of the pair (caches cleared), p50 | "
              + " | ".join(measured[g].cold.cell(.5) for g in gens) + " | – |",
-             "| full summary (up to 20 generalized differences per direction), p50 | "
-             + " | ".join(measured[g].summary.cell(.5) for g in gens) + " | – |",
+             "| full summary (up to 20 described regions per direction, each line proven exact), p50 | "
+             + " | ".join(measured[g].summary.cell(.5, GOAL_SUMMARY_P50) for g in gens) + " | < 1 s |",
              "| relations found | " + " | ".join(", ".join(sorted(measured[g].relations)) for g in gens) + " | |",
              "", "The goal verdicts are on wall time. Relation: `diff(old, new, max_witnesses=1, summary=False)`, "
              "after one run of the same pair (so the caches are warm); the caches-cleared row is that first run.", ""]

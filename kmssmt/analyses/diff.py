@@ -16,16 +16,17 @@ from kmssmt.semantics.evaluate import action_matches, evaluate, principal_matche
 from kmssmt.semantics.glob import fold, glob_match, has_wildcard
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.action_sets import ActionSet, ActionSpace
-from kmssmt.symbolic.cubes import describe, grow, witness_literals
+from kmssmt.symbolic.cubes import describe_some
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
-from kmssmt.symbolic.simplify import Condition, ValueFact, simplify, value_facts
+from kmssmt.symbolic.simplify import Condition, Constraint, ValueFact, simplify, value_facts
 from kmssmt.symbolic.smt import FALSE, and_, not_, or_
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
+from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Outcome, Session
 
 Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
 Side = Literal["old", "new"]
 DEFAULT_MAX_WITNESSES = 20
+REUSE = 3  # conditions of earlier regions tried on a new region before describing it afresh
 
 
 class DescriptionError(InternalError):
@@ -162,6 +163,9 @@ class _Differ:
         self.principal_patterns = sorted({v.text for p in [*old, *new] for s in p.statements
                                           for v in (s.principals or ()) if v.text != "*"})
         self._subsets: dict[tuple[str, str, str], bool] = {}
+        self.last: Outcome | None = None  # the satisfying outcome of the last witness
+        self.recent: dict[Side, list[Condition]] = {"old": [], "new": []}  # conditions found, latest first
+        self.conditional = [s for p in [*old, *new] for s in p.statements if s.conditions]
         self._facts: list[ValueFact] | None = None
         self._space: ActionSpace | None | bool = False
         self.catalog = load_catalog()
@@ -191,6 +195,7 @@ class _Differ:
         outcome = self.session.readable(outcome, self.problem.preferences(), self.only(side), *extra)
         request = self.problem.decode(outcome.model)
         _replay(self.old, self.new, side, request)
+        self.last = outcome
         return "sat", request, ""
 
     def block_term(self, request: Request) -> str:
@@ -284,32 +289,41 @@ class _Differ:
         action = space.classes_term(group) if space is not None and group is not None else \
             self.problem.action.encode(request.action)
         region = and_(t for t in [action, *fixed] if t is not None)
-        cubes = describe(self.session, self.problem, self.facts, region, self.only(side), max_cubes=12,
-                         keys=self.keys_that_matter(request))
-        condition = simplify(self.problem, cubes) if cubes is not None else None
         place = self.describe_resource(request.resource)
-        if condition is not None:
+        known = self.reuse(side, region)
+        if known is not None:
+            return region, _Region(group, request.action, place, principal, known, request)
+        cubes, complete = describe_some(self.session, self.problem, self.facts, region, self.only(side),
+                                        max_cubes=16, keys=self.keys_that_matter(request), first=self.last)
+        if complete:
+            condition = simplify(self.problem, cubes)
+            self.recent[side] = [condition] + [c for c in self.recent[side] if c != condition][:REUSE - 1]
             return region, _Region(group, request.action, place, principal, condition, request)
-        # not describable in a few cubes: one cube around the witness, inside the difference
-        fixed_context = self.problem.encode_context(request)
-        literals = witness_literals(
-            self.problem, self.facts, {fold(k) for k in request.context},
-            lambda fact: self.session.check(region, fact.term, fixed_context, model=False).status == "sat")
-        outside = not_(self.only(side))
-        kept = grow(literals, lambda terms: self.session.check(region, outside, *terms, model=False).status == "unsat")
-        cube = simplify(self.problem, [kept])
-        return and_([region, cube.term]), _Region(group, request.action, place, principal, None, request, cube)
+        # not said in a few cubes: the cubes found, each inside the difference, are one part of it
+        part = simplify(self.problem, cubes) if cubes else \
+            Condition(((Constraint("", "the context of the example", self.problem.encode_context(request)),),))
+        return and_([region, part.term]), _Region(group, request.action, place, principal, None, request, part)
+
+    def reuse(self, side: Side, region: str) -> Condition | None:
+        """A condition found for an earlier region of this side that is exact in this one too (two
+        checks each): regions of one change often differ under the same condition, and saying it
+        alike lets their lines merge."""
+        only = self.only(side)
+        for condition in self.recent[side]:
+            if self.session.check(region, only, not_(condition.term), model=False).status == "unsat" and \
+                    self.session.check(region, condition.term, not_(only), model=False).status == "unsat":
+                self.recent[side] = [condition] + [c for c in self.recent[side] if c != condition]
+                return condition
+        return None
 
     def keys_that_matter(self, request: Request) -> set[str]:
         """The condition keys of the statements (of either side) whose Action, Resource and Principal
         match the witness: in its region (same classes) no other key changes a decision."""
         keys: set[str] = set()
-        for policy in [*self.old, *self.new]:
-            for statement in policy.statements:
-                if statement.conditions and action_matches(statement, request.action) and \
-                        resource_matches(statement, request.resource) and \
-                        principal_matches(statement, request.principal):
-                    keys.update(fold(clause.key) for clause in statement.conditions)
+        for statement in self.conditional:
+            if action_matches(statement, request.action) and resource_matches(statement, request.resource) and \
+                    principal_matches(statement, request.principal):
+                keys.update(fold(clause.key) for clause in statement.conditions)
         return keys
 
     # -- lines -----------------------------------------------------------------------------------
@@ -380,6 +394,9 @@ class _Differ:
     def example(self, side: Side, actions: ActionSet, term: str, fallback: Request) -> Request:
         """A request of the line: a catalog action of it on a resource of a type that action takes,
         when there is one; a name outside the catalog only when the line has no catalog action."""
+        if fallback.action in actions.catalog and \
+                self._typed_resources(fallback.action, fallback.resource)[0] == fallback.resource:
+            return fallback  # the region's own witness (in the line): a catalog action on a resource of its type
         preferences = self.problem.preferences()
         for name in actions.catalog[:4]:
             encoded = self.problem.action.encode(name)

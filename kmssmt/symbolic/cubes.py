@@ -91,23 +91,35 @@ def _fact_holds(true: Callable[[str], bool]) -> Callable[[Fact], bool]:
 
 def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: str, target: str,
              principals: Sequence[str] = (), max_cubes: int = 8,
-             keys: Collection[str] | None = None) -> list[list[Literal]] | None:
+             keys: Collection[str] | None = None, first: Outcome | None = None) -> list[list[Literal]] | None:
+    found, complete = describe_some(session, problem, facts, domain, target, principals, max_cubes, keys, first)
+    return found if complete else None
+
+
+def describe_some(session: Session, problem: Problem, facts: Sequence[Fact], domain: str, target: str,
+                  principals: Sequence[str] = (), max_cubes: int = 8, keys: Collection[str] | None = None,
+                  first: Outcome | None = None) -> tuple[list[list[Literal]], bool]:
     """The requests of `domain` that meet `target`, as cubes whose union is exactly that set: [] when
-    the set is empty, [[]] when it is the whole domain; None when it cannot be described (a solver
-    check was not decided, or more than `max_cubes` cubes are needed). `principals`: the Principal
+    the set is empty, [[]] when it is the whole domain; with False when it cannot be described (a
+    solver check was not decided, or more than `max_cubes` cubes are needed): then the cubes found,
+    each inside the set, and their union not all of it. `principals`: the Principal
     patterns whose match may matter (the principal is free in the domain). `keys`: when given, the
     folded names of the only condition keys that can matter in the domain; literals about other keys
-    are left out from the start (the first check still proves the cube inside without them)."""
+    are left out from the start (the first check still proves the cube inside without them). `first`:
+    a satisfying outcome of `domain` and `target` already found (it saves the first check)."""
     outside = and_([domain, not_(target)])
     cubes: list[list[Literal]] = []
     if keys is not None:
         facts = [fact for fact in facts if fold(fact.key) in keys]
     while True:
-        outcome = session.check(domain, target, *(not_(and_(lit.term for lit in cube)) for cube in cubes))
+        if first is not None and not cubes and first.raw is not None:
+            outcome = first
+        else:
+            outcome = session.check(domain, target, *(not_(and_(lit.term for lit in cube)) for cube in cubes))
         if outcome.status == "unsat":
-            return cubes
+            return cubes, True
         if outcome.status != "sat" or len(cubes) >= max_cubes:
-            return None
+            return cubes, False
         true = model_holds(session, outcome)
         present = {fold(key.name) for key in problem.keys.values() if true(key.present)}
         literals = witness_literals(problem, facts, present, _fact_holds(true),
@@ -122,10 +134,10 @@ def describe(session: Session, problem: Problem, facts: Sequence[Fact], domain: 
         if keys is not None:
             core = _core(session, outside, literals)
             if core is None:
-                return None
+                return cubes, False
             literals = core
         elif not inside([lit.term for lit in literals]):
-            return None  # the literals do not pin the decision (an encoding the facts do not cover)
+            return cubes, False  # the literals do not pin the decision (an encoding the facts do not cover)
         cubes.append(grow(literals, inside))
 
 
@@ -133,8 +145,13 @@ def _core(session: Session, outside: str, literals: list[Literal]) -> list[Liter
     """The literals of an unsatisfiable core of `outside` and `literals` (all of them when the session
     gives no core), in their order; None when `outside` and the literals are not unsatisfiable."""
     names = [session.define(lit.term) for lit in literals]
-    outcome, core = session.check_core(names, outside)
-    if outcome.status != "unsat":
-        return None
-    kept = set(core)
-    return [lit for lit, name in zip(literals, names, strict=True) if name in kept]
+    for _ in range(3):  # a core of the core is often smaller still
+        outcome, core = session.check_core(names, outside)
+        if outcome.status != "unsat":
+            return None
+        if len(core) == len(names):
+            break
+        kept = set(core)
+        literals = [lit for lit, name in zip(literals, names, strict=True) if name in kept]
+        names = [name for name in names if name in kept]
+    return literals
