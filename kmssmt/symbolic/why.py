@@ -17,7 +17,9 @@ least permissive for `always`, so the property holds in every policy set that ke
 The explanation is a set E such that the property holds in P[E] and, for each part x of E, does not
 hold in P[E without x] (the solver finds a request, or cannot tell): minimal by deletion, not the
 smallest there is. It is computed from tracked assertions (one free selector per part), an unsat
-core, then deletion: drop one part, check again, keep it only if the check is no longer unsat.
+core, then deletion: drop one part, check again, keep it only if the check is no longer unsat. The
+deletion checks together get the session's timeout; a part not tried when it has run out stays (the
+solver could not tell).
 
 Two further entries name no part: `no-allow` (`never`) when the Allows with no clause in E reach no
 request of the query by their elements alone, and `no-deny` (`always`) when the same holds of the
@@ -25,6 +27,7 @@ Denies with no clause in E; each is left out when E names every statement of tha
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -78,9 +81,12 @@ def explain(problem: Problem, session: Session, statements: Sequence[Statement],
     if outcome.status != "unsat":
         return None
     kept = list(core)
+    deadline = time.perf_counter() + session.timeout
     for name in selectors:
         if name not in kept:
             continue
+        if time.perf_counter() > deadline:
+            break  # the rest stay: the solver had no time left to tell
         outcome, smaller = session.check_core([n for n in kept if n != name], *question)
         if outcome.status == "unsat":
             kept = list(smaller)

@@ -321,3 +321,13 @@ def test_the_readme_shows_the_guide_s_explained_proof() -> None:
     assert shown == render(query, "never")
     guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
     assert "\n".join(f"# {line}" for line in shown) in guide
+
+
+def test_the_naive_engine_and_the_closed_world_give_the_same_explanation() -> None:
+    query = ("can anyone kms:Decrypt on acs:kms:*:*:key/* when acs:SourceIp not in 192.168.0.0/16 "
+             "and acs:SourceIp != 172.16.215.218")
+    policies = load_policies([APP])
+    exact = prove(policies, query, "never").because
+    assert [(p.role, p.clause) for p in exact] == [("allow-excluded", policies[0].statements[0].conditions[0])]
+    assert prove(policies, query, "never", engine="naive").because == exact
+    assert prove(policies, query, "never", closed_world=True).because == exact
