@@ -331,3 +331,17 @@ def test_the_naive_engine_and_the_closed_world_give_the_same_explanation() -> No
     assert [(p.role, p.clause) for p in exact] == [("allow-excluded", policies[0].statements[0].conditions[0])]
     assert prove(policies, query, "never", engine="naive").because == exact
     assert prove(policies, query, "never", closed_world=True).because == exact
+
+
+def test_a_vacuous_answer_names_the_conditions_that_contradict_each_other() -> None:
+    policies = load_policies([APP])
+    result = prove(policies, 'can anyone kms:Decrypt on * when acs:SourceIp in 10.0.0.0/8 and kms:tag/Project = "a" '
+                             "and acs:SourceIp in 192.168.0.0/16", "never")
+    assert result.verdict == "vacuous"
+    assert result.reason == ("the query's conditions contradict each other: acs:SourceIp in 10.0.0.0/8 and "
+                             "acs:SourceIp in 192.168.0.0/16 hold together for no request context")
+    alone = prove(policies, "can anyone kms:Decrypt on * when not (acs:SourceIp is absent or acs:SourceIp is present)",
+                  "always")
+    assert alone.verdict == "vacuous"
+    assert alone.reason == ("the query's conditions cannot hold: not (acs:SourceIp is absent or acs:SourceIp is "
+                            "present) holds for no request context")
