@@ -126,14 +126,25 @@ def test_json_equivalent_is_empty(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 
 def test_max_witnesses_cuts_the_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    # kms:* vs Decrypt only: old allows many distinct actions new denies, more than 2.
-    old, new = write(tmp_path, "old.json", ALL_KMS), write(tmp_path, "new.json", DECRYPT_ONLY)
+    # Three separate regions old allows and new does not (different actions on different resources
+    # under different conditions): more than one line each, so a limit of 2 cuts the list.
+    regions = {"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "acs:kms:*:*:key/*",
+         "Condition": {"IpAddress": {"acs:SourceIp": "10.0.0.0/8"}}},
+        {"Effect": "Allow", "Action": "kms:GetSecretValue", "Resource": "acs:kms:*:*:secret/*",
+         "Condition": {"Bool": {"acs:SecureTransport": "true"}}},
+        {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "acs:kms:*:*:alias/*"}]}
+    nothing = {"Version": "1", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    old, new = write(tmp_path, "old.json", regions), write(tmp_path, "new.json", nothing)
     code, out, _ = run_main(capsys, old, new, "--format", "json", "--max-witnesses", "2")
     assert code == 1
     data = json.loads(out)
     assert len(data["old_only"]) == 2 and data["truncated"] is True
     code, out, _ = run_main(capsys, old, new, "--max-witnesses", "2")
     assert code == 1 and "cut off" in out
+    code, out, _ = run_main(capsys, old, new, "--format", "json", "--max-witnesses", "5")
+    data = json.loads(out)
+    assert len(data["old_only"]) == 3 and data["truncated"] is False
 
 
 def test_closed_world_flag(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
