@@ -443,7 +443,22 @@ def parse_account(text: str, file: str) -> Account:
             if item.get("policy") is not None else None
         secrets.append(Secret(name, region, f"acs:kms:{region}:{account_id}:secret/{name}", enc,
                               _tags(item, path, loader), secret_policy, span_of(path, name)))
+    _one_resource_per_arn(keys, secrets, loader)
     return Account(account_id, file, policies, users, groups, roles, keys, secrets)
+
+
+def _one_resource_per_arn(keys: Sequence[Key], secrets: Sequence[Secret], loader: _Loader) -> None:
+    """Every ARN of the snapshot (a key's, its aliases', a secret's) names one resource: two secrets of
+    one name in one region, or one alias on two keys of a region, is a damaged snapshot (the service
+    allows neither), and which of the two a request reaches would be undefined."""
+    first: dict[str, str] = {}
+    named = [(f"keys[{i}]", (k.arn, *k.alias_arns)) for i, k in enumerate(keys)]
+    named += [(f"secrets[{i}]", (s.arn,)) for i, s in enumerate(secrets)]
+    for path, arns in named:
+        for arn in arns:
+            if arn in first:
+                raise loader.error(f"{arn} is also named by {first[arn]}: one ARN, one key or secret", path)
+            first[arn] = path
 
 
 def load_account(path: str) -> Account:

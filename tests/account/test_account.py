@@ -141,6 +141,12 @@ def test_tags_come_from_the_resource() -> None:
     ({"secrets": [{"name": "s", "region": "r", "encryption_key": "key-zz"}]}, "not a key of the snapshot"),
     ({"keys": [{"id": "k", "region": "r", "aliases": ["app"]}]}, "alias/NAME"),
     ({"extra": 1}, "unknown field"),
+    # One ARN, one resource: which of two same-named secrets (or keys sharing an alias) a request
+    # reaches would be undefined, and the matrix and the evaluator would each pick one.
+    ({"secrets": [{"name": "s", "region": "r"}, {"name": "s", "region": "r"}]},
+     "secret/s is also named by secrets[0]"),
+    ({"keys": [{"id": "key-1", "region": "r", "aliases": ["alias/app"]},
+               {"id": "key-2", "region": "r", "aliases": ["alias/app"]}]}, "alias/app is also named by keys[0]"),
 ])
 def test_loader_errors(change: dict[str, Any], message: str) -> None:
     with pytest.raises(InputError) as info:
