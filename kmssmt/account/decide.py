@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from kmssmt.account.snapshot import Account, Key, Resource, Secret
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Statement
 from kmssmt.semantics.evaluate import (
     Reason,
@@ -37,7 +38,6 @@ from kmssmt.semantics.evaluate import (
     folded_context,
     statement_applies,
 )
-from kmssmt.semantics.glob import fold
 from kmssmt.semantics.request import Request
 
 TAG_PREFIXES = ("kms:tag/", "acs:resourcetag/")  # folded

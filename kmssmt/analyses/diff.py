@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from kmssmt.catalog import load_catalog
 from kmssmt.errors import InternalError, ReplayError
+from kmssmt.language.glob import fold, glob_match, has_wildcard
 from kmssmt.policy.ast import Policy
 from kmssmt.semantics.evaluate import action_matches, evaluate, principal_matches, resource_matches
-from kmssmt.semantics.glob import fold, glob_match, has_wildcard
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.action_sets import ActionSet, ActionSpace
 from kmssmt.symbolic.cubes import describe_some

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kmssmt.checks.query_lint import lint_query
+from kmssmt.language.operators import Family, request_value_reads
+from kmssmt.language.values import parse_bool
 from kmssmt.policy.ast import Policy
 from kmssmt.semantics.evaluate import Decision, evaluate
 from kmssmt.semantics.explain import REQUEST_VALUE_WORDS, Explanation, explain
-from kmssmt.semantics.operators import Family, request_value_reads
 from kmssmt.semantics.query import And, Presence, Query
 from kmssmt.semantics.request import Request
-from kmssmt.semantics.values import parse_bool
 
 MAX_FINDINGS_PER_DOCUMENT = 10
 

@@ -23,9 +23,9 @@ from kmssmt.audit.model import (
     witness_location,
 )
 from kmssmt.catalog import load_catalog
+from kmssmt.language.glob import glob_match
 from kmssmt.policy.ast import Severity, Statement
 from kmssmt.semantics.evaluate import action_matches, principal_matches, resource_matches
-from kmssmt.semantics.glob import glob_match
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kmssmt.errors import ReplayError
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Statement
-from kmssmt.semantics.glob import fold
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.cubes import Literal as CubeLiteral

@@ -33,9 +33,9 @@ from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
 from kmssmt.audit.cells import cell_answer, granting
 from kmssmt.errors import ReplayError
+from kmssmt.language.glob import fold, glob_match, has_wildcard
 from kmssmt.policy.ast import Statement, Value
 from kmssmt.semantics.evaluate import StatementRef, resource_matches
-from kmssmt.semantics.glob import fold, glob_match, has_wildcard
 from kmssmt.semantics.query import And, Condition, Presence
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import AccountModel

@@ -10,9 +10,9 @@ from kmssmt.audit.api_calls import api_answer, api_cell
 from kmssmt.audit.cells import describe_cell
 from kmssmt.audit.matrix import category_actions
 from kmssmt.audit.model import Category, Cell
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Statement
 from kmssmt.semantics.evaluate import StatementRef
-from kmssmt.semantics.glob import fold
 from kmssmt.symbolic.account_filter import EXTERNAL, Who
 from kmssmt.symbolic.account_model import AccountModel
 

@@ -16,7 +16,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from kmssmt.semantics.glob import fold, glob_match
+from kmssmt.language.glob import fold, glob_match
 
 __all__ = [
     "ActionInfo",

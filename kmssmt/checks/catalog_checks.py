@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 from kmssmt.checks.registry import CheckContext, check
 from kmssmt.checks.shapes import action_shapes, arn_globs_intersect, literal, resource_type_names
+from kmssmt.language.glob import fold, has_wildcard
+from kmssmt.language.operators import VALUE_WORDS, lookup_operator, policy_value_reads
+from kmssmt.language.values import cidr_has_host_bits
 from kmssmt.policy.ast import Finding, Statement, Value
 from kmssmt.policy.findings import RULES, Rule
-from kmssmt.semantics.glob import fold, has_wildcard
-from kmssmt.semantics.operators import VALUE_WORDS, lookup_operator, policy_value_reads
-from kmssmt.semantics.values import cidr_has_host_bits
 from kmssmt.symbolic.arn import split_arn_glob
 
 _TEMPLATE = re.compile(r"\$\{|%\{")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kmssmt.catalog import load_catalog
-from kmssmt.semantics.glob import glob_match, has_wildcard
+from kmssmt.language.glob import glob_match, has_wildcard
 from kmssmt.semantics.query import Query, condition_keys
 from kmssmt.symbolic.arn import split_arn_glob
 

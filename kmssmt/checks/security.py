@@ -7,10 +7,10 @@ from collections import Counter
 from collections.abc import Iterator
 
 from kmssmt.checks.registry import CheckContext, check
+from kmssmt.language.glob import fold, has_wildcard
+from kmssmt.language.operators import lookup_operator
 from kmssmt.policy.ast import Finding, Statement, Value
 from kmssmt.policy.findings import RULES
-from kmssmt.semantics.glob import fold, has_wildcard
-from kmssmt.semantics.operators import lookup_operator
 
 _PRIVATE_V4 = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                                        "100.64.0.0/10"))

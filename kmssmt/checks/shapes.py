@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from kmssmt.catalog import Catalog, ResourceType
-from kmssmt.semantics.glob import has_wildcard
+from kmssmt.language.glob import has_wildcard
 from kmssmt.symbolic.arn import split_arn_glob
 
 

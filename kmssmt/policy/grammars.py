@@ -27,6 +27,9 @@ def grammar_path(name: str) -> Path:
 
 @cache
 def grammar_text(name: str) -> str:
-    from kmssmt.policy.reading import read_text_file
-
-    return read_text_file(str(grammar_path(name)), kind="grammar")
+    """The grammar's text. It is the package's own data, not a user's file, so it is read as such (the
+    guarded reader of user files, kmssmt.policy.reading, sits above the parsers that use this)."""
+    try:
+        return grammar_path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InternalError(f"grammar {name} cannot be read: {exc}") from exc

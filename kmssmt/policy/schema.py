@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from difflib import get_close_matches
 
+from kmssmt.language.glob import fold
+from kmssmt.language.operators import Operator, lookup_operator, lookup_operator_loosely, suggest_operator
 from kmssmt.policy.ast import ConditionClause, Effect, Finding, Policy, PolicyKind, Span, Statement, Value
 from kmssmt.policy.damage import DUPLICATE_KEY, NON_STRING, SPACED_CONDITION_VALUE, SPACED_NAME, SPACED_VALUE
 from kmssmt.policy.findings import FindingList, Rule, finding
@@ -41,8 +43,6 @@ from kmssmt.policy.schema_rules import (
     WRONG_CASE,
     WRONG_TYPE,
 )
-from kmssmt.semantics.glob import fold
-from kmssmt.semantics.operators import Operator, lookup_operator, lookup_operator_loosely, suggest_operator
 
 _TOP_ELEMENTS = ("Version", "Statement")
 _STATEMENT_ELEMENTS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "Condition")

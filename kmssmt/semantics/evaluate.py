@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from kmssmt.language.glob import fold, glob_match
+from kmssmt.language.operators import Operator, lookup_operator
 from kmssmt.policy.ast import ConditionClause, Policy, Statement, Value
-from kmssmt.semantics.glob import fold, glob_match
-from kmssmt.semantics.operators import Operator, lookup_operator
 from kmssmt.semantics.request import Request
 
 Reason = Literal["allowed", "explicit-deny", "implicit-deny"]

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kmssmt.language.operators import VALUE_WORDS, Family, Operator, lookup_operator, request_value_reads
 from kmssmt.policy.ast import Policy, Span, Statement
 from kmssmt.semantics.evaluate import (
     PARTS,
@@ -29,7 +30,6 @@ from kmssmt.semantics.evaluate import (
     combine,
     folded_context,
 )
-from kmssmt.semantics.operators import VALUE_WORDS, Family, Operator, lookup_operator, request_value_reads
 from kmssmt.semantics.request import Request
 
 CLOSEST = 3  # Allow statements shown for an implicit deny

@@ -14,9 +14,8 @@ from functools import cache
 import lark
 
 from kmssmt.errors import QueryError
-from kmssmt.policy.grammars import grammar_text
-from kmssmt.semantics.glob import fold, glob_match
-from kmssmt.semantics.operators import (
+from kmssmt.language.glob import fold, glob_match
+from kmssmt.language.operators import (
     Comparison,
     Family,
     Operator,
@@ -24,8 +23,9 @@ from kmssmt.semantics.operators import (
     positive_operator,
     request_value_reads,
 )
+from kmssmt.language.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
+from kmssmt.policy.grammars import grammar_text
 from kmssmt.semantics.request import Request
-from kmssmt.semantics.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 MAX_QUERY_LENGTH = 10_000
 MAX_QUERY_DEPTH = 350

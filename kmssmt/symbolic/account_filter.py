@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from kmssmt.account.decide import TAG_PREFIXES, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
+from kmssmt.language.glob import fold, glob_match
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.evaluate import (
     Decision,
@@ -24,7 +25,6 @@ from kmssmt.semantics.evaluate import (
     folded_context,
     principal_matches,
 )
-from kmssmt.semantics.glob import fold, glob_match
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_index import IdentityIndex
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kmssmt.account.snapshot import Account, Principal
+from kmssmt.language.glob import glob_match, has_wildcard
 from kmssmt.policy.ast import Statement
-from kmssmt.semantics.glob import glob_match, has_wildcard
 
 
 class IdentityIndex:

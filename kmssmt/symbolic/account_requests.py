@@ -19,10 +19,10 @@ from typing import Literal, NamedTuple
 from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account
 from kmssmt.errors import ReplayError
+from kmssmt.language.glob import fold
+from kmssmt.language.operators import lookup_operator
 from kmssmt.policy.ast import ConditionClause, Statement, Value
 from kmssmt.semantics.evaluate import StatementRef, one_name_per_key, principal_matches
-from kmssmt.semantics.glob import fold
-from kmssmt.semantics.operators import lookup_operator
 from kmssmt.semantics.query import Condition, Query, bind_keys, query_contains
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import AccountStatements, Who
@@ -65,7 +65,7 @@ def _satisfying(clauses: Sequence[ConditionClause]) -> dict[str, str]:
     """A context that makes the positive clauses hold where that is easy to see (negated clauses
     hold with the key absent, a clause of an unknown operator never holds). Only a candidate: it is
     checked before use, the solver decides the rest."""
-    from kmssmt.semantics.values import parse_cidr
+    from kmssmt.language.values import parse_cidr
 
     out: dict[str, str] = {}
     for clause in clauses:
@@ -229,7 +229,7 @@ class RequestQuestions(AccountStatements):
                   statements: Sequence[Statement]) -> str | None:
         """Prefer `acs:ram::<account>:<name>` for a decoded principal of another account when it
         decides the same way (same class of every pattern is not guaranteed, so it is re-checked)."""
-        from kmssmt.semantics.glob import glob_match
+        from kmssmt.language.glob import glob_match
 
         parts = (principal or "").split(":")
         if len(parts) != 5:

@@ -52,7 +52,7 @@ class UniverseQuestions(RequestQuestions):
 
     def scope(self, query: Query, closed_world: bool = False) -> AccountScope:
         """The query's part of the universe (see `prove_on_account`), or why it is empty."""
-        from kmssmt.semantics.glob import glob_match
+        from kmssmt.language.glob import glob_match
         from kmssmt.symbolic.universe import ActionUniverseTooLarge, action_representatives
 
         account = self.account
@@ -94,7 +94,7 @@ class UniverseQuestions(RequestQuestions):
         """Resource patterns outside-the-snapshot questions leave out: every key, alias and secret
         ARN of this account (the snapshot is the list of them) and the snapshot's own ARNs."""
         own = tuple(f"acs:kms:*:{self.account.id}:{kind}/*" for kind in ("key", "alias", "secret"))
-        from kmssmt.semantics.glob import glob_match
+        from kmssmt.language.glob import glob_match
 
         listed = tuple(arn for _, arn in self.resource_arns() if not any(glob_match(g, arn) for g in own))
         return own + listed

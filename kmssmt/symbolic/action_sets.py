@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from kmssmt.catalog import load_catalog
-from kmssmt.semantics.glob import glob_match, has_wildcard
+from kmssmt.language.glob import glob_match, has_wildcard
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import FALSE, and_, int_member, not_, or_
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal as Kind
 
-from kmssmt.semantics.glob import fold
+from kmssmt.language.glob import fold
 from kmssmt.symbolic.problem import Fact, Problem
 from kmssmt.symbolic.smt import and_, not_
 from kmssmt.symbolic.solver import Outcome, Session

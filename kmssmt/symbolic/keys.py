@@ -2,7 +2,7 @@
 
 A string (or bool) key's value is a string dimension (kmssmt/symbolic/strings.py); an IP key is a
 32- or 128-bit vector, a number an integer on a decimal grid, a date an integer of microseconds.
-Every comparison is compiled from the operator's fields in the table (semantics/operators.py):
+Every comparison is compiled from the operator's fields in the table (language/operators.py):
 its family and comparison pick the encoding, and `negated` is applied by the caller."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fractions import Fraction
 
 import z3
 
-from kmssmt.semantics.glob import fold
-from kmssmt.semantics.operators import Comparison, Family, Operator, operator_named
-from kmssmt.semantics.values import (
+from kmssmt.language.glob import fold
+from kmssmt.language.operators import Comparison, Family, Operator, operator_named
+from kmssmt.language.values import (
     IpRange,
     format_date,
     number_between,

@@ -21,7 +21,7 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kmssmt.semantics.glob import has_wildcard
+from kmssmt.language.glob import has_wildcard
 
 STAR = "*"
 ANY = "?"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kmssmt.language.glob import fold
+from kmssmt.language.operators import Comparison, Operator, lookup_operator, operator_named
 from kmssmt.policy.ast import ConditionClause, Policy, Statement
-from kmssmt.semantics.glob import fold
-from kmssmt.semantics.operators import Comparison, Operator, lookup_operator, operator_named
 from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import (

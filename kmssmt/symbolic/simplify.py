@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kmssmt.semantics.glob import fold
+from kmssmt.language.glob import fold
+from kmssmt.language.operators import lookup_operator
+from kmssmt.language.values import parse_date, parse_number
 from kmssmt.semantics.ipsets import IpSet, collapse, intersect, network, subtract, texts, union
-from kmssmt.semantics.operators import lookup_operator
-from kmssmt.semantics.values import parse_date, parse_number
 from kmssmt.symbolic.cubes import Literal
 from kmssmt.symbolic.keys import KeyDimension
 from kmssmt.symbolic.problem import Fact, Problem

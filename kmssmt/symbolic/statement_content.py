@@ -4,8 +4,8 @@ reach the solver (what Z3 is given then depends only on content, not on order or
 
 from __future__ import annotations
 
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import ConditionClause, Statement
-from kmssmt.semantics.glob import fold
 
 
 def clause_key(clause: ConditionClause) -> tuple[str, str, tuple[str, ...], bool]:

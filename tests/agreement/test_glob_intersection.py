@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kmssmt.checks.shapes import arn_globs_intersect, globs_intersect
-from kmssmt.semantics.glob import glob_match
+from kmssmt.language.glob import glob_match
 
 OTHER = "z"  # a letter no pattern names
 LETTERS = "ab"

@@ -23,10 +23,10 @@ import pytest
 
 from kmssmt.analyses.diff import diff
 from kmssmt.catalog import load_catalog
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.reading import load_policy, parse_policy
 from kmssmt.semantics.evaluate import evaluate
-from kmssmt.semantics.glob import fold
 from kmssmt.semantics.request import Request
 from tests.support.paths import SEEDS
 

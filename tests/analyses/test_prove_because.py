@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmssmt.analyses.prove import Mode, ProveResult, prove
+from kmssmt.language.glob import fold
 from kmssmt.policy.loading import load_policies
 from kmssmt.policy.reading import parse_policy
 from kmssmt.report import answer_json, prove_text
-from kmssmt.semantics.glob import fold
 from kmssmt.symbolic.why import Part
 from tests.strategies import (
     ACTION_GLOBS,

@@ -8,7 +8,7 @@ from importlib.resources import files
 import pytest
 
 from kmssmt.catalog import Catalog, load_catalog
-from kmssmt.semantics.glob import glob_match
+from kmssmt.language.glob import glob_match
 
 # The 2026 "Authorization information" table (seed 004): action -> resource types.
 TABLE_2026: dict[str, tuple[str, ...]] = {

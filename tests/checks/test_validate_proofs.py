@@ -12,10 +12,10 @@ from kmssmt.catalog import load_catalog
 from kmssmt.checks import CheckOptions, run_checks
 from kmssmt.checks.proofs import ProofContext
 from kmssmt.checks.shapes import action_shapes
+from kmssmt.language.glob import glob_match
 from kmssmt.policy.ast import Finding, Policy, Statement
 from kmssmt.policy.reading import load_policy, parse_policy
 from kmssmt.semantics.evaluate import evaluate, statement_applies
-from kmssmt.semantics.glob import glob_match
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.solver import Outcome
 from tests.support.paths import VALIDATE_FIXTURES

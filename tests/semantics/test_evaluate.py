@@ -95,7 +95,7 @@ OPERATOR_TABLE = [
 
 
 def test_table_covers_all_21_operators() -> None:
-    from kmssmt.semantics.operators import OPERATORS
+    from kmssmt.language.operators import OPERATORS
 
     assert {row[0] for row in OPERATOR_TABLE} == set(OPERATORS)
 

@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 
 from kmssmt.account.decide import resource_context
 from kmssmt.account.snapshot import Account, Resource, parse_account
-from kmssmt.semantics.glob import fold
+from kmssmt.language.glob import fold
 from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query, parse_query, query_contains
 from kmssmt.semantics.request import Request
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from kmssmt.account.decide import decide, resource_context
 from kmssmt.account.snapshot import Account
+from kmssmt.language.glob import glob_match
 from kmssmt.semantics.evaluate import clause_holds
-from kmssmt.semantics.glob import glob_match
 from kmssmt.semantics.query import Condition, Query, condition_keys, query_contains
 from kmssmt.semantics.request import Request
 from tests.support.accounts import (

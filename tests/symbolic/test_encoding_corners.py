@@ -15,12 +15,12 @@ from kmssmt.analyses.diff import diff
 from kmssmt.analyses.prove import prove
 from kmssmt.checks import run_checks
 from kmssmt.cli import main
+from kmssmt.language.values import number_between, number_texts, parse_cidr, parse_date, parse_ip, parse_number
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.query import parse_query
 from kmssmt.semantics.request import Request
-from kmssmt.semantics.values import number_between, number_texts, parse_cidr, parse_date, parse_ip, parse_number
 from kmssmt.symbolic import partition as partition_module
 from kmssmt.symbolic.crosscheck import CompiledDecider
 from kmssmt.symbolic.dimensions import Z3_MAX_CHAR

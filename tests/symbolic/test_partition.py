@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmssmt.semantics.glob import glob_match
+from kmssmt.language.glob import glob_match
 from kmssmt.symbolic.arn import split_arn, split_arn_glob
 from kmssmt.symbolic.partition import PartitionLimit, StringPartition
 

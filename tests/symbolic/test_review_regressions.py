@@ -6,10 +6,10 @@ import json
 
 from kmssmt.analyses.diff import diff
 from kmssmt.analyses.prove import prove
+from kmssmt.language.values import format_date, parse_date, parse_number
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.request import Request
-from kmssmt.semantics.values import format_date, parse_date, parse_number
 from kmssmt.symbolic.crosscheck import CompiledDecider
 
 KEY = "acs:kms:cn-hangzhou:1234567890123456:key/key-1"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from kmssmt.semantics.glob import fold
+from kmssmt.language.glob import fold
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 from difflib import get_close_matches
 from typing import Literal, TypeVar
 
-from kmssmt.semantics.glob import fold, glob_match
-from kmssmt.semantics.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
+from kmssmt.language.glob import fold, glob_match
+from kmssmt.language.values import parse_bool, parse_cidr, parse_date, parse_ip, parse_number
 
 Family = Literal["string", "numeric", "date", "bool", "ip"]
 Comparison = Literal["eq", "eq_ci", "like", "lt", "le", "gt", "ge", "in"]
