@@ -385,7 +385,7 @@ def check_prove(rng: random.Random, document: dict[str, Any], policy: Policy, ar
     mode = rng.choice(["never", "always"])
     counts["prove_queries"] += 1
     try:
-        result = prove([policy], query, mode, timeout=20)  # type: ignore[arg-type]
+        result = prove([policy], query, mode, timeout=20, explain=False)  # type: ignore[arg-type]
     except ReplayError as exc:
         counts["refuted"] += 1
         counts["replay_failures"] += 1
@@ -425,7 +425,7 @@ def check_prove(rng: random.Random, document: dict[str, Any], policy: Policy, ar
                            args.repro)
             return 1
     if rng.random() < args.naive_share:
-        naive = prove([policy], query, mode, timeout=5, engine="naive")  # type: ignore[arg-type]
+        naive = prove([policy], query, mode, timeout=5, engine="naive", explain=False)  # type: ignore[arg-type]
         counts["naive_checked"] += 1
         if naive.verdict == "unknown":
             counts["naive_unknown"] += 1
