@@ -23,6 +23,7 @@ from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.symbolic.why_equal import EqualPart, EqualWhy, explain_equal
 
 __all__ = ["DEFAULT_MAX_WITNESSES", "DescriptionError", "DiffResult", "Difference", "Membership", "Place",
            "Relation", "Side", "diff"]
@@ -44,13 +45,26 @@ class DiffResult:
     closed_world: bool = False
     open_world_only: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
+    because: EqualWhy | None = None  # why an equivalence holds (kmssmt.symbolic.why_equal)
 
     def to_json(self) -> dict[str, Any]:
-        return {"relation": self.relation, "old_only": [r.to_json() for r in self.old_only],
+        because = None if self.because is None else \
+            {side: [equal_part_json(p) for p in self.because.side(side)] for side in ("old", "new")}
+        return {"relation": self.relation, "because": because, "old_only": [r.to_json() for r in self.old_only],
                 "new_only": [r.to_json() for r in self.new_only], "summary": [d.to_json() for d in self.summary],
                 "truncated": self.truncated, "closed_world": self.closed_world,
                 "open_world_only": self.open_world_only, "reason": self.reason, "notes": list(self.notes),
                 "seconds": round(self.seconds, 6), "stats": self.stats}
+
+
+def equal_part_json(part: EqualPart) -> dict[str, Any]:
+    """One statement of an equivalence's explanation: its label and Sid, where it is written, its
+    effect, its role and the inclusion it carries (`old-in-new`: old ⊆ new, or `new-in-old`)."""
+    statement = part.statement
+    small, large = part.inclusion
+    return {"statement": statement.label, "sid": statement.sid, "file": statement.span.file,
+            "line": statement.span.line, "column": statement.span.column, "effect": statement.effect,
+            "role": part.role, "carries": f"{small}-in-{large}"}
 
 
 def _relation(old_more: bool, new_more: bool) -> Relation:
@@ -87,11 +101,13 @@ class _Differ(Describer):
 
 def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_TIMEOUT,
          max_witnesses: int = DEFAULT_MAX_WITNESSES, closed_world: bool = False,
-         engine: Engine = "exact", summary: bool = True) -> DiffResult:
+         engine: Engine = "exact", summary: bool = True, explain: bool = True) -> DiffResult:
     """Compare two policy sets (each one principal's policies, or a key policy). With `summary`,
     each witness's region (its group of action classes, resource class and principal class) is
     described exactly and blocked as a whole, and the regions are said as lines (`Difference`);
-    without it, witnesses are distinct by action and resource class only."""
+    without it, witnesses are distinct by action and resource class only. An equivalent answer
+    carries `because`, for each inclusion a minimal set of statements that makes it hold
+    (`kmssmt.symbolic.why_equal` defines it), unless `explain` is false."""
     started = time.perf_counter()
     try:
         differ = _Differ(old, new, engine, timeout, closed_world)
@@ -149,8 +165,15 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
               "incomparable": "each side allows requests the other denies"}.get(relation, "")
     if open_world_only:
         reason += "; they differ only on actions outside the catalog (equivalent with --closed-world)"
+    because = None
+    if relation == "equivalent" and explain:
+        before, calls = time.perf_counter(), differ.session.calls
+        because = explain_equal(differ.problem, differ.session, [s for p in old for s in p.statements],
+                                [s for p in new for s in p.statements])
+        stats["explain_seconds"] = round(time.perf_counter() - before, 6)
+        stats["explain_solver_calls"] = differ.session.calls - calls
     return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,
-                      time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats)
+                      time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats, because)
 
 
 class Membership:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from kmssmt.analyses.diff import DiffResult
 from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.account_filter import EXTERNAL
+from kmssmt.symbolic.why_equal import EqualPart, EqualWhy
 
 if TYPE_CHECKING:
     from kmssmt.analyses.account_diff import AccessChange, AccountDiff
@@ -31,12 +32,48 @@ def render(result: DiffResult | AccountDiff) -> str:
         for side, requests in (("old", result.old_only), ("new", result.new_only)):
             for request in requests:
                 lines.append(f"  - {side} only: {json.dumps(request.to_json())}")
+    if result.because is not None:
+        lines.append("  equal because:")
+        lines += [f"    {sentence}" for sentence in equal_sentences(result.because)]
     if result.truncated:
         lines.append("  (list cut off at --max-witnesses; more differences exist: proven by the solver)")
     for note in result.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  ({result.seconds * 1000:.1f} ms)")
     return "\n".join(lines)
+
+
+def _named(parts: tuple[EqualPart, ...]) -> str:
+    out = []
+    for part in parts:
+        statement = part.statement
+        name = f"'{statement.sid}'" if statement.sid else f"statement {statement.index + 1}"
+        out.append(f"{part.side}'s {statement.effect} {name} ({statement.span})")
+    return " and ".join(out)
+
+
+def equal_sentences(why: EqualWhy) -> list[str]:
+    """Why two sets are equal, in words (`kmssmt.symbolic.why_equal`): one line when both inclusions
+    are carried alike (each side's Denies refuse all its Allows grant, or each side's Allows grant all
+    the other allows), else one line per inclusion."""
+    first, second = why.old_in_new, why.new_in_old
+    if first and second and all(p.role == "deny-refuses" for p in (*first, *second)):
+        return [f"{_named(first)} and {_named(second)} cover every request either side's Allows grant: "
+                "neither side allows anything"]
+    if first and second and all(p.role == "allow-covers" for p in (*first, *second)):
+        return [f"both allow exactly: {_named(second)} / {_named(first)}"]
+    return [_inclusion_sentence("old", "new", first), _inclusion_sentence("new", "old", second)]
+
+
+def _inclusion_sentence(small: str, large: str, parts: tuple[EqualPart, ...]) -> str:
+    covers = tuple(p for p in parts if p.role == "allow-covers")
+    refuses = tuple(p for p in parts if p.role == "deny-refuses")
+    if not parts:
+        return f"{small} allows nothing: no Allow of {small} grants any request"
+    if not covers:
+        return f"{small} allows nothing: {_named(refuses)} refuses every request {small}'s Allows grant"
+    also = f", or {_named(refuses)} refuses it" if refuses else ""
+    return f"what {small}'s Allows grant, {large} allows through {_named(covers)}{also}"
 
 
 def _accounts(result: AccountDiff) -> str:
