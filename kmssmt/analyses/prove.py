@@ -3,7 +3,6 @@ by a concrete request that the evaluator confirms."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,7 +11,14 @@ from typing import Any, Literal
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Policy, Statement
 from kmssmt.semantics.evaluate import Decision, StatementRef, evaluate
-from kmssmt.semantics.query import And, Compare, Condition, Not, Presence, Query, parse_query, query_contains
+from kmssmt.semantics.query import (
+    And,
+    Condition,
+    Query,
+    contradiction_text,
+    parse_query,
+    query_contains,
+)
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
@@ -125,23 +131,7 @@ def _contradiction(problem: Problem, condition: Condition | None, session: Sessi
         trial = [p for p in kept if p is not part]
         if trial and session.check(and_(problem.condition_term(p) for p in trial), model=False).status == "unsat":
             kept = trial
-    shown = " and ".join(condition_text(p) for p in kept)
-    if len(kept) == 1:
-        return f"the query's conditions cannot hold: {shown} holds for no request context"
-    return f"the query's conditions contradict each other: {shown} hold together for no request context"
-
-
-def condition_text(condition: Condition) -> str:
-    """A query condition as the query language writes it."""
-    if isinstance(condition, Compare):
-        value = json.dumps(condition.value) if condition.family == "string" else condition.value
-        return f"{condition.key} {condition.op} {value}"
-    if isinstance(condition, Presence):
-        return f"{condition.key} is {'present' if condition.present else 'absent'}"
-    if isinstance(condition, Not):
-        return f"not {condition_text(condition.inner)}"
-    joined = (" and " if isinstance(condition, And) else " or ").join(condition_text(p) for p in condition.parts)
-    return f"({joined})"
+    return contradiction_text(kept)
 
 
 def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,

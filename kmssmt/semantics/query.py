@@ -323,3 +323,26 @@ def condition_keys(condition: Condition | None) -> list[str]:
     if isinstance(condition, Not):
         return condition_keys(condition.inner)
     return [key for part in condition.parts for key in condition_keys(part)]
+
+
+def condition_text(condition: Condition) -> str:
+    """A query condition as the query language writes it."""
+    if isinstance(condition, Compare):
+        value = json.dumps(condition.value) if condition.family == "string" else condition.value
+        return f"{condition.key} {condition.op} {value}"
+    if isinstance(condition, Presence):
+        return f"{condition.key} is {'present' if condition.present else 'absent'}"
+    if isinstance(condition, Not):
+        return f"not {condition_text(condition.inner)}"
+    joined = (" and " if isinstance(condition, And) else " or ").join(condition_text(p) for p in condition.parts)
+    return f"({joined})"
+
+
+def contradiction_text(kept: list[Condition]) -> str:
+    """The reason of a VACUOUS answer whose conditions meet no request context, naming the fewest
+    and-ed conditions that still meet none (`kept`, found by deletion)."""
+    shown = " and ".join(condition_text(p) for p in kept)
+    if len(kept) == 1:
+        return f"the query's conditions cannot hold: {shown} holds for no request context"
+    return f"the query's conditions contradict each other: {shown} hold together for no request context"
+

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from kmssmt.account.snapshot import Account, Resource
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Statement
-from kmssmt.semantics.query import Condition, Query, query_contains
+from kmssmt.semantics.query import And, Condition, Query, contradiction_text, query_contains
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import Who
 from kmssmt.symbolic.account_requests import Answer, Goal, RequestQuestions
@@ -81,7 +81,7 @@ class UniverseQuestions(RequestQuestions):
             return AccountScope(why=f"resource pattern(s) {', '.join(query.resources)} match no key, alias or "
                                     "secret of the snapshot and no other well-formed resource ARN")
         if query.condition is not None and not self._condition_possible(query.condition):
-            return AccountScope(why="the query's conditions contradict each other: no request context meets them")
+            return AccountScope(why=self._contradiction(query.condition))
         return AccountScope(tuple(principals), actions, arns, outside)
 
     def _action_patterns(self) -> list[str]:
@@ -133,6 +133,17 @@ class UniverseQuestions(RequestQuestions):
     def _condition_possible(self, condition: Condition) -> bool:
         found = self._satisfiable([Query(None, ("*",), ("*",), condition)], lambda p: p.condition_term(condition))
         return found is not False
+
+    def _contradiction(self, condition: Condition) -> str:
+        """The fewest `and` parts of a condition that meets no request context that still meet none
+        (one by one deletion, as `prove` names them for policies)."""
+        parts = list(condition.parts) if isinstance(condition, And) else [condition]
+        kept = list(parts)
+        for part in parts:
+            trial = [p for p in kept if p is not part]
+            if trial and not self._condition_possible(And(tuple(trial))):
+                kept = trial
+        return contradiction_text(kept)
 
     def ask_outside(self, who: Who, query: Query, actions: tuple[str, ...], goal: Goal = "allowed") -> Answer:
         """Is there a request of the query on a resource outside the snapshot (`excluded_resources`) whose
