@@ -56,16 +56,62 @@ class AccessChange:
                 "old": self.old_reason, "new": self.new_reason}
 
 
+Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
+REASONS: dict[str, str] = {"equivalent": "both snapshots allow exactly the same requests",
+                           "old-more": "old allows requests that new denies, and nothing the other way",
+                           "new-more": "new allows requests that old denies, and nothing the other way",
+                           "incomparable": "each snapshot allows requests the other denies"}
+
+
+def relation_of(directions: set[str]) -> Relation:
+    """The relation that changes in these directions prove."""
+    if {"new-more", "old-more"} <= directions:
+        return "incomparable"
+    if directions:
+        return "new-more" if "new-more" in directions else "old-more"
+    return "equivalent"
+
+
 @dataclass
 class AccountDiff:
-    relation: Literal["equivalent", "different", "unknown"]
+    """`relation`: over the whole universe, proven both ways (changes in both directions are
+    `incomparable` even when some questions stay undecided; one direction, or none, with undecided
+    questions is `unknown`, since the other direction is not ruled out)."""
+
+    relation: Relation
     changes: list[AccessChange] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     checked: int = 0
 
+    @property
+    def reason(self) -> str:
+        if self.relation != "unknown":
+            return REASONS[self.relation]
+        found = relation_of({c.direction for c in self.changes})
+        shown = {"equivalent": "no change found", "new-more": "new allows requests that old denies",
+                 "old-more": "old allows requests that new denies"}.get(found, "")
+        return f"{shown}; {len(self.unknown)} question(s) undecided"
+
+    def by_principal(self) -> dict[str, dict[tuple[str, str], Relation]]:
+        """Per principal (label, or EXTERNAL), the relation on each (resource, action class) that changed."""
+        directions: dict[str, dict[tuple[str, str], set[str]]] = {}
+        for c in self.changes:
+            directions.setdefault(c.principal, {}).setdefault((c.resource, c.category), set()).add(c.direction)
+        return {who: {where: relation_of(d) for where, d in mine.items()} for who, mine in directions.items()}
+
+    def by_resource(self) -> dict[str, Relation]:
+        """Per key or secret (label; a resource outside the snapshots by ARN), the relation of its changes."""
+        directions: dict[str, set[str]] = {}
+        for c in self.changes:
+            directions.setdefault(c.resource, set()).add(c.direction)
+        return {resource: relation_of(d) for resource, d in directions.items()}
+
     def to_json(self) -> dict[str, Any]:
-        return {"relation": self.relation, "checked": self.checked, "changes": [c.to_json() for c in self.changes],
-                "unknown": self.unknown}
+        principals = {who: [{"resource": r, "category": c, "relation": rel} for (r, c), rel in mine.items()]
+                      for who, mine in self.by_principal().items()}
+        return {"relation": self.relation, "reason": self.reason, "checked": self.checked,
+                "by_principal": principals, "by_resource": self.by_resource(),
+                "changes": [c.to_json() for c in self.changes], "unknown": self.unknown}
 
 
 def _phantom(principal: Principal) -> Principal:
@@ -125,7 +171,8 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
     for principal in sorted(principals.values(), key=lambda p: p.arn):
         result.checked += 1
         _outside_changes(models, principal, every, result)
-    result.relation = "different" if result.changes else "unknown" if result.unknown else "equivalent"
+    proven = relation_of({c.direction for c in result.changes})
+    result.relation = proven if proven == "incomparable" or not result.unknown else "unknown"
     return result
 
 

@@ -61,4 +61,4 @@ def _run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
 
     result = account_diff(old, new, timeout=args.timeout)
     print(answer_json.render(result) if args.format == "json" else diff_text.render(result))
-    return {"equivalent": 0, "different": 1, "unknown": 3}[result.relation]
+    return EXIT[result.relation]

@@ -77,26 +77,38 @@ def _inclusion_sentence(small: str, large: str, parts: tuple[EqualPart, ...]) ->
 
 
 def _accounts(result: AccountDiff) -> str:
-    lines = [f"{result.relation.upper()}: {len(result.changes)} access change(s) over {result.checked} "
-             f"(principal, resource, action class) questions"]
-    for direction, title in (("new-more", "new allows more"), ("old-more", "new allows less")):
-        mine = [c for c in result.changes if c.direction == direction]
-        if not mine:
-            continue
-        lines.append(f"{title}:")
-        for change in mine:
-            lines.append(f"  - {_sentence(change)}")
+    """The relation, then each principal's changes (one line per change: the relation on its resource
+    and action class, what changed, then the replayed witness), then the relation per key or secret."""
+    lines = [f"{result.relation.upper()}: {result.reason} ({len(result.changes)} access change(s) over "
+             f"{result.checked} (principal, resource, action class) questions)"]
+    relations = result.by_principal()
+    if result.changes:
+        lines.append("by principal:")
+    for who in sorted(relations, key=lambda w: (w == EXTERNAL, w)):
+        mine = [c for c in result.changes if c.principal == who]
+        label = who if who != EXTERNAL else f"{EXTERNAL} ({mine[0].witness.principal})"
+        lines.append(f"  {label}:")
+        for change in sorted(mine, key=lambda c: (c.resource, c.category, c.direction)):
+            relation = relations[who][(change.resource, change.category)]
+            lines.append(f"    - {change.resource} ({change.category}): {relation}: {_sentence(change)}")
             witness = json.dumps(change.witness.to_json())
-            lines.append(f"      witness {witness}: old {change.old_reason}, new {change.new_reason}")
+            lines.append(f"        witness {witness}: old {change.old_reason}, new {change.new_reason}")
+    by_resource = result.by_resource()
+    if by_resource:
+        lines.append("by key or secret:")
+    for resource, relation in sorted(by_resource.items()):
+        pairs = sorted({(c.principal, c.category) for c in result.changes if c.resource == resource},
+                       key=lambda pc: (pc[0] == EXTERNAL, pc))
+        shown = "; ".join(f"{p} {c}: {relations[p][(resource, c)]}" for p, c in pairs)
+        lines.append(f"  {resource}: {relation} ({shown})")
     for note in result.unknown:
         lines.append(f"  unknown: {note}")
     return "\n".join(lines)
 
 
 def _sentence(change: AccessChange) -> str:
-    who = change.principal if change.principal != EXTERNAL else f"{EXTERNAL} ({change.witness.principal})"
     verb = "new also allows" if change.direction == "new-more" else "new no longer allows"
     context = change.witness.context
     when = "with an empty context" if not context else "when " + ", ".join(f"{k}={v}" for k, v in
                                                                         sorted(context.items()))
-    return f"{verb} {who} {change.witness.action} on {change.resource} ({change.category}) {when}"
+    return f"{verb} {change.witness.action} {when}"

@@ -12,7 +12,8 @@ from typing import Any
 
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import load_account
-from kmssmt.analyses.account_diff import account_diff
+from kmssmt.analyses.account_diff import AccountDiff, account_diff, relation_of
+from kmssmt.report import diff_text
 from tests.account.test_account import OTHER, doc, role, small_account
 from tests.support.paths import ROOT
 
@@ -36,7 +37,7 @@ def write(tmp_path: Path, name: str, data: dict[str, Any]) -> str:
 def test_access_changes(tmp_path: Path) -> None:
     old, new = write(tmp_path, "old.json", small_account()), write(tmp_path, "new.json", changed())
     result = account_diff(old, new)
-    assert result.relation == "different" and not result.unknown
+    assert result.relation == "incomparable" and not result.unknown
     found = {(c.direction, c.principal, c.resource, c.category) for c in result.changes}
     # role app: the key policy now grants Encrypt as well (Decrypt it had already) -> a new use request,
     # by the key ARN and through the alias ARN (the key policy governs its key whatever name is used).
@@ -70,8 +71,48 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     different = subprocess.run([sys.executable, "-m", "kmssmt", "diff", old, new], capture_output=True, text=True,
                                env=env, cwd=ROOT)
     assert different.returncode == 1, different.stderr
-    assert "new also allows role/app kms:Encrypt on key/key-1 (use)" in different.stdout
-    assert "new no longer allows user/alice kms:Decrypt on key/key-1 (use) when acs:SourceIp=10." in different.stdout
+    assert different.stdout.startswith("INCOMPARABLE: each snapshot allows requests the other denies")
+    assert "    - key/key-1 (use): new-more: new also allows kms:Encrypt with an empty context" in different.stdout
+    assert "    - key/key-1 (use): old-more: new no longer allows kms:Decrypt when acs:SourceIp=10." in \
+        different.stdout
     as_json = subprocess.run([sys.executable, "-m", "kmssmt", "diff", old, new, "--format", "json"],
                              capture_output=True, text=True, env=env, cwd=ROOT)
-    assert json.loads(as_json.stdout)["relation"] == "different"
+    assert json.loads(as_json.stdout)["relation"] == "incomparable"
+
+
+def test_the_relation_grouped_per_principal_and_per_key(tmp_path: Path) -> None:
+    """Only the key policy's new Encrypt grant: new allows more, and nothing the other way; the
+    changes read per principal (each line a relation with its witness) and per key or secret."""
+    more = copy.deepcopy(small_account())
+    statement = more["keys"][0]["policy"]["Statement"][0]
+    statement["Action"] = ["kms:Decrypt", "kms:Encrypt"]
+    old, new = write(tmp_path, "old.json", small_account()), write(tmp_path, "new.json", more)
+    result = account_diff(old, new)
+    assert result.relation == "new-more" and result.reason == "new allows requests that old denies, and nothing " \
+        "the other way"
+    assert result.by_principal() == {"role/app": {("alias/alias/app (key/key-1)", "use"): "new-more",
+                                                  ("key/key-1", "use"): "new-more"}}
+    assert result.by_resource() == {"alias/alias/app (key/key-1)": "new-more", "key/key-1": "new-more"}
+    text = diff_text.render(result).splitlines()
+    assert text[0] == "NEW-MORE: new allows requests that old denies, and nothing the other way " \
+        f"({len(result.changes)} access change(s) over {result.checked} (principal, resource, action class) questions)"
+    assert text[1:3] == ["by principal:", "  role/app:"]
+    assert text[5] == "    - key/key-1 (use): new-more: new also allows kms:Encrypt with an empty context"
+    assert text[6].startswith('        witness {"principal": "acs:ram::1111222233334444:role/app", "action": '
+                              '"kms:Encrypt", "resource": "acs:kms:cn-hangzhou:1111222233334444:key/key-1"')
+    assert text[6].endswith(": old implicit-deny, new allowed")
+    assert text[-3:] == ["by key or secret:", "  alias/alias/app (key/key-1): new-more (role/app use: new-more)",
+                         "  key/key-1: new-more (role/app use: new-more)"]
+    back = account_diff(new, old)
+    assert back.relation == "old-more" and back.by_resource() == {"alias/alias/app (key/key-1)": "old-more",
+                                                                    "key/key-1": "old-more"}
+    data = back.to_json()
+    assert data["relation"] == "old-more" and data["by_principal"] == {"role/app": [
+        {"resource": "alias/alias/app (key/key-1)", "category": "use", "relation": "old-more"},
+        {"resource": "key/key-1", "category": "use", "relation": "old-more"}]}
+
+
+def test_an_undecided_question_leaves_one_direction_unknown() -> None:
+    one_way = AccountDiff("unknown", [], ["role/app use on key: timeout"], 3)
+    assert one_way.reason == "no change found; 1 question(s) undecided"
+    assert relation_of({"new-more", "old-more"}) == "incomparable" and relation_of(set()) == "equivalent"
