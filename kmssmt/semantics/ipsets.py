@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from typing import Literal
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpSet = tuple[Network, ...]
@@ -36,11 +37,10 @@ def intersect(a: IpSet, b: IpSet) -> IpSet:
     out: list[Network] = []
     for x in a:
         for y in b:
-            if x.version != y.version:
-                continue
-            if x.subnet_of(y):  # type: ignore[arg-type]
+            meeting = _relation(x, y)
+            if meeting == "inside":
                 out.append(x)
-            elif y.subnet_of(x):  # type: ignore[arg-type]
+            elif meeting == "contains":
                 out.append(y)
     return collapse(out)
 
@@ -51,14 +51,32 @@ def subtract(a: IpSet, b: IpSet) -> IpSet:
     for hole in b:
         kept: list[Network] = []
         for block in current:
-            if block.version != hole.version or not block.overlaps(hole):
+            meeting = _relation(block, hole)
+            if meeting == "apart":
                 kept.append(block)
-            elif block.subnet_of(hole):  # type: ignore[arg-type]
-                continue
-            else:  # the hole lies inside the block
-                kept.extend(block.address_exclude(hole))  # type: ignore[arg-type]
+            elif meeting == "contains":  # the hole lies inside the block
+                kept.extend(_exclude(block, hole))
         current = kept
     return collapse(current)
+
+
+def _relation(x: Network, y: Network) -> Literal["apart", "inside", "contains"]:
+    """How block `x` meets block `y`: apart (another family, or no common address), inside `y`
+    (equal included), or containing `y` (two CIDR blocks either nest or are disjoint)."""
+    if isinstance(x, ipaddress.IPv4Network) and isinstance(y, ipaddress.IPv4Network):
+        return "inside" if x.subnet_of(y) else "contains" if y.subnet_of(x) else "apart"
+    if isinstance(x, ipaddress.IPv6Network) and isinstance(y, ipaddress.IPv6Network):
+        return "inside" if x.subnet_of(y) else "contains" if y.subnet_of(x) else "apart"
+    return "apart"
+
+
+def _exclude(block: Network, hole: Network) -> list[Network]:
+    """The block less a hole inside it."""
+    if isinstance(block, ipaddress.IPv4Network) and isinstance(hole, ipaddress.IPv4Network):
+        return list(block.address_exclude(hole))
+    if isinstance(block, ipaddress.IPv6Network) and isinstance(hole, ipaddress.IPv6Network):
+        return list(block.address_exclude(hole))
+    return [block]
 
 
 def union(a: IpSet, b: IpSet) -> IpSet:

@@ -198,10 +198,9 @@ def constraints(problem: Problem, cube: Sequence[Literal]) -> tuple[Constraint, 
         if not valued:
             out.append(Constraint(folded, f"{key.name} is present", key.present))
         elif key.family == "ip":
-            facts = [lit.fact for lit in valued]
-            holds = [f for lit, f in zip(valued, facts, strict=True) if lit.kind == "holds"]
-            fails = [f for lit, f in zip(valued, facts, strict=True) if lit.kind == "fails"]
-            out.append(_ip_constraint(key, folded, holds, fails, present))  # type: ignore[arg-type]
+            holds = [lit.fact for lit in valued if lit.kind == "holds" and isinstance(lit.fact, ValueFact)]
+            fails = [lit.fact for lit in valued if lit.kind == "fails" and isinstance(lit.fact, ValueFact)]
+            out.append(_ip_constraint(key, folded, holds, fails, present))
         elif key.family in ("numeric", "date"):
             out.append(_ordered_constraint(key, folded, valued, present, holds_any))
         else:
