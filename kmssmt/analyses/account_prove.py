@@ -10,7 +10,7 @@ from typing import Any
 from kmssmt.account.snapshot import load_account
 from kmssmt.analyses.prove import Mode, Verdict
 from kmssmt.checks.query_lint import lint_query
-from kmssmt.semantics.query import Query
+from kmssmt.semantics.query import Query, parse_query
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import AccountProof, prove_on_account
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
@@ -34,7 +34,14 @@ class AccountProveResult:
         return {"verdict": proof.verdict, "property": self.mode, "query": self.query, "account": self.account,
                 "counterexample": proof.witness.to_json() if proof.witness else None,
                 "statements": [ref.to_json() for ref in proof.statements], "reason": proof.reason,
-                "notes": list(proof.notes), "warnings": list(self.warnings), "closed_world": self.closed_world}
+                "notes": list(proof.notes), "warnings": list(self.warnings), "closed_world": self.closed_world,
+                "because": self.because()}
+
+    def because(self) -> list[str]:
+        """Why a proven property holds, one sentence per pair shape (`kmssmt.symbolic.account_why`)."""
+        if self.proof.because is None:
+            return []
+        return self.proof.because.sentences(parse_query(self.query), self.mode)
 
 
 def prove_account(path: str, query: Query, mode: Mode, timeout: float = DEFAULT_TIMEOUT,

@@ -2,8 +2,9 @@
 model, each finding backed by a witness the account evaluator replays.
 
 A check is a function `(ctx: AuditContext) -> list[AuditFinding]` decorated with
-`@builtin(id, severity)`; the first line of its docstring is its title. A check the solver could
-not decide reports an "undecided" finding, so its status is "unknown", never a pass."""
+`@builtin(id, severity, proven)`; the first line of its docstring is its title, `proven` the one line
+a pass reports (what it proved). A check the solver could not decide reports an "undecided" finding,
+so its status is "unknown", never a pass."""
 
 from __future__ import annotations
 
@@ -59,19 +60,21 @@ class BuiltinCheck:
     title: str
     severity: Severity
     function: BuiltinFunction
+    proven: str = ""  # what a pass proves, one line ({admins}: the admin set)
 
 
 BUILTIN: dict[str, BuiltinCheck] = {}
 
 
-def builtin(id: str, severity: Severity) -> Callable[[BuiltinFunction], BuiltinFunction]:
-    """Register a built-in check under `id`; the first line of its docstring is its title."""
+def builtin(id: str, severity: Severity, proven: str) -> Callable[[BuiltinFunction], BuiltinFunction]:
+    """Register a built-in check under `id`; the first line of its docstring is its title, `proven`
+    what a pass proves (the detail of a passing result)."""
 
     def decorate(function: BuiltinFunction) -> BuiltinFunction:
         title = inspect.cleandoc(function.__doc__ or function.__name__).partition("\n")[0].strip()
         if id in BUILTIN and BUILTIN[id].function is not function:
             raise ValueError(f"built-in check {id} registered twice")
-        BUILTIN[id] = BuiltinCheck(id, title, severity, function)
+        BUILTIN[id] = BuiltinCheck(id, title, severity, function, proven)
         return function
 
     return decorate
@@ -92,7 +95,10 @@ def run_builtin(ctx: AuditContext, disabled: Sequence[str] = ()) -> BuiltinOutco
         if entry.id in disabled:
             continue
         mine = [f for f in findings if f.check == entry.id]
-        checks.append(CheckResult(entry.id, entry.title, entry.severity, _status(mine), len(mine), "built-in"))
+        status = _status(mine)
+        admins = ", ".join(ctx.admins) or "empty"
+        detail = entry.proven.format(admins=admins) if status == "pass" else ""
+        checks.append(CheckResult(entry.id, entry.title, entry.severity, status, len(mine), "built-in", detail))
     return BuiltinOutcome(checks, [f for f in findings if f.check not in disabled])
 
 
@@ -121,7 +127,9 @@ def _is_admin(label: str, arn: str, admins: Sequence[str]) -> bool:
     return any(glob_match(a, label) or glob_match(a, arn) for a in admins)
 
 
-@builtin("AUD001", "security")
+@builtin("AUD001", "security",
+         "no key or secret policy lets a principal of another account use, manage, destroy or change the "
+         "policy of a key or secret of the snapshot (every cell of another account proven empty)")
 def _external(ctx: AuditContext) -> list[AuditFinding]:
     """Key or secret usable from another account or by anyone"""
     matrix = ctx.matrix
@@ -141,7 +149,9 @@ def _external(ctx: AuditContext) -> list[AuditFinding]:
     return out
 
 
-@builtin("AUD002", "warning")
+@builtin("AUD002", "warning",
+         "no principal can kms:Decrypt on a key or secret of the snapshot in a request that has neither "
+         "acs:SourceIp nor acs:SourceVpc (proven for every principal and resource)")
 def _no_network(ctx: AuditContext) -> list[AuditFinding]:
     """Decrypt without any network restriction"""
     matrix = ctx.matrix
@@ -179,7 +189,9 @@ def _covers_everything(statement: Statement, account: Account) -> bool:
     return all(resource_matches(statement, p) for p in probes)
 
 
-@builtin("AUD003", "security")
+@builtin("AUD003", "security",
+         "no principal is granted kms:* on *: no identity Allow covers every KMS action on every resource, "
+         "or none grants kms:ScheduleKeyDeletion on a probe key outside the snapshot (proven)")
 def _star_star(ctx: AuditContext) -> list[AuditFinding]:
     """Principal with kms:* on *
 
@@ -209,7 +221,9 @@ def _star_star(ctx: AuditContext) -> list[AuditFinding]:
     return out
 
 
-@builtin("AUD004", "security")
+@builtin("AUD004", "security",
+         "only principals of the admin set ({admins}) can destroy a key or secret of the snapshot (every "
+         "destroy cell of the others proven empty)")
 def _destroyers(ctx: AuditContext) -> list[AuditFinding]:
     """Destroy rights outside the admin set"""
     matrix = ctx.matrix
@@ -234,7 +248,9 @@ def _destroyers(ctx: AuditContext) -> list[AuditFinding]:
     return out
 
 
-@builtin("AUD005", "warning")
+@builtin("AUD005", "warning",
+         "no secret encrypted with a key of the snapshot has a reader whose GetSecretValue call is proven "
+         "impossible (kms:Decrypt on its key missing, or never in the read's request context)")
 def _broken_readers(ctx: AuditContext) -> list[AuditFinding]:
     """Secret reader whose GetSecretValue call cannot succeed (broken)
 
@@ -268,7 +284,9 @@ def _broken_readers(ctx: AuditContext) -> list[AuditFinding]:
     return out
 
 
-@builtin("AUD006", "warning")
+@builtin("AUD006", "warning",
+         "every principal that can kms:Decrypt a key encrypting secrets of the snapshot reads one of those "
+         "secrets")
 def _broad_decrypters(ctx: AuditContext) -> list[AuditFinding]:
     """Key decryptable by more principals than its secrets' readers
 
@@ -308,7 +326,10 @@ ESCALATION_ACTIONS = ("ram:AttachPolicyToUser", "ram:AttachPolicyToGroup", "ram:
 ANY_RIGHT = "any right"
 
 
-@builtin("AUD007", "security")
+@builtin("AUD007", "security",
+         "no principal reaches any right: no path principal → group → policy → capability (attach or "
+         "rewrite a RAM policy, join a group, set a key or secret policy) exists, or each one's capability "
+         "is proven denied")
 def _escalation(ctx: AuditContext) -> list[AuditFinding]:
     """Privilege escalation path
 

@@ -48,13 +48,17 @@ class GuardrailOutcome(NamedTuple):
 
 def run_guardrail(guardrail: Guardrail, model: AccountModel, closed_world: bool = False) -> GuardrailOutcome:
     """A custom check is account prove of its query: pass only when proven; vacuous (the query
-    matches nothing in the snapshot's universe, e.g. a typo) counts as failing."""
+    matches nothing in the snapshot's universe, e.g. a typo) counts as failing. A pass's detail says
+    why it holds (`kmssmt.symbolic.account_why`): per pair shape, the Allows that could grant and what
+    excludes them, the sentences separated by " | "."""
     from kmssmt.symbolic.account_prove import prove_on_account
 
     query = parse_query(guardrail.query)
     proof = prove_on_account(model, query, guardrail.mode, closed_world)
     status = CHECK_STATUS[proof.verdict]
-    detail = "; ".join([proof.reason, *proof.notes, *(f"warning: {w}" for w in lint_query(query, model.account))])
+    because = proof.because.sentences(query, guardrail.mode) if proof.because is not None else []
+    reason = f"{proof.reason}, because: {' | '.join(because)}" if because else proof.reason
+    detail = "; ".join([reason, *proof.notes, *(f"warning: {w}" for w in lint_query(query, model.account))])
     result = CheckResult(guardrail.id, guardrail.title, guardrail.severity, status,
                          1 if status == "fail" else 0, guardrail.source, detail)
     if proof.verdict != "refuted":

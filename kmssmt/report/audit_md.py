@@ -30,6 +30,10 @@ def render(report: AuditReport) -> str:
     for check in report.checks:
         lines.append(f"| {check.id} | {check.title} | {check.severity} | {check.status.upper()} | {check.findings} "
                      f"| {check.source} |")
+    passed = [c for c in report.checks if c.status == "pass" and c.detail]
+    if passed:
+        lines += ["", "What the passing checks proved:", ""]
+        lines += [f"- {c.id}: {c.detail}" for c in passed]
     lines += ["", "## Access matrix", "",
               "**yes** = allowed unconditionally (proven) · yes* = allowed exactly under the conditions shown "
               "(proven both ways: every request meeting them is allowed, every allowed request meets one), for the "

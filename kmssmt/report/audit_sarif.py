@@ -1,6 +1,6 @@
 """The audit report as SARIF (through the shared SARIF writer): one result per finding, located at
 the statement that grants its witness (or the principal/resource entry of the snapshot when no
-statement does)."""
+statement does), and one result of kind "pass" per passing check, saying what it proved."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from kmssmt.report.sarif import to_sarif
 def render(report: AuditReport, tool_version: str) -> str:
     rules: dict[str, Rule] = {}
     for check in report.checks:
-        rules[check.id] = Rule(check.id, check.severity, check.title, check.detail or f"{check.title} ({check.source})")
+        about = check.detail if check.status != "pass" else ""  # a pass's detail is its result's message
+        rules[check.id] = Rule(check.id, check.severity, check.title, about or f"{check.title} ({check.source})")
     findings = []
     for f in report.findings:
         span = f.location or Span(report.file, 1, 1)
@@ -26,4 +27,5 @@ def render(report: AuditReport, tool_version: str) -> str:
             evidence["path"] = list(f.path)
         findings.append(Finding(f.check, f.severity, span, f.message, None, None, evidence))
     files = sorted({f.span.file for f in findings})
-    return json.dumps(to_sarif(findings, rules, tool_version, files=files), indent=2) + "\n"
+    passed = [(c.id, c.detail, report.file) for c in report.checks if c.status == "pass" and c.detail]
+    return json.dumps(to_sarif(findings, rules, tool_version, files=files, passed=passed), indent=2) + "\n"

@@ -8,10 +8,8 @@ import json
 from typing import TYPE_CHECKING
 
 from kmssmt.analyses.prove import ProveResult
-from kmssmt.policy.ast import ConditionClause, Statement
 from kmssmt.report.qualifiers import qualifiers
-from kmssmt.semantics.query import parse_query
-from kmssmt.symbolic.why import Part
+from kmssmt.symbolic.why import sentences as because_sentences
 
 if TYPE_CHECKING:
     from kmssmt.analyses.account_prove import AccountProveResult
@@ -45,63 +43,15 @@ def render(result: ProveResult | AccountProveResult) -> str:
     return "\n".join(lines)
 
 
-def because_sentences(parts: tuple[Part, ...], query: str) -> list[str]:
-    """One sentence per statement of an explanation (its clauses together), then the entry that names
-    no statement, in the words of the query's actions, resources and principal."""
-    out: list[str] = []
-    roles = {part.role for part in parts}
-    covers = sum(part.role == "allow-covers" for part in parts)
-    index = 0
-    while index < len(parts):
-        part = parts[index]
-        clauses: list[ConditionClause] = []
-        while index < len(parts) and parts[index].statement is part.statement and part.statement is not None:
-            clause = parts[index].clause
-            if clause is not None:
-                clauses.append(clause)
-            index += 1
-        if part.statement is None:
-            index += 1
-            out.append(_nothing_reaches(part, query, other=len(out) > 0 and
-                                        bool(roles & {"allow-excluded", "deny-excluded"})))
-            continue
-        name = _statement(part.statement)
-        if part.role == "deny-covers":
-            out.append(f"{name} denies every request of the query that an Allow would grant")
-        elif part.role == "allow-covers":
-            out.append(f"{name} grants every request of the query" if covers == 1 else
-                       f"{name} grants part of the query (the Allows listed together grant all of it)")
-        else:
-            unless = ", except ones a Deny listed here refuses" if "deny-covers" in roles else ""
-            out.append(f"{name} requires {' and '.join(_clause(c) for c in clauses)}, "
-                       f"which no request of the query meets{unless}")
-    return out
-
-
-def _statement(statement: Statement) -> str:
-    name = f"'{statement.sid}'" if statement.sid else f"statement {statement.index + 1}"
-    return f"{statement.effect} {name} ({statement.span})"
-
-
-def _clause(clause: ConditionClause) -> str:
-    values = ", ".join(json.dumps(v.text) for v in clause.values)
-    return f"{clause.operator} {clause.key} [{values}] ({clause.span.line}:{clause.span.column})"
-
-
-def _nothing_reaches(part: Part, query: str, other: bool) -> str:
-    parsed = parse_query(query)
-    scope = f"{', '.join(parsed.actions)} on {', '.join(parsed.resources)}"
-    if parsed.principal is not None:
-        scope += f" for principal {parsed.principal}"
-    effect = "Allow grants" if part.role == "no-allow" else "Deny applies to"
-    return f"no {'other ' if other else ''}{effect} {scope}"
-
-
 def _account(result: AccountProveResult) -> str:
     proof = result.proof
     lines = [verdict_line(proof.verdict, result.mode, result.query, proof.notes, result.closed_world,
                           f"  (account {result.account})"),
              f"  {proof.reason}"]
+    because = result.because()
+    if because:
+        lines.append("  holds because:")
+        lines += [f"    {sentence}" for sentence in because]
     for note in proof.notes:
         lines.append(f"  note: {note}")
     if proof.witness is not None:

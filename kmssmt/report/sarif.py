@@ -94,18 +94,24 @@ def _result(finding: Finding, rule_index: int, suppression: str | None) -> dict[
 
 def to_sarif(findings: Sequence[Finding], rules: Mapping[str, Rule], tool_version: str,
              suppressed: Iterable[Suppressed] = (), files: Iterable[str] = (),
-             tool_name: str = "kmssmt") -> dict[str, Any]:
-    """A SARIF 2.1.0 log of `findings` (and `suppressed` ones, marked as such)."""
+             tool_name: str = "kmssmt", passed: Iterable[tuple[str, str, str]] = ()) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of `findings` (and `suppressed` ones, marked as such), and of the rules that
+    `passed` (rule id, what it proved, the file it is about): results of kind "pass", level "none"."""
     suppressed = list(suppressed)
-    used = sorted({f.id for f in findings} | {s.finding.id for s in suppressed})
+    passed = list(passed)
+    used = sorted({f.id for f in findings} | {s.finding.id for s in suppressed} | {p[0] for p in passed})
     descriptors = [_rule_descriptor(rules[i]) for i in used if i in rules]
     index = {d["id"]: n for n, d in enumerate(descriptors)}
     results = [_result(f, index.get(f.id, -1), None) for f in findings]
     results += [_result(s.finding, index.get(s.finding.id, -1), s.reason) for s in suppressed]
+    results += [{"ruleId": rule, "ruleIndex": index.get(rule, -1), "kind": "pass", "level": "none",
+                 "message": {"text": text},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(file)}}}]}
+                for rule, text, file in passed]
     for result in results:
         if result["ruleIndex"] < 0:
             del result["ruleIndex"]
-    artifacts = sorted({_uri(f) for f in files} | {_uri(f.span.file) for f in findings})
+    artifacts = sorted({_uri(f) for f in files} | {_uri(f.span.file) for f in findings} | {_uri(p[2]) for p in passed})
     run: dict[str, Any] = {
         "tool": {"driver": {"name": tool_name, "version": tool_version, "semanticVersion": tool_version,
                             "informationUri": INFORMATION_URI, "rules": descriptors}},

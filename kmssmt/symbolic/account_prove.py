@@ -13,6 +13,7 @@ from kmssmt.semantics.query import Query
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_requests import Answer, Goal
+from kmssmt.symbolic.account_why import AccountWhy, Asked, explain_account
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,19 @@ class AccountProof:
     reason: str
     checked: int
     notes: tuple[str, ...] = ()
+    because: AccountWhy | None = None  # why a proven property holds (kmssmt.symbolic.account_why)
 
 
 def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "always"],
-                     closed_world: bool = False) -> AccountProof:
+                     closed_world: bool = False, explain: bool = True) -> AccountProof:
     """`never`: no request of the query is allowed; `always`: every request of it is allowed, over
     the account's universe: its principals and "another account"; every action name (one name per
     class of names the account's patterns treat alike; the catalog's names only with
     `closed_world`); the snapshot's keys (by key and alias ARN) and secrets, and every resource
     outside the snapshot that is not a key, alias or secret of this account (the snapshot lists
     those), on which only identity policies can grant. A query whose scope holds no request of
-    this universe is `vacuous`, never proven."""
+    this universe is `vacuous`, never proven. A proven answer carries `because`
+    (`kmssmt.symbolic.account_why`) unless `explain` is false."""
     from kmssmt.symbolic.universe import CLOSED_WORLD_NOTE
 
     notes = (CLOSED_WORLD_NOTE,) if closed_world else ()
@@ -45,6 +48,7 @@ def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "
     goal: Goal = "allowed" if mode == "never" else "denied"
     checked = 0
     unknown = ""
+    asked: list[Asked] = []
     # For `never`, a pair that no Allow can reach is decided without asking (the same test `ask` makes
     # first), batched per resource so that the pairs cost an integer AND each.
     may = {arn: model.may_allow_each(scope.principals, arn, scope.actions) for arn in scope.arns} \
@@ -54,6 +58,7 @@ def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "
             checked += 1
             if may is not None and not may[arn][position]:
                 continue
+            asked.append((who, arn))
             answer = model.ask(who, arn, scope.actions, goal, query.condition,
                                principal_glob=query.principal if who is None else None)
             if answer.status == "sat":
@@ -62,6 +67,7 @@ def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "
                 unknown = answer.reason
         if scope.outside:
             checked += 1
+            asked.append((who, None))
             answer = model.ask_outside(who, query, scope.actions, goal)
             if answer.status == "sat":
                 return _refuted(model, answer, checked, notes)
@@ -73,8 +79,9 @@ def prove_on_account(model: AccountModel, query: Query, mode: Literal["never", "
     where = f"{len(scope.principals)} principal(s) x {len(scope.arns)} snapshot resource(s)"
     if scope.outside:
         where += " and the resources outside the snapshot"
+    because = explain_account(model, query, mode, asked, checked, closed_world, scope.actions) if explain else None
     return AccountProof("proven", None, (), f"{reason} ({where}, {len(scope.actions)} action class(es))",
-                        checked, notes)
+                        checked, notes, because)
 
 
 def _refuted(model: AccountModel, answer: Answer, checked: int, notes: tuple[str, ...]) -> AccountProof:

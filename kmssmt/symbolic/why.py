@@ -27,13 +27,14 @@ Denies with no clause in E; each is left out when E names every statement of tha
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from kmssmt.policy.ast import ConditionClause, Statement
-from kmssmt.semantics.query import Query
+from kmssmt.semantics.query import Query, parse_query
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import FALSE, and_, not_, or_
 from kmssmt.symbolic.solver import Session
@@ -53,9 +54,11 @@ class Part:
 
 
 def explain(problem: Problem, session: Session, statements: Sequence[Statement], query: Query,
-            mode: Literal["never", "always"], closed_world: bool = False) -> tuple[Part, ...] | None:
+            mode: Literal["never", "always"], closed_world: bool = False,
+            within: Sequence[str] = ()) -> tuple[Part, ...] | None:
     """The explanation of a property proven over `statements` (see the module's docstring), in
-    document order; None when the solver cannot confirm the property with every part kept."""
+    document order; None when the solver cannot confirm the property with every part kept. `within`:
+    terms that narrow the query further in every check (e.g. "a principal of another account")."""
     relevant = [s for s in statements if problem.may_apply(s, query)]
     whole_effect = "Deny" if mode == "never" else "Allow"
     tracked: list[tuple[str, Part]] = []
@@ -76,6 +79,7 @@ def explain(problem: Problem, session: Session, statements: Sequence[Statement],
     question = [problem.query_term(query), allowed if mode == "never" else not_(allowed)]
     if closed_world:
         question.append(problem.closed_world())
+    question += within
     selectors = [name for name, _ in tracked]
     outcome, core = session.check_core(selectors, *question)
     if outcome.status != "unsat":
@@ -99,6 +103,59 @@ def explain(problem: Problem, session: Session, statements: Sequence[Statement],
     reach = [problem.query_term(query), or_(problem.scope_term(s) for s in rest)]
     if closed_world:
         reach.append(problem.closed_world())
+    reach += within
     if reach[1] == FALSE or session.check(*reach, model=False).status == "unsat":
         out.append(Part("no-allow" if mode == "never" else "no-deny"))
     return tuple(out)
+
+
+def sentences(parts: Sequence[Part], query: str) -> list[str]:
+    """One sentence per statement of an explanation (its clauses together), then the entry that names
+    no statement, in the words of the query's actions, resources and principal."""
+    out: list[str] = []
+    roles = {part.role for part in parts}
+    covers = sum(part.role == "allow-covers" for part in parts)
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        clauses: list[ConditionClause] = []
+        while index < len(parts) and parts[index].statement is part.statement and part.statement is not None:
+            clause = parts[index].clause
+            if clause is not None:
+                clauses.append(clause)
+            index += 1
+        if part.statement is None:
+            index += 1
+            out.append(_nothing_reaches(part, query, other=len(out) > 0 and
+                                        bool(roles & {"allow-excluded", "deny-excluded"})))
+            continue
+        name = _statement(part.statement)
+        if part.role == "deny-covers":
+            out.append(f"{name} denies every request of the query that an Allow would grant")
+        elif part.role == "allow-covers":
+            out.append(f"{name} grants every request of the query" if covers == 1 else
+                       f"{name} grants part of the query (the Allows listed together grant all of it)")
+        else:
+            unless = ", except ones a Deny listed here refuses" if "deny-covers" in roles else ""
+            out.append(f"{name} requires {' and '.join(_clause(c) for c in clauses)}, "
+                       f"which no request of the query meets{unless}")
+    return out
+
+
+def _statement(statement: Statement) -> str:
+    name = f"'{statement.sid}'" if statement.sid else f"statement {statement.index + 1}"
+    return f"{statement.effect} {name} ({statement.span})"
+
+
+def _clause(clause: ConditionClause) -> str:
+    values = ", ".join(json.dumps(v.text) for v in clause.values)
+    return f"{clause.operator} {clause.key} [{values}] ({clause.span.line}:{clause.span.column})"
+
+
+def _nothing_reaches(part: Part, query: str, other: bool) -> str:
+    parsed = parse_query(query)
+    scope = f"{', '.join(parsed.actions)} on {', '.join(parsed.resources)}"
+    if parsed.principal is not None:
+        scope += f" for principal {parsed.principal}"
+    effect = "Allow grants" if part.role == "no-allow" else "Deny applies to"
+    return f"no {'other ' if other else ''}{effect} {scope}"
