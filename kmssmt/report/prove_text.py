@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from kmssmt.analyses.prove import ProveResult
 from kmssmt.report.qualifiers import qualifiers
-from kmssmt.symbolic.why import sentences as because_sentences
+from kmssmt.symbolic.why import Part, sentences
 
 if TYPE_CHECKING:
     from kmssmt.analyses.account_prove import AccountProveResult
@@ -41,6 +41,11 @@ def render(result: ProveResult | AccountProveResult) -> str:
         lines.append(f"  note: {note}")
     lines.append(f"  ({result.engine} engine, {result.seconds * 1000:.1f} ms)")
     return "\n".join(lines)
+
+
+def because_sentences(parts: tuple[Part, ...], query: str) -> list[str]:
+    """Why a proven property holds, one sentence per statement (`kmssmt.symbolic.why.sentences`)."""
+    return sentences(parts, query)
 
 
 def _account(result: AccountProveResult) -> str:

@@ -111,12 +111,12 @@ def test_account_diff_sees_actions_outside_the_catalog_and_resources_outside_the
     new = tmp_path / "new.json"
     new.write_text(json.dumps(data))
     result = account_diff(str(EXAMPLE), str(new))
-    assert result.relation == "different"
+    assert result.relation == "new-more"
     assert any(c.witness.action == "ram:AttachPolicyToUser" and c.direction == "new-more" for c in result.changes)
     data = json.loads(EXAMPLE.read_text())
     data["policies"][1]["document"]["Statement"][0]["Action"] = ["kms:*", "ecs:Describe*"]
     new.write_text(json.dumps(data))
     result = account_diff(str(EXAMPLE), str(new))
-    assert result.relation == "different"
+    assert result.relation == "new-more"
     assert all(c.witness.action.lower().startswith("ecs:describe") for c in result.changes)
     assert account_diff(str(EXAMPLE), str(EXAMPLE)).relation == "equivalent"
