@@ -91,16 +91,16 @@ def measure(generator: str, pairs: int, repeat: int, summary_repeat: int) -> Mea
     for old, new in made:
         clear_caches()
         with Clock() as clock:
-            result = diff(old, new, max_witnesses=1, summary=False)
+            result = diff(old, new, max_witnesses=1, summary=False, explain=False)
         out.cold.add(clock)
         out.relations.add(result.relation)
         for _ in range(repeat):
             with Clock() as clock:
-                diff(old, new, max_witnesses=1, summary=False)
+                diff(old, new, max_witnesses=1, summary=False, explain=False)
             out.relation.add(clock)
         for _ in range(summary_repeat):
             with Clock() as clock:
-                diff(old, new, max_witnesses=20)
+                diff(old, new, max_witnesses=20, explain=False)
             out.summary.add(clock)
     return out
 
@@ -136,15 +136,15 @@ def naive_rows(sizes: list[int], pairs: int, repeat: int, timeout: float) -> lis
         for i in range(pairs):
             old, new = pair("project", size, 2000 + 10 * size + i)
             runs = Times()
-            result = diff(old, new, max_witnesses=1, summary=False)  # warm the caches; not timed
+            result = diff(old, new, max_witnesses=1, summary=False, explain=False)  # warm the caches; not timed
             for _ in range(repeat):
                 with Clock() as clock:
-                    result = diff(old, new, max_witnesses=1, summary=False)
+                    result = diff(old, new, max_witnesses=1, summary=False, explain=False)
                 runs.add(clock)
             exact.wall.append(statistics.median(runs.wall))
             exact.cpu.append(statistics.median(runs.cpu))
             with Clock() as clock:
-                other = diff(old, new, max_witnesses=1, engine="naive", timeout=timeout, summary=False)
+                other = diff(old, new, max_witnesses=1, engine="naive", timeout=timeout, summary=False, explain=False)
             if other.relation == "unknown":
                 unknown += 1
                 continue
@@ -200,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
              "| full summary (up to 20 described regions per direction, each line proven exact), p50 | "
              + " | ".join(measured[g].summary.cell(.5, GOAL_SUMMARY_P50) for g in gens) + " | < 1 s |",
              "| relations found | " + " | ".join(", ".join(sorted(measured[g].relations)) for g in gens) + " | |",
-             "", "The goal verdicts are on wall time. Relation: `diff(old, new, max_witnesses=1, summary=False)`, "
-             "after one run of the same pair (so the caches are warm); the caches-cleared row is that first run.", ""]
+             "", "The goal verdicts are on wall time. Relation: "
+             "`diff(old, new, max_witnesses=1, summary=False, explain=False)`, after one run of the same pair "
+             "(so the caches are warm); the caches-cleared row is that first run.", ""]
     if naive:
         lines += ["### Exact vs naive engine on small pairs (relation only, project generator, same process)", "",
                   "| statements | pairs | exact p50 (median per pair) | naive p50 (answered pairs) | naive answered | "
