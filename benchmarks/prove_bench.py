@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,10 +217,13 @@ def run_fresh(generator: str, size: int, seeds: list[int], runs: int,
 
 
 def run_naive(sizes: list[int], seeds: list[int], bound_sizes: list[int], timeout: float, probe: float,
-              budget: float, repeat: int, log: Callable[[str], None]) -> list[NaiveRun]:
+              budget: float, repeat: int, log: Callable[[str], None],
+              queries: Sequence[int] | None = None) -> list[NaiveRun]:
     """Every (size, seed, query) first gets a probe at min(probe, timeout); answered ones are repeated
     `repeat` times. The rest get one run at the full timeout while the budget lasts (the answer sizes
-    first, round-robin over them, then the bound sizes); left over, they stay unknown at the probe."""
+    first, round-robin over them, then the bound sizes); left over, they stay unknown at the probe.
+    `queries`: the (0-based) queries to run, all by default."""
+    chosen = list(range(len(QUERIES))) if queries is None else list(queries)
     jobs = [(size, seed) for size in sizes for seed in seeds] + [(size, seeds[0]) for size in bound_sizes]
     policies = {(size, seed): parse_policy(generate.policy_text(size, seed), f"naive-{size}-{seed}.json")
                 for size, seed in jobs}
@@ -236,7 +239,7 @@ def run_naive(sizes: list[int], seeds: list[int], bound_sizes: list[int], timeou
 
     rank: dict[int, int] = defaultdict(int)
     for size, seed in jobs:
-        for qi in range(len(QUERIES)):
+        for qi in chosen:
             verdict, wall, cpu, reason = attempt(size, seed, qi, first)
             run = NaiveRun(size, seed, qi, verdict, [wall], [cpu], first, reason)
             runs[(size, seed, qi)] = run
@@ -250,7 +253,7 @@ def run_naive(sizes: list[int], seeds: list[int], bound_sizes: list[int], timeou
                 pending.append((size in bound_sizes and size not in sizes, rank[size], size, seed, qi))
                 rank[size] += 1
         answered = sum(1 for r in runs.values() if r.size == size and r.seed == seed and r.answered)
-        log(f"  naive {size:>5} statements, seed {seed}: {answered} of {len(QUERIES)} answered at the "
+        log(f"  naive {size:>5} statements, seed {seed}: {answered} of {len(chosen)} answered at the "
             f"{first:g} s probe")
     spent = 0.0
     for _, _, size, seed, qi in sorted(pending):
@@ -425,7 +428,8 @@ def render(run: Run, args: argparse.Namespace, exact: dict[str, dict[int, Steps]
                      if args.naive_probe < args.naive_timeout else "the probe is the full timeout: no re-runs. ")
                   + "Naive seeds: "
                   f"{', '.join(map(str, seeds[:args.naive_seeds]))} at the answer sizes, {seeds[0]} at the bound "
-                  "sizes.", "",
+                  "sizes." + (f" Naive queries: only {args.naive_queries} (`--naive-queries`)."
+                              if args.naive_queries else ""), "",
                   "| statements | seed | query | exact verdict | exact p50 | naive verdict | naive time | ratio |",
                   "|---|---|---|---|---|---|---|---|"]
         for size, seed, qi, ev, ew, ec, nv, nw, nc, count, ratio in details:
@@ -520,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-budget", type=float, default=120.0,
                         help="wall time for full-timeout naive re-runs, s (default 120; inf = all)")
     parser.add_argument("--naive-repeat", type=int, default=3, help="repeats of answered naive queries (default 3)")
+    parser.add_argument("--naive-queries", default="",
+                        help="only these queries (1-based numbers, comma-separated) with the naive engine "
+                             "(default all)")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive engine")
     parser.add_argument("--no-write", action="store_true", help="print only: no RESULTS.md, results.json, plot")
     args = parser.parse_args(argv)
@@ -547,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.bound_sizes_list}; probe {args.naive_probe:g} s, timeout {args.naive_timeout:g} s, budget "
             f"{args.naive_budget:g} s")
         naive = run_naive(args.naive_sizes_list, seeds[:args.naive_seeds], args.bound_sizes_list, args.naive_timeout,
-                          args.naive_probe, args.naive_budget, args.naive_repeat, log)
+                          args.naive_probe, args.naive_budget, args.naive_repeat, log,
+                          [int(q) - 1 for q in args.naive_queries.split(",") if q.strip()] or None)
     naive_rows, details = compare(exact["project"], naive)
     plot_note = plot(exact["project"], PLOT) if not args.no_write else "Plot: not drawn (`--no-write`)."
     run.finish()
