@@ -56,9 +56,11 @@ def number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
 
 
-def compare(recorded: dict[str, float], now: dict[str, float], threshold: float) -> tuple[list[list[str]], int]:
+def compare(recorded: dict[str, float], now: dict[str, float], threshold: float,
+            speed: float = 1.0) -> tuple[list[list[str]], int]:
     """Table rows (figure, recorded, now, ratio, verdict) and the number of figures worse than allowed.
-    Every figure is a time: lower is better; ratio = now / recorded."""
+    Every figure is a time: lower is better; ratio = now / recorded / `speed`, where `speed` is how
+    much slower the machine's CPU is now than when the figures were recorded (`cpu_speed` loop times)."""
     rows, worse = [], 0
     for key in sorted(set(recorded) | set(now)):
         old, new = float(recorded.get(key, math.nan)), float(now.get(key, math.nan))
@@ -66,7 +68,7 @@ def compare(recorded: dict[str, float], now: dict[str, float], threshold: float)
             verdict = "new figure" if math.isnan(old) else "not rerun"
             rows.append([key, number(old), number(new), "–", verdict])
             continue
-        ratio = new / old if old > 0 else math.inf
+        ratio = new / old / speed if old > 0 else math.inf
         bad = ratio > 1 + threshold
         worse += bad
         verdict = f"WORSE (> {1 + threshold:.2f})" if bad else ("better" if ratio < 1 - threshold else "ok")
@@ -86,7 +88,7 @@ def table(rows: list[list[str]]) -> str:
 
 
 def check(argv: list[str]) -> int:
-    from benchmarks.results import RESULTS_JSON, load_average, read_figures
+    from benchmarks.results import RESULTS_JSON, cpu_speed, load_average, read_figures
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks --check",
                                      description="Rerun the headline rows and compare them with results.json.")
@@ -127,8 +129,13 @@ def check(argv: list[str]) -> int:
         print(f"\n{name}: recorded at {entry.get('commit', '?')} on {entry.get('date', '?')} (load before "
               f"{entry.get('load_before', math.nan):.2f}; {entry.get('machine', '?')}); rerunning its headline "
               f"rows ({'full' if args.full else 'quick'} settings) ...", flush=True)
+        speed_now = cpu_speed()
+        speed = speed_now / entry["speed_ms"] if entry.get("speed_ms") else 1.0
+        if entry.get("speed_ms"):
+            print(f"CPU speed loop: {entry['speed_ms']:.0f} ms when recorded, {speed_now:.0f} ms now: ratios are "
+                  f"divided by {speed:.2f}")
         now = load(name).headline(quick=not args.full)
-        rows, worse = compare(entry["figures"], now, args.threshold)
+        rows, worse = compare(entry["figures"], now, args.threshold, speed)
         worse_total += worse
         print(table(rows))
     after = load_average()

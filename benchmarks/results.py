@@ -186,6 +186,19 @@ def goal(value: float, limit: float) -> str:
     return "met" if value < limit else "**not met**"
 
 
+def cpu_speed(rounds: int = 3) -> float:
+    """Milliseconds of CPU time a fixed pure-Python loop takes on this machine now (the least of
+    `rounds`): the yardstick that says whether the machine itself was slower when a figure was taken."""
+    best = math.inf
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 @dataclass
 class Run:
     """One benchmark run: who, where, when, under what load, and how long it took as a whole."""
@@ -195,6 +208,8 @@ class Run:
     commit: str
     info: dict[str, str]
     load_before: float
+    speed_before: float = math.nan
+    speed_after: float = math.nan
     load_after: float = math.nan
     wall: float = math.nan
     cpu: float = math.nan
@@ -203,7 +218,7 @@ class Run:
     @classmethod
     def start(cls, name: str, argv: Sequence[str]) -> Run:
         command = " ".join(["python -m benchmarks", name, *argv])
-        run = cls(name, command, git_commit(), machine(), load_average())
+        run = cls(name, command, git_commit(), machine(), load_average(), cpu_speed())
         run._clock.__enter__()
         return run
 
@@ -212,6 +227,7 @@ class Run:
             self._clock.__exit__(None, None, None)
             self.wall, self.cpu = self._clock.wall, self._clock.cpu
             self.load_after = load_average()
+            self.speed_after = cpu_speed()
         return self
 
     def header(self) -> str:
@@ -224,13 +240,17 @@ class Run:
                  f"- 1-minute load average: {self.load_before:.2f} before the run, {self.load_after:.2f} after it "
                  f"(on {info['nproc']} CPUs; above about 1 the wall times carry queueing delay, the CPU times "
                  "much less)",
+                 f"- CPU speed: a fixed pure-Python loop took {self.speed_before:.0f} ms before the run and "
+                 f"{self.speed_after:.0f} ms after it (`results.cpu_speed`; this VM's speed varies by about 2x over a "
+                 "day even when idle, so compare figures of two runs only with their loop times)",
                  f"- Whole run: {self.wall:.1f} s wall, {self.cpu:.1f} s CPU (this process and its children)"]
         return "\n".join(lines)
 
     def entry(self, figures: dict[str, float]) -> dict[str, Any]:
         info = self.info
         return {"commit": self.commit, "date": info["date"], "load_before": round(self.load_before, 2),
-                "load_after": round(self.load_after, 2), "command": self.command,
+                "load_after": round(self.load_after, 2), "speed_ms": round(min(self.speed_before, self.speed_after)),
+                "command": self.command,
                 "machine": f"{info['cpu']}, nproc {info['nproc']}, Python {info['python']}",
                 "figures": {k: round(v, 3) for k, v in sorted(figures.items()) if not math.isnan(v)}}
 
