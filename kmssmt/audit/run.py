@@ -23,7 +23,8 @@ one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
 2. the classes are solved, each once, split over the workers; the guardrails
    (kmssmt/audit/guardrails.py), which depend on nothing else, run beside them;
 3. the matrix rows of every resource are written from the class answers, here (no solver work is
-   left, only the replays of witnesses through the account evaluator);
+   left, only the replays of witnesses through the account evaluator; shipping the cells back from
+   workers would cost more than writing them);
 4. the API columns are labelled resource by resource (kmssmt/audit/api_calls.py), split over the
    workers; then the built-in checks (kmssmt/audit/builtin.py) run here.
 
@@ -120,12 +121,9 @@ class _Run:
                     outcomes.append(answer)
         else:
             outcomes = [run_guardrail(g, self.model, self.closed_world) for g in self.config.guardrails]
+        # The rows are written here: no solver work is left, and sending every cell back from a
+        # worker costs more than writing it.
         results: list[ResourceResult] = []
-        if worker_count(self.jobs, len(resources)) > 1:
-            for block in _pooled(self, [("rows", b) for b in _blocks(len(resources), self.jobs * 4)], []):
-                results += block
-                self.tick(len(results))
-            return results, outcomes
         for index in resources:
             results.append(self.engine.run(index))
             self.tick(index + 1)
@@ -153,7 +151,7 @@ class _Run:
         return resource_api_cells(self.matrix, self.account, self.model, self.decrypters, index)
 
 
-# ("classes" | "rows" | "api", (first, stop)) | ("guardrail", (n,))
+# ("classes" | "api", (first, stop)) | ("guardrail", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
@@ -220,8 +218,6 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]]]:
     answer: Any
     if kind == "classes":
         answer = run.engine.solve_classes(keys[args[0]:args[1]])[0]
-    elif kind == "rows":
-        answer = [run.engine.run(index) for index in range(args[0], args[1])]
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
     else:
