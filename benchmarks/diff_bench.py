@@ -2,8 +2,8 @@
 both generators (benchmarks/generate.py and benchmarks/independent.py), and the exact engine against the
 naive string/regex engine on small pairs in the same process.
 
-    python -m benchmarks diff [--pairs 4] [--repeat 5] [--summary-repeat 1] [--naive-sizes 5,10,20]
-                              [--naive-timeout 20] [--no-write]
+    python -m benchmarks diff [--pairs 4] [--repeat 5] [--summary-repeat 1] [--summary-sizes 5,20,100]
+                              [--naive-sizes 5,10,20] [--naive-timeout 20] [--no-write]
 
 Every time is wall time with the CPU time of this process (`time.process_time`, Z3 included). The first
 relation of a pair is asked with the caches of computed values emptied (`results.clear_caches()`); the
@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,6 +129,43 @@ def headline(quick: bool = True) -> dict[str, float]:
     return figures({g: measure(g, pairs, repeat, summary_repeat) for g in PAIRS})
 
 
+def summary_rows(sizes: list[int], pairs: int) -> tuple[list[str], dict[str, float]]:
+    """The full summary (a change review) at several sizes, both generators: in-process (first summary of
+    the pair, after its relation) and the whole `kmssmt diff OLD NEW` command in a new process."""
+    rows: list[str] = []
+    found: dict[str, float] = {}
+    for size in sizes:
+        for generator in PAIRS:
+            inside, command = Times(), Times()
+            lines: list[int] = []
+            with tempfile.TemporaryDirectory() as tmp:
+                for i in range(pairs):
+                    documents = PAIRS[generator](size, 3000 + i)
+                    old, new = pair(generator, size, 3000 + i)
+                    diff(old, new, max_witnesses=1, summary=False, explain=False)
+                    with Clock() as clock:
+                        result = diff(old, new, max_witnesses=20, explain=False)
+                    inside.add(clock)
+                    lines.append(len(result.summary))
+                    paths = []
+                    for name, document in zip(("old", "new"), documents, strict=True):
+                        path = os.path.join(tmp, f"{name}-{i}.json")
+                        with open(path, "w", encoding="utf-8") as handle:
+                            json.dump(document, handle, indent=2)
+                        paths.append(path)
+                    with Clock(children=True) as clock:
+                        subprocess.run([sys.executable, "-m", "kmssmt", "diff", *paths], capture_output=True,
+                                       check=False)
+                    command.add(clock)
+            rows.append(f"| {size} | {LABELS[generator]} | {pairs} | {statistics.median(lines):g} | "
+                        f"{inside.cell(.5, GOAL_SUMMARY_P50 if size == HEADLINE_SIZE else None)} | "
+                        f"{inside.cell(1.0)} | {command.cell(.5)} |")
+            found[f"{PREFIX[generator]}_{size}_summary_p50_ms"] = percentile(inside.wall, .5) * 1000
+            found[f"{PREFIX[generator]}_{size}_command_p50_ms"] = percentile(command.wall, .5) * 1000
+            print(rows[-1], flush=True)
+    return rows, found
+
+
 def naive_rows(sizes: list[int], pairs: int, repeat: int, timeout: float) -> list[str]:
     rows = []
     for size in sizes:
@@ -169,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-pairs", type=int, default=3, help="pairs per naive size (default 3)")
     parser.add_argument("--naive-timeout", type=float, default=20.0, help="naive timeout per solver call, s")
     parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--summary-sizes", default="5,20,100",
+                        help="sizes of the summary table (in-process and the command) ('' for none)")
+    parser.add_argument("--summary-pairs", type=int, default=3, help="pairs per summary size (default 3)")
     parser.add_argument("--no-write", action="store_true", help="print only: no RESULTS.md, no results.json")
     args = parser.parse_args(argv)
     run = Run.start("diff", argv)
@@ -179,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{generator}: relation p50 {m.relation.cell(.5)}, p99 {m.relation.cell(.99)}", flush=True)
     sizes = [] if args.no_naive else [int(s) for s in args.naive_sizes.split(",") if s.strip()]
     naive = naive_rows(sizes, args.naive_pairs, args.repeat, args.naive_timeout) if sizes else []
+    summary_sizes = [int(s) for s in args.summary_sizes.split(",") if s.strip()]
+    summaries, summary_figures = summary_rows(summary_sizes, args.summary_pairs) if summary_sizes else ([], {})
     run.finish()
 
     gens = list(measured)
@@ -203,6 +248,14 @@ def main(argv: list[str] | None = None) -> int:
              "", "The goal verdicts are on wall time. Relation: "
              "`diff(old, new, max_witnesses=1, summary=False, explain=False)`, after one run of the same pair "
              "(so the caches are warm); the caches-cleared row is that first run.", ""]
+    if summaries:
+        lines += ["### The full summary by size", "",
+                  "| statements | generator | pairs | summary lines (median) | in-process p50 | in-process max | "
+                  "`kmssmt diff OLD NEW` in a new process, p50 |", "|---|---|---|---|---|---|---|", *summaries, "",
+                  "In-process: `diff(old, new, max_witnesses=20, explain=False)` after the pair's relation; the "
+                  "command: the whole CLI (start-up, reading, relation, summary, printing), CPU of the child "
+                  f"process; seeds 3000–{2999 + args.summary_pairs}. The goal (< 1 s) is for "
+                  f"{HEADLINE_SIZE} statements.", ""]
     if naive:
         lines += ["### Exact vs naive engine on small pairs (relation only, project generator, same process)", "",
                   "| statements | pairs | exact p50 (median per pair) | naive p50 (answered pairs) | naive answered | "
@@ -210,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
                   "|---|---|---|---|---|---|---|---|", *naive, "",
                   f"Naive timeout {args.naive_timeout:g} s per solver call; its unknowns are left out of its times "
                   "and of the ratio, and counted. The ratio is per pair, over the pairs both engines answered."]
-    return publish(run, "\n".join(lines), figures(measured), not args.no_write)
+    return publish(run, "\n".join(lines), figures(measured) | summary_figures, not args.no_write)
 
 
 if __name__ == "__main__":
