@@ -26,7 +26,7 @@ from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 from kmssmt.symbolic.why_equal import EqualPart, EqualWhy, explain_equal
 
 __all__ = ["DEFAULT_MAX_WITNESSES", "DescriptionError", "DiffResult", "Difference", "Membership", "Place",
-           "Relation", "Side", "diff"]
+           "Relation", "Side", "SideDifference", "diff", "one_side"]
 
 Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
 DEFAULT_MAX_WITNESSES = 20
@@ -118,35 +118,11 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
     truncated = False
     unknown: list[str] = []
     for side in ("old", "new"):
-        blocked: list[str] = []
-        regions: list[Region] = []
-        more = False
-        while True:
-            rest = [not_(b) for b in blocked]
-            if len(witnesses[side]) >= max_witnesses:
-                more = True
-                break
-            status, request, reason = differ.witness(side, *rest)
-            if status == "unknown":
-                unknown.append(reason)
-                break
-            if request is None:
-                break
-            witnesses[side].append(request)
-            if engine != "exact":
-                break  # the naive engine gives one witness per direction
-            if summary:
-                block, region = differ.region(side, request)
-                regions.append(region)
-                blocked.append(block)
-            else:
-                blocked.append(differ.block_term(request))
-        lines = differ.lines(side, regions) if summary else []
-        differences += lines
-        if more:  # what the lines (or the blocked classes) leave of the difference
-            said = [not_(differ.line_term(d)) for d in lines] if summary else [not_(b) for b in blocked]
-            left = differ.session.check(differ.only(side), *said, model=False)
-            truncated = truncated or left.status != "unsat"
+        found = _search(differ, side, max_witnesses, summary, engine)
+        witnesses[side] = list(found.witnesses)
+        differences += found.summary
+        truncated = truncated or found.truncated
+        unknown += found.unknown
     grouped = tuple(differences)
     seconds = time.perf_counter() - started
     notes = tuple(differ.problem.fallbacks)
@@ -174,6 +150,72 @@ def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_
         stats["explain_solver_calls"] = differ.session.calls - calls
     return DiffResult(relation, tuple(witnesses["old"]), tuple(witnesses["new"]), grouped, truncated,
                       time.perf_counter() - started, reason, notes, closed_world, open_world_only, stats, because)
+
+
+@dataclass(frozen=True)
+class SideDifference:
+    """What one side allows and the other denies: its replayed witnesses, its summary lines, whether
+    the list was cut off (more differences exist, proven), and why the search stopped undecided
+    (`unknown` empty: the witnesses and lines are the whole difference, up to `truncated`)."""
+
+    side: Side
+    witnesses: tuple[Request, ...]
+    summary: tuple[Difference, ...]
+    truncated: bool
+    unknown: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+def _search(differ: _Differ, side: Side, max_witnesses: int, summary: bool, engine: Engine) -> SideDifference:
+    """The witnesses of one side's difference, each region blocked in turn (see `diff`)."""
+    witnesses: list[Request] = []
+    blocked: list[str] = []
+    regions: list[Region] = []
+    unknown: list[str] = []
+    more = truncated = False
+    while True:
+        rest = [not_(b) for b in blocked]
+        if len(witnesses) >= max_witnesses:
+            more = True
+            break
+        status, request, reason = differ.witness(side, *rest)
+        if status == "unknown":
+            unknown.append(reason)
+            break
+        if request is None:
+            break
+        witnesses.append(request)
+        if engine != "exact":
+            break  # the naive engine gives one witness per direction
+        if summary:
+            block, region = differ.region(side, request)
+            regions.append(region)
+            blocked.append(block)
+        else:
+            blocked.append(differ.block_term(request))
+    lines = differ.lines(side, regions) if summary else []
+    if more:  # what the lines (or the blocked classes) leave of the difference
+        said = [not_(differ.line_term(d)) for d in lines] if summary else [not_(b) for b in blocked]
+        left = differ.session.check(differ.only(side), *said, model=False)
+        truncated = left.status != "unsat"
+    return SideDifference(side, tuple(witnesses), tuple(lines), truncated, tuple(unknown))
+
+
+def one_side(old: Sequence[Policy], new: Sequence[Policy], side: Side = "new", timeout: float = DEFAULT_TIMEOUT,
+             max_witnesses: int = DEFAULT_MAX_WITNESSES, closed_world: bool = False,
+             engine: Engine = "exact") -> SideDifference:
+    """What `side` allows that the other side denies, as `diff` finds it for that direction alone
+    (the other direction is not searched): a gate that only asks whether new grants anything old
+    pays for one direction only."""
+    started = time.perf_counter()
+    try:
+        differ = _Differ(old, new, engine, timeout, closed_world)
+    except EncodingUnsupported as exc:
+        return SideDifference(side, (), (), False, (str(exc),), seconds=time.perf_counter() - started)
+    found = _search(differ, side, max(1, max_witnesses), True, engine)
+    return SideDifference(side, found.witnesses, found.summary, found.truncated, found.unknown,
+                          tuple(differ.problem.fallbacks), time.perf_counter() - started)
 
 
 class Membership:
