@@ -286,8 +286,10 @@ def access_not_granted(paths: Sequence[str], actions: Sequence[str], resources: 
             if not replayed.allowed:
                 raise ReplayError(f"access witness {result.counterexample.to_json()} is {replayed.reason}")
             where = replayed.statements[0].file if replayed.statements else paths[0]
-            findings.append(GateFinding(f"{result.counterexample.action} is allowed: {result.reason}",
-                                        result.counterexample, _allowing(replayed.statements), where, "allowed"))
+            request = result.counterexample
+            who = f" for {request.principal}" if request.principal else ""
+            findings.append(GateFinding(f"{request.action} is allowed on {request.resource}{who}", request,
+                                        _allowing(replayed.statements), where, result.reason))
         verdict, reason = result.verdict, result.reason
     if verdict == "unknown":
         undecided.append(reason)

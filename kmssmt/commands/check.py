@@ -1,0 +1,103 @@
+"""`kmssmt check GATE ...`: a gate for a pipeline, passed only on a proof (exit 0 pass, 1 fail, 3
+unknown, 4 vacuous, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kmssmt.analyses.gates import GateResult
+
+EXIT = {"pass": 0, "fail": 1, "unknown": 3, "vacuous": 4}
+EXIT_CODES = "exit codes: 0 pass (proven) · 1 fail (each finding with a replayed witness) · 2 bad input · " \
+             "3 unknown (the solver did not decide: never a pass) · 4 vacuous (the question holds no request)"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--timeout", type=float, metavar="S", help="per solver call (default 30)")
+    parser.add_argument("--closed-world", action="store_true",
+                        help="let the action range over the catalog's action names only (the answer says so)")
+    parser.add_argument("-o", "--output", metavar="OUT", help="write the answer here (default: stdout)")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check", help="gates for CI: no-new-access, access-not-granted, no-public-access (exit 0 pass, 1 fail, "
+                      "3 unknown, 4 vacuous)",
+        description="A yes/no gate, passed only when the property is proven; a failure lists each violation "
+                    "with a witness request replayed through the evaluator and the statements that grant it.",
+        epilog=EXIT_CODES)
+    gates = parser.add_subparsers(dest="gate", required=True, metavar="GATE")
+    new = gates.add_parser("no-new-access", help="NEW allows nothing that OLD denies",
+                           description="NEW allows no request that OLD denies. OLD and NEW are two policy files, "
+                                       "two directories (files paired by relative path; a file only in NEW is "
+                                       "all new access, a file only in OLD is revoked access and never fails), or "
+                                       "two account snapshots.", epilog=EXIT_CODES)
+    new.add_argument("old", metavar="OLD", help="the old policy file, directory or account snapshot")
+    new.add_argument("new", metavar="NEW", help="the new policy file, directory or account snapshot")
+    new.add_argument("--max-witnesses", type=int, default=20, metavar="N",
+                     help="new accesses to list per file pair (default 20)")
+    _common(new)
+    access = gates.add_parser("access-not-granted", help="no listed action is allowed",
+                              description="No request for any of the listed actions (on the listed resources) is "
+                                          "allowed by the policy set, or by the account snapshot given alone.",
+                              epilog=EXIT_CODES)
+    access.add_argument("policies", nargs="+", metavar="POLICY", help="policy files (or system:NAME), or one "
+                                                                     "account snapshot")
+    access.add_argument("--actions", action="append", required=True, metavar="A[,B]",
+                        help="action names or patterns (comma-separated; repeatable)")
+    access.add_argument("--resources", action="append", metavar="R[,S]", help="resource ARN patterns (default *)")
+    access.add_argument("--principal", metavar="ARN", help="only this principal (pattern); default anyone")
+    _common(access)
+    public = gates.add_parser("no-public-access", help="no key or secret usable by anyone or another account",
+                              description="No key or secret policy lets anyone (Principal *) or a principal of "
+                                          "another account use a key or secret. Each policy file is its own key "
+                                          "or secret policy (files without Principal are skipped); its account is "
+                                          "--account, else its :root principal's. On an account snapshot given "
+                                          "alone, every key and secret is asked for a principal of another "
+                                          "account.", epilog=EXIT_CODES)
+    public.add_argument("policies", nargs="+", metavar="POLICY", help="key or secret policy files, or one account "
+                                                                     "snapshot")
+    public.add_argument("--account", metavar="ID", help="the policies' own account id")
+    _common(public)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kmssmt.analyses import gates
+    from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+
+    if args.timeout is None:
+        args.timeout = DEFAULT_TIMEOUT
+    result: GateResult
+    if args.gate == "no-new-access":
+        result = gates.no_new_access(args.old, args.new, args.timeout, args.closed_world, max(1, args.max_witnesses))
+    elif args.gate == "access-not-granted":
+        result = gates.access_not_granted(args.policies, args.actions, args.resources or ["*"], args.principal,
+                                          args.timeout, args.closed_world)
+    else:
+        result = gates.no_public_access(args.policies, args.account, args.timeout, args.closed_world)
+    text = _render(result, args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+    else:
+        print(text.rstrip("\n"))
+    return EXIT[result.status]
+
+
+def _render(result: GateResult, fmt: str) -> str:
+    if fmt == "json":
+        from kmssmt.report import gate_json
+
+        return gate_json.render(result)
+    if fmt == "sarif":
+        from kmssmt import __version__
+        from kmssmt.report import gate_sarif
+
+        return gate_sarif.render(result, __version__)
+    from kmssmt.report import gate_text
+
+    return gate_text.render(result)
