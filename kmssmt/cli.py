@@ -15,12 +15,28 @@ from kmssmt.errors import InputError, InternalError
 COMMANDS = ("validate", "eval", "prove", "diff", "audit", "check")
 
 
-def build_parser() -> argparse.ArgumentParser:
+EPILOG = """\
+exit codes (each command's --help lists its own):
+  0  the answer is yes / nothing failed     1  no (refuted, denied, different, findings)
+  2  unreadable input or a usage error      3  the solver did not decide (unknown)
+  70 internal error                         130 interrupted
+
+examples:
+  kmssmt validate policies/
+  kmssmt prove policy.json --never "can anyone kms:Decrypt on * when acs:SecureTransport = false"
+
+`kmssmt COMMAND --help` shows a command's options, exit codes and examples."""
+
+
+def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
+    """The parser with the subcommands `commands` (default: all). Each command module's `register` only
+    declares its options; the analyses it runs are imported when it runs."""
     parser = argparse.ArgumentParser(
-        prog="kmssmt", description="Prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver.")
+        prog="kmssmt", description="Prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"kmssmt {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands:
         try:
             module = importlib.import_module(f"kmssmt.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -31,9 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def needed_commands(argv: Sequence[str]) -> tuple[str, ...]:
+    """The subcommands a parser needs to parse `argv`: none for `--version`, only the one named when it
+    is known, every one otherwise (top-level help, a usage error that lists them)."""
+    for token in argv:
+        if token == "--version":
+            return ()
+        if token.startswith("-"):  # -h, --help, or an unknown option: argparse's message needs them all
+            return COMMANDS
+        return (token,) if token in COMMANDS else COMMANDS
+    return COMMANDS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(needed_commands(arguments))
+    args = parser.parse_args(arguments)
     try:
         code: int = args.run(args)
     except InputError as exc:

@@ -9,10 +9,8 @@ result cross the process boundary as plain picklable data, never as solver objec
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Unit = TypeVar("Unit")
@@ -34,6 +32,8 @@ def worker_count(requested: int, units: int) -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -50,6 +50,9 @@ def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
             if progress:
                 progress(len(results))
         return results
+    import multiprocessing  # only with more than one worker: a run in this process does without it
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
                              initargs=initargs) as pool:

@@ -9,12 +9,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kmssmt.catalog import Catalog, load_catalog
 from kmssmt.policy.ast import Finding, Policy, Severity, Span, Statement
 from kmssmt.policy.findings import Rule, finding, rule
 
 if TYPE_CHECKING:
+    from kmssmt.catalog import Catalog
     from kmssmt.checks.proofs import ProofContext
+
+
+def _catalog() -> Catalog:
+    from kmssmt.catalog import load_catalog
+
+    return load_catalog()
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ class CheckContext:
 
     policy: Policy
     options: CheckOptions = field(default_factory=CheckOptions)
-    catalog: Catalog = field(default_factory=load_catalog)
+    catalog: Catalog = field(default_factory=_catalog)
     proofs: ProofContext | None = None  # the compiled problem, built by the first proven check
 
     def finding(self, r: Rule, span: Span, message: str, statement: Statement | None = None,

@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from kmssmt import __version__
-from kmssmt.audit.guardrails import load_checks
-from kmssmt.audit.model import AuditReport
-from kmssmt.audit.run import run_audit
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from kmssmt.audit.model import AuditReport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,6 +50,9 @@ def _render(report: AuditReport, fmt: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kmssmt.audit.guardrails import load_checks
+    from kmssmt.audit.run import run_audit
+
     config = load_checks(args.checks)
     jobs = max(1, args.jobs)
     if sys.stderr.isatty():

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kmssmt.analyses.diff import DEFAULT_MAX_WITNESSES, diff
 from kmssmt.errors import InputError
-from kmssmt.policy.loading import load_policies, warn_about_damage
-from kmssmt.report import answer_json, diff_text
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES, DEFAULT_TIMEOUT
 
 EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
 
@@ -42,7 +39,9 @@ def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = _sides(args)
-    from kmssmt.policy.loading import is_snapshot_file
+    from kmssmt.analyses.diff import diff
+    from kmssmt.policy.loading import is_snapshot_file, load_policies, warn_about_damage
+    from kmssmt.report import answer_json, diff_text
 
     if len(old_paths) == 1 and len(new_paths) == 1 and is_snapshot_file(old_paths[0]) and \
             is_snapshot_file(new_paths[0]):
@@ -58,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
     """Two account snapshots: who gained or lost which access (kmssmt/analyses/account_diff.py)."""
     from kmssmt.analyses.account_diff import account_diff
+    from kmssmt.report import answer_json, diff_text
 
     result = account_diff(old, new, timeout=args.timeout)
     print(answer_json.render(result) if args.format == "json" else diff_text.render(result))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kmssmt.errors import InputError
-from kmssmt.policy.loading import load_policies, snapshot_among
-from kmssmt.report import answer_json, eval_text
-from kmssmt.semantics.request import Request
+
+if TYPE_CHECKING:
+    from kmssmt.semantics.request import Request
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _build_request(args: argparse.Namespace) -> Request:
+    from kmssmt.semantics.request import Request
+
     if args.request:
         if args.action or args.resource or args.principal or args.context:
             raise InputError("arguments", "give either --request or --action/--resource/--principal/--context")
@@ -50,6 +53,9 @@ def _build_request(args: argparse.Namespace) -> Request:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kmssmt.policy.loading import load_policies, snapshot_among
+    from kmssmt.report import answer_json, eval_text
+
     request = _build_request(args)
     snapshot = snapshot_among(args.policies)  # an InputError when a snapshot is not given alone
     if snapshot is not None:
@@ -72,6 +78,7 @@ def _print(args: argparse.Namespace, warnings: Sequence[str]) -> None:
 def _run_on_account(args: argparse.Namespace, path: str, request: Request) -> int:
     """`eval ACCOUNT.json`: the account rules decide (kmssmt/analyses/account_eval.py)."""
     from kmssmt.analyses.account_eval import evaluate_on_account
+    from kmssmt.report import answer_json, eval_text
 
     result = evaluate_on_account(path, request)
     _print(args, result.warnings)

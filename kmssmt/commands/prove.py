@@ -7,16 +7,13 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from kmssmt.analyses.prove import Mode, ProveResult, prove
 from kmssmt.errors import InputError
-from kmssmt.policy.loading import load_policies, warn_about_damage
-from kmssmt.report import answer_json, prove_text
-from kmssmt.semantics.query import parse_query
-from kmssmt.semantics.request import Request
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from kmssmt.analyses.account_prove import AccountProveResult
+    from kmssmt.analyses.prove import Mode, ProveResult
+    from kmssmt.semantics.request import Request
 
 EXIT = {"proven": 0, "refuted": 1, "unknown": 3, "vacuous": 4}
 
@@ -58,11 +55,14 @@ def _save_request(path: str | None, request: Request | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kmssmt.analyses.prove import prove
+    from kmssmt.policy.loading import is_snapshot_file, load_policies, warn_about_damage
+    from kmssmt.report import answer_json, prove_text
+    from kmssmt.semantics.query import parse_query
+
     query = parse_query(args.never if args.never is not None else args.always)
     mode: Mode = "never" if args.never is not None else "always"
     result: ProveResult | AccountProveResult
-    from kmssmt.policy.loading import is_snapshot_file
-
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
         from kmssmt.analyses.account_prove import prove_account
 

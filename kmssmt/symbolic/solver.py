@@ -12,9 +12,9 @@ from typing import Literal
 import z3
 
 from kmssmt.symbolic.dimensions import ModelValues
+from kmssmt.symbolic.limits import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 
 Status = Literal["sat", "unsat", "unknown"]
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 4096
 READABLE_TIMEOUT = 1.0  # per check while looking for a more readable witness
 # Z3's resource limit per check (0: none). A budget counted in solver steps, not seconds: the same

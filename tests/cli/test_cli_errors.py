@@ -25,8 +25,9 @@ def test_internal_error_is_exit_70_on_stderr(argv: list[str], monkeypatch: pytes
     def broken(*args: object, **kwargs: object) -> None:
         raise ReplayError("a witness the evaluator contradicts")
 
-    monkeypatch.setattr("kmssmt.commands.prove.prove", broken)
-    monkeypatch.setattr("kmssmt.commands.diff.diff", broken)
+    # the commands import their analyses when they run, so the analyses' own names are patched
+    monkeypatch.setattr("kmssmt.analyses.prove.prove", broken)
+    monkeypatch.setattr("kmssmt.analyses.diff.diff", broken)
     assert main(argv) == 70
     captured = capsys.readouterr()
     assert captured.out == ""
