@@ -131,10 +131,14 @@ def _policy_files(directory: str) -> dict[str, str]:
     return out
 
 
-def _load(paths: Sequence[str]) -> list[Policy]:
-    from kmssmt.policy.loading import load_policies
+def _load(paths: Sequence[str], notes: list[str]) -> list[Policy]:
+    """The policies of `paths`; a document the service would reject is analysed as recovered, and a
+    note says so (`kmssmt validate` lists its findings)."""
+    from kmssmt.policy.loading import damage_warnings, load_policies
 
-    return load_policies(paths)
+    policies = load_policies(paths)
+    notes += [line.removeprefix("warning: ") for line in damage_warnings(policies)]
+    return policies
 
 
 def _allowing(decision_statements: tuple[StatementRef, ...]) -> tuple[StatementRef, ...]:
@@ -169,8 +173,8 @@ def no_new_access(old: str, new: str, timeout: float = DEFAULT_TIMEOUT, closed_w
     checked: list[str] = []
     notes: list[str] = []
     for old_path, new_path, _ in pairs:
-        old_policies = _load([old_path]) if old_path is not None else []
-        new_policies = _load([new_path])
+        old_policies = _load([old_path], notes) if old_path is not None else []
+        new_policies = _load([new_path], notes)
         checked.append(f"{old_path} -> {new_path}" if old_path is not None else f"(none) -> {new_path}")
         found, unknown, more = _new_in_policies(old_policies, new_policies, new_path, timeout, closed_world,
                                                 max_witnesses)
@@ -278,9 +282,10 @@ def access_not_granted(paths: Sequence[str], actions: Sequence[str], resources: 
     else:
         from kmssmt.analyses.prove import prove
 
-        policies = _load(paths)
+        notes = []
+        policies = _load(paths, notes)
         result = prove(policies, query, "never", timeout=timeout, closed_world=closed_world, explain=False)
-        notes = list(result.notes) + [f"query: {w}" for w in result.warnings]
+        notes += list(result.notes) + [f"query: {w}" for w in result.warnings]
         if result.counterexample is not None:
             replayed = evaluate(policies, result.counterexample)
             if not replayed.allowed:
@@ -350,7 +355,7 @@ def no_public_access(paths: Sequence[str], account: str | None = None, timeout: 
             from kmssmt.policy.loading import SNAPSHOT_AMONG_POLICIES
 
             raise InputError(path, SNAPSHOT_AMONG_POLICIES)
-        for policy in _load([path]):
+        for policy in _load([path], notes):
             if not any(s.principals is not None for s in policy.statements):
                 notes.append(f"{path}: no Principal element: not a key or secret policy (skipped)")
                 continue
