@@ -16,10 +16,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Check policy documents (files, directories, Terraform, ROS templates) and report findings: "
                     "damage, schema, catalog, security, and facts proven with the SMT solver.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="policy files, templates or directories")
-    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument("--format", choices=("text", "grouped", "json", "sarif"), default="text",
+                        help="text: one finding per line, path:line:col: severity ID message (default); "
+                             "grouped: findings under each file; json; sarif (GitHub code scanning)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
-    parser.add_argument("--fail-on", choices=tuple(SEVERITY_ORDER), default=None,
-                        help="lowest severity that fails the run (default: error, or fail-on in the config)")
+    parser.add_argument("--fail-on", type=_fail_on, default=None, metavar="LEVEL,ID,...",
+                        help="what fails the run: a severity (" + ", ".join(SEVERITY_ORDER) + ": that one and "
+                             "above) and/or finding ids or prefixes (KMS101,KMS4), comma-separated; ids alone "
+                             "fail on those findings only (default: error, or fail-on in the config)")
     parser.add_argument("--ignore", action="append", default=[], metavar="IDS",
                         help="finding ids to suppress, comma-separated (a prefix such as KMS4 suppresses a family)")
     parser.add_argument("--config", metavar="FILE", help="kmssmt.toml or pyproject.toml (default: found upwards)")
@@ -32,8 +36,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=run)
 
 
+def _fail_on(text: str) -> object:
+    from kmssmt.analyses.validate import FailOn
+
+    try:
+        return FailOn.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from kmssmt.analyses.validate import validate_paths
+    from kmssmt.analyses.validate import FailOn, unknown_ids, validate_paths
     from kmssmt.checks import CheckOptions
     from kmssmt.checks.proofs import WitnessError
     from kmssmt.report import findings_json, findings_sarif, findings_text
@@ -41,7 +54,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     for chunk in args.ignore:
         config.ignore |= {part.strip().upper() for part in chunk.split(",") if part.strip()}
-    threshold = args.fail_on or config.fail_on
+    threshold = args.fail_on or FailOn(config.fail_on)
+    unknown = unknown_ids(threshold.ids)
+    if unknown:
+        print(f"kmssmt validate: --fail-on: no finding has the id {', '.join(unknown)} (see docs/findings.md)",
+              file=sys.stderr)
+        return 2
     options = CheckOptions(account=args.account or config.account, smt=args.smt, timeout=args.timeout)
     try:
         report = validate_paths(args.paths, options, config, jobs=max(1, args.jobs))
@@ -56,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         text = findings_sarif.render(report, __version__)
     else:
         stream_is_tty = args.output is None and sys.stdout.isatty()
-        text = findings_text.render(report, threshold, colour=stream_is_tty, verbose=args.verbose)
+        text = findings_text.render(report, threshold, colour=stream_is_tty, verbose=args.verbose,
+                                    grouped=args.format == "grouped")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from kmssmt.policy.ast import Finding, Severity
 
 if TYPE_CHECKING:
-    from kmssmt.analyses.validate import Report
+    from kmssmt.analyses.validate import FailOn, Report
 
 
 def _finding(item: Finding) -> dict[str, Any]:
@@ -22,7 +22,7 @@ def _finding(item: Finding) -> dict[str, Any]:
     return out
 
 
-def render(report: Report, threshold: Severity = "error") -> str:
+def render(report: Report, threshold: Severity | FailOn = "error") -> str:
     data = {
         "findings": [_finding(f) for f in report.findings],
         "suppressed": [_finding(s.finding) | {"suppressed_by": s.reason} for s in report.suppressed],

@@ -88,9 +88,9 @@ def test_json_output_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert summary["files"] == 1 and summary["suppressed"] == 0
 
 
-def test_text_output_groups_by_file_without_colour(capsys: pytest.CaptureFixture[str]) -> None:
+def test_grouped_output_groups_by_file_without_colour(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, str(CHECK_FIXTURES / "KMS201.trigger.json"),
-                           str(CHECK_FIXTURES / "KMS207.trigger.json"))
+                           str(CHECK_FIXTURES / "KMS207.trigger.json"), "--format", "grouped")
     assert code == 1
     assert "\033[" not in out
     lines = out.splitlines()
