@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from kmssmt.policy.ast import Finding, Severity, Span
-from kmssmt.policy.findings import Rule
+from kmssmt.policy.findings import RULES, Rule
 
 if TYPE_CHECKING:
     from kmssmt.analyses.validate import Suppressed
@@ -184,13 +184,16 @@ def to_sarif(findings: Sequence[Finding], rules: Mapping[str, Rule], tool_versio
              help_uris: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A SARIF 2.1.0 log of `findings` (and `suppressed` ones, marked as such), and of the rules that
     `passed` (rule id, what it proved, the file it is about): results of kind "pass", level "none".
-    `help_uris` gives each rule's documentation link (default: its section of docs/findings.md)."""
+    `help_uris` gives each rule's documentation link (default: its section of docs/findings.md for a
+    rule of the registry the page is generated from, none for another)."""
     suppressed = list(suppressed)
     passed = list(passed)
     used = sorted({f.id for f in findings} | {s.finding.id for s in suppressed} | {p[0] for p in passed})
 
     def help_uri(rule_id: str) -> str | None:
-        return help_uris.get(rule_id) if help_uris is not None else findings_doc_uri(rule_id)
+        if help_uris is not None:
+            return help_uris.get(rule_id)
+        return findings_doc_uri(rule_id) if RULES.get(rule_id) == rules[rule_id] else None
 
     descriptors = [_rule_descriptor(rules[i], help_uri(i)) for i in used if i in rules]
     index = {d["id"]: n for n, d in enumerate(descriptors)}

@@ -212,3 +212,16 @@ def test_audit_system_policy_findings_point_at_the_attachment(monkeypatch: pytes
         assert line[region["startColumn"] - 1:region["endColumn"] - 1] == json.dumps(policy)
     found = [r["partialFingerprints"][FINGERPRINT_KEY] for r in log["runs"][0]["results"] if r.get("kind") != "pass"]
     assert len(found) == len(report.findings) == len(set(found))
+
+
+def test_a_rule_outside_the_registry_links_no_documentation() -> None:
+    from kmssmt.policy.ast import Finding, Span
+    from kmssmt.policy.findings import Rule
+    from kmssmt.report.sarif import to_sarif
+
+    rule = Rule("GATE1", "error", "A gate", "What the gate proves, at length.")
+    log = to_sarif([Finding("GATE1", "error", Span("p.json", 1, 1), "m")], {"GATE1": rule}, __version__)
+    validate(log)
+    [descriptor] = rules_of(log)
+    assert "helpUri" not in descriptor and "Documentation" not in descriptor["help"]["text"]
+    assert descriptor["help"]["text"] == "A gate: What the gate proves, at length."
