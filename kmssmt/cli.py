@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from kmssmt import __version__
+from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError, InternalError
 
 # Each name is a module kmssmt.commands.<name> with `register(subparsers)`; the
@@ -16,16 +17,18 @@ COMMANDS = ("validate", "eval", "prove", "diff", "audit", "check")
 
 
 EPILOG = """\
-exit codes (each command's --help lists its own):
-  0  the answer is yes / nothing failed     1  no (refuted, denied, different, findings)
-  2  unreadable input or a usage error      3  the solver did not decide (unknown)
-  70 internal error                         130 interrupted
+exit codes (`kmssmt COMMAND --help` gives each command's):
+  0   yes: proven, allowed, equivalent, nothing failing
+  1   no: refuted, denied, different, findings or failing checks
+  2   unreadable input, a query that does not parse, or a usage error
+  3   unknown: the solver did not decide in time (prove, diff, check)
+  4   vacuous: the query's scope holds no request (prove, check)
+  70  internal error
 
 examples:
-  kmssmt validate policies/
-  kmssmt prove policy.json --never "can anyone kms:Decrypt on * when acs:SecureTransport = false"
-
-`kmssmt COMMAND --help` shows a command's options, exit codes and examples."""
+  kmssmt validate examples/policies
+  kmssmt prove examples/policies/app-crypto.json --never "can anyone kms:Decrypt on * when acs:SecureTransport = false"
+"""
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
@@ -33,7 +36,7 @@ def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:
     declares its options; the analyses it runs are imported when it runs."""
     parser = argparse.ArgumentParser(
         prog="kmssmt", description="Prove properties of Alibaba Cloud RAM policies for KMS with the Z3 SMT solver.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EPILOG, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"kmssmt {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in commands:

@@ -9,16 +9,32 @@ import sys
 from typing import TYPE_CHECKING
 
 from kmssmt import __version__
+from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from kmssmt.audit.model import AuditReport
 
+EPILOG = """\
+exit codes:
+  0   every check passes
+  1   failing checks (an undecided or a vacuous check counts as failing)
+  2   unreadable input (the snapshot or the checks file) or a usage error
+  70  internal error
+
+examples:
+  # the built-in checks of an account snapshot, as a Markdown report
+  kmssmt audit examples/account.json -o audit.md
+  # SARIF for code scanning, on two worker processes (--checks FILE: your own checks)
+  kmssmt audit examples/account.json --format sarif -o audit.sarif --jobs 2
+"""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("audit", help="audit an account snapshot (exit 0 pass, 1 failing checks)",
                                    description="Who can use, manage, destroy and re-policy each key and secret, "
-                                               "and which checks fail, each answer proven or witnessed.")
+                                               "and which checks fail, each answer proven or witnessed.",
+                                   epilog=EPILOG, formatter_class=HelpFormatter)
     parser.add_argument("account", metavar="ACCOUNT.json|DIR", help="account snapshot (or a directory with "
                                                                     "account.json)")
     parser.add_argument("--checks", metavar="FILE", help="guardrails (TOML or YAML); default: the built-in pack")

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import argparse
 
+from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES, DEFAULT_TIMEOUT
 
 EXIT = {"equivalent": 0, "old-more": 1, "new-more": 1, "incomparable": 1, "unknown": 3}
 
+EPILOG = """\
+exit codes:
+  0   equivalent: both sides allow exactly the same requests
+  1   different (old-more, new-more, incomparable): witnesses and a summary
+  2   unreadable input or a usage error
+  3   unknown: the solver did not decide within --timeout
+  70  internal error
+
+examples:
+  # what the new version of a policy allows that the old one does not, and back
+  kmssmt diff examples/policies/app-crypto.json examples/policies/app-crypto-v2.json
+  # two policy sets (one principal's), as JSON, at most 5 witnesses each way
+  kmssmt diff --old examples/policies/app-crypto.json \\
+    --new examples/policies/app-crypto.json examples/policies/app-crypto-v2.json --format json --max-witnesses 5
+"""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("diff", help="compare two policies (exit 0 equivalent, 1 different, 3 unknown)",
                                    description="Compare what two policy sets allow. Each side is one policy file, "
-                                               "or several with --old/--new (one principal's policy set).")
+                                               "or several with --old/--new (one principal's policy set).",
+                                   epilog=EPILOG, formatter_class=HelpFormatter)
     parser.add_argument("files", nargs="*", metavar="OLD NEW", help="the old and the new policy file")
     parser.add_argument("--old", nargs="+", metavar="POLICY", help="the old policy set")
     parser.add_argument("--new", nargs="+", metavar="POLICY", help="the new policy set")

@@ -7,10 +7,27 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 
 if TYPE_CHECKING:
     from kmssmt.semantics.request import Request
+
+EPILOG = """\
+exit codes:
+  0   allowed
+  1   denied, by a Deny or because no Allow matches (warnings never change it)
+  2   unreadable input, a request that does not read, or a usage error
+  70  internal error
+
+examples:
+  # a request given on the command line, with one condition key
+  kmssmt eval examples/policies/app-crypto.json --action kms:Decrypt \\
+    --resource acs:kms:cn-hangzhou:1234567890123456:key/key-1 --context acs:SourceIp=192.168.1.9
+  # a user of an account snapshot (the account's rules decide), as JSON
+  kmssmt eval examples/account.json --principal acs:ram::1234567890123456:user/dave-dev \\
+    --action kms:DeleteSecret --resource acs:kms:cn-hangzhou:1234567890123456:secret/db-password --format json
+"""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     "the element or value of the request each part met, or for an implicit deny the Allow "
                     "statements that came closest and the first part each fails. Warnings (a damaged document, "
                     "an action or condition key the catalog does not know, a context value that does not read "
-                    "as its key's type) go to stderr, or to \"warnings\" in JSON; they never change the exit code.")
+                    "as its key's type) go to stderr, or to \"warnings\" in JSON; they never change the exit code.",
+        epilog=EPILOG, formatter_class=HelpFormatter)
     parser.add_argument("policies", nargs="+", metavar="POLICY",
                         help="policy files (or system:NAME), or one account snapshot (ACCOUNT.json)")
     parser.add_argument("--request", metavar="REQ.json", help="the request as JSON")

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
@@ -17,12 +18,50 @@ if TYPE_CHECKING:
 
 EXIT = {"proven": 0, "refuted": 1, "unknown": 3, "vacuous": 4}
 
+EPILOG = """\
+query (QUERY; the reference is docs/query-language.md):
+  can WHO ACTIONS on RESOURCES [when CONDITION]
+  WHO        anyone | principal ARN-GLOB (acs:ram::*:role/app)
+  ACTIONS    action globs, comma-separated (kms:Decrypt,kms:Encrypt or kms:*)
+  RESOURCES  ARN globs, comma-separated (acs:kms:*:*:key/* or *)
+  CONDITION  KEY in CIDR | KEY not in CIDR | KEY = V | KEY != V
+             | KEY like GLOB | KEY < V (also <=, >, >=: a number or a date)
+             | KEY is absent | KEY is present
+             | not C | C and C | C or C | ( C )   (not, then and, then or)
+  Globs: * any characters, ? one. Values are bare or "double-quoted";
+  keywords ignore case. A comparison holds only for requests that carry the
+  key: add "or KEY is absent" for those that do not.
+
+Account snapshots: given one ACCOUNT.json (kind kmssmt/account-snapshot) instead of policy files, \
+prove asks the question of the whole account: principals range over its users and roles and "another \
+account", resources over its keys, aliases and secrets and every ARN outside it, and each request is \
+decided by the principal's identity policies and its groups', the key or secret policy and the \
+cross-account rule.
+
+exit codes:
+  0   proven: no request of QUERY is allowed (--never), every one is (--always)
+  1   refuted: a counterexample request is printed (--save-counterexample)
+  2   unreadable input, a query that does not parse, a usage error, or a
+      query warning with --strict
+  3   unknown: the solver did not decide within --timeout (the reason says why)
+  4   vacuous: the query's scope holds no request, so a proof would say nothing
+  70  internal error
+
+examples:
+  # no one can decrypt without TLS
+  kmssmt prove examples/policies/app-crypto.json --never "can anyone kms:Decrypt on * when acs:SecureTransport = false"
+  # on an account snapshot: no role can schedule a key's deletion (refuted)
+  kmssmt prove examples/account.json --never "can principal acs:ram::*:role/* kms:ScheduleKeyDeletion on *"
+"""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("prove", help="prove a property (exit 0 proven, 1 refuted, 3 unknown, 4 vacuous)",
                                    description="Prove that no request of a query is allowed (--never) or that "
-                                               "every request of it is (--always).")
-    parser.add_argument("policies", nargs="+", metavar="POLICY", help="policy files (or system:NAME)")
+                                               "every request of it is (--always).",
+                                   epilog=EPILOG, formatter_class=HelpFormatter)
+    parser.add_argument("policies", nargs="+", metavar="POLICY",
+                        help="policy files (or system:NAME), or one account snapshot (ACCOUNT.json)")
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--never", metavar="QUERY", help="no request of QUERY is allowed")
     group.add_argument("--always", metavar="QUERY", help="every request of QUERY is allowed")
