@@ -33,6 +33,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="solver timeout per question, in seconds")
     parser.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="files checked in parallel")
     parser.add_argument("--verbose", "-v", action="store_true", help="show the evidence of proven findings")
+    repair = parser.add_mutually_exclusive_group()
+    repair.add_argument("--fix", action="store_true",
+                        help="first rewrite copy-paste damage in JSON policy files (comments, extra commas, "
+                             "full-width quotes and punctuation, stray spaces, wrapped lines) into strict JSON, "
+                             "in place, changing only the damaged text and never the meaning; a file with damage "
+                             "it cannot repair (such as a truncated one) is left untouched and named on stderr")
+    repair.add_argument("--diff", action="store_true",
+                        help="show what --fix would change as a unified diff on stdout and change nothing "
+                             "(exit 0 nothing to repair, 1 some file to repair, 2 unreadable input)")
     parser.set_defaults(run=run)
 
 
@@ -46,6 +55,12 @@ def _fail_on(text: str) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.fix or args.diff:
+        from kmssmt.commands.fixing import fix_paths
+
+        repaired = fix_paths(args.paths, write=args.fix)
+        if args.diff:
+            return repaired
     from kmssmt.analyses.validate import FailOn, unknown_ids, validate_paths
     from kmssmt.checks import CheckOptions
     from kmssmt.checks.proofs import WitnessError
