@@ -7,14 +7,31 @@ import sys
 
 from kmssmt import __version__
 from kmssmt.checks.config import SEVERITY_ORDER, load_config
-from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
+from kmssmt.commands.helptext import HelpFormatter
+from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
+
+EPILOG = """\
+exit codes:
+  0   no finding at or above the --fail-on threshold (suppressed ones aside);
+      with --diff: nothing to repair
+  1   findings at or above it; with --diff: some file to repair
+  2   unreadable input (a file or directory that cannot be read), usage error
+  70  internal error (a proven finding the evaluator contradicts)
+
+examples:
+  # every policy, Terraform and ROS file under a directory; warnings fail too
+  kmssmt validate examples/policies --fail-on warning
+  # one file without the solver's checks (KMS4xx), as JSON for a script
+  kmssmt validate tests/fixtures/seeds/004_comments.json --no-smt --format json
+"""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "validate", help="report findings about policies (exit 0 none at the threshold, 1 some, 2 unreadable input)",
         description="Check policy documents (files, directories, Terraform, ROS templates) and report findings: "
-                    "damage, schema, catalog, security, and facts proven with the SMT solver.")
+                    "damage, schema, catalog, security, and facts proven with the SMT solver.",
+        epilog=EPILOG, formatter_class=HelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="policy files, templates or directories")
     parser.add_argument("--format", choices=("text", "grouped", "json", "sarif"), default="text",
                         help="text: one finding per line, path:line:col: severity ID message (default); "
