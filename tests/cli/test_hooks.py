@@ -309,3 +309,100 @@ def test_action_steps_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, log, outputs = _run_step(gates, {"inputs.gates": lines + "no-public-access public-key.json\n"}, tmp_path)
     assert code == 0 and outputs["exit-code"] == "1", log
     assert "::error title=kmssmt check::kmssmt check no-public-access public-key.json: exit 1" in log
+
+
+# -- docs/ci.md ------------------------------------------------------------------------------------------
+
+CI_DOC = ROOT / "docs" / "ci.md"
+_FENCE_RE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.M | re.S)
+
+
+def _doc_blocks(info: str) -> list[str]:
+    return [m.group(2) for m in _FENCE_RE.finditer(CI_DOC.read_text(encoding="utf-8")) if m.group(1).strip() == info]
+
+
+def _kmssmt_lines(script: str) -> list[list[str]]:
+    lines = script.replace("\\\n", " ").splitlines()
+    return [shlex.split(line.strip(), comments=True)[1:] for line in lines if line.strip().startswith("kmssmt ")]
+
+
+def test_ci_doc_workflow() -> None:
+    from kmssmt.cli import build_parser
+
+    workflows = [yaml.safe_load(body) for body in _doc_blocks("yaml")]
+    workflow = next(w for w in workflows if isinstance(w, dict) and "jobs" in w)
+    assert workflow["permissions"]["security-events"] == "write"
+    steps = workflow["jobs"]["kmssmt"]["steps"]
+    ours = next(step for step in steps if str(step.get("uses", "")).endswith("/kmssmt@v0.1.0"))
+    inputs = _action()["inputs"]
+    assert set(ours["with"]) <= set(inputs)
+    upload = next(step for step in steps if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert "always()" in upload["if"] and upload["with"]["sarif_file"] == ours["with"]["sarif-file"]
+    parser = build_parser()
+    for gate in ours["with"]["gates"].splitlines():
+        parser.parse_args(["check", *shlex.split(gate)])
+    scripts: list[str] = []  # the run scripts and GitLab script lines of every workflow shown
+    for body in _doc_blocks("yaml"):
+        scripts += re.findall(r"run: \|\n((?:\s{10}.*\n)+)", body)
+        scripts += [line.split("- ", 1)[1] for line in body.splitlines() if line.strip().startswith("- kmssmt ")]
+    commands = [argv for script in scripts for argv in _kmssmt_lines(script)]
+    assert len(commands) >= 3
+    for argv in commands:
+        parser.parse_args(argv)
+
+
+def test_ci_doc_pre_commit_config() -> None:
+    from kmssmt.cli import build_parser
+
+    config = next(yaml.safe_load(body) for body in _doc_blocks("yaml") if "repos:" in body)
+    hooks = _hooks()
+    parser = build_parser()
+    used = config["repos"][0]["hooks"]
+    assert {"kmssmt-fix", "kmssmt-validate", "kmssmt-no-public-access"} <= {h["id"] for h in used}
+    for hook in used:
+        assert hook["id"] in hooks
+        if "files" in hook:
+            re.compile(hook["files"])
+        argv = shlex.split(hooks[hook["id"]]["entry"])[1:] + hook.get("args", []) + ["policies/app.json"]
+        parser.parse_args(argv)
+
+
+def test_ci_doc_commands_run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    ran = 0
+    for body in _doc_blocks("sh"):
+        lines = body.splitlines()
+        for index, line in enumerate(lines):
+            if not line.startswith("kmssmt "):
+                continue
+            expected = re.search(r"#\s*exit\s+(\d+)\s*$", line)
+            assert expected, line
+            code = main(shlex.split(line, comments=True)[1:])
+            captured = capsys.readouterr()
+            assert code == int(expected.group(1)), line
+            for shown in lines[index + 1:]:
+                if not shown.startswith("# "):
+                    break
+                assert shown[2:] in captured.out + captured.err, shown
+            ran += 1
+    assert ran >= 1
+
+
+def _anchors(markdown: str) -> set[str]:
+    headings = re.findall(r"^#+ (.+)$", markdown, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_ci_doc_links_resolve() -> None:
+    text = CI_DOC.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert local
+    for link in local:
+        name, _, anchor = link.partition("#")
+        target = CI_DOC.parent / name if name else CI_DOC
+        assert target.exists(), link
+        if anchor:
+            assert anchor in _anchors(target.read_text(encoding="utf-8")), link
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "](docs/ci.md)" in readme
