@@ -227,13 +227,11 @@ def _token_at(tokens: list[Token], starts: list[int], start: int, end: int) -> T
 
 
 def _repaired_value(value: str, found: list[Finding]) -> str:
-    """The value of a string token, with the spaces removed that the schema reads it without."""
-    ids = {f.id for f in found}
-    if SPACED_VALUE.id in ids or any(f.id == SPACED_NAME.id and not f.message.startswith("principal type")
-                                     for f in found):
+    """The value of a string token as the schema reads it: without the whitespace of an element or operator
+    name (KMS026) or of an action, ARN or condition key (KMS027). (A principal type, also KMS026, is read
+    trimmed, and its name has no part in the meaning.)"""
+    if any(f.id in (SPACED_NAME.id, SPACED_VALUE.id) for f in found):
         return "".join(value.split())
-    if SPACED_NAME.id in ids:
-        return value.strip()
     return value
 
 
