@@ -6,12 +6,29 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from kmssmt.commands.helptext import HelpFormatter
+
 if TYPE_CHECKING:
     from kmssmt.analyses.gates import GateResult
 
 EXIT = {"pass": 0, "fail": 1, "unknown": 3, "vacuous": 4}
-EXIT_CODES = "exit codes: 0 pass (proven) · 1 fail (each finding with a replayed witness) · 2 bad input · " \
-             "3 unknown (the solver did not decide: never a pass) · 4 vacuous (the question holds no request)"
+EXIT_CODES = """\
+exit codes:
+  0   pass: the property is proven
+  1   fail: each finding with a witness request replayed through the evaluator
+  2   unreadable input or a usage error
+  3   unknown: the solver did not decide (never a pass)
+  4   vacuous: the question holds no request
+  70  internal error
+
+examples:
+  # the new policies grant nothing the old ones did not (directories paired by path)
+  kmssmt check no-new-access tests/fixtures/gates/old tests/fixtures/gates/new
+  # a read-only policy lets no one schedule a key's deletion or decrypt
+  kmssmt check access-not-granted tests/fixtures/gates/readonly.json --actions kms:ScheduleKeyDeletion,kms:Decrypt
+  # no key policy lets anyone, or another account, use its key
+  kmssmt check no-public-access tests/fixtures/gates/key-policy-public.json tests/fixtures/gates/key-policy-private.json
+"""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -28,13 +45,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                       "3 unknown, 4 vacuous)",
         description="A yes/no gate, passed only when the property is proven; a failure lists each violation "
                     "with a witness request replayed through the evaluator and the statements that grant it.",
-        epilog=EXIT_CODES)
+        epilog=EXIT_CODES, formatter_class=HelpFormatter)
     gates = parser.add_subparsers(dest="gate", required=True, metavar="GATE")
     new = gates.add_parser("no-new-access", help="NEW allows nothing that OLD denies",
                            description="NEW allows no request that OLD denies. OLD and NEW are two policy files, "
                                        "two directories (files paired by relative path; a file only in NEW is "
                                        "all new access, a file only in OLD is revoked access and never fails), or "
-                                       "two account snapshots.", epilog=EXIT_CODES)
+                                       "two account snapshots.", epilog=EXIT_CODES, formatter_class=HelpFormatter)
     new.add_argument("old", metavar="OLD", help="the old policy file, directory or account snapshot")
     new.add_argument("new", metavar="NEW", help="the new policy file, directory or account snapshot")
     new.add_argument("--max-witnesses", type=int, default=20, metavar="N",
@@ -43,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     access = gates.add_parser("access-not-granted", help="no listed action is allowed",
                               description="No request for any of the listed actions (on the listed resources) is "
                                           "allowed by the policy set, or by the account snapshot given alone.",
-                              epilog=EXIT_CODES)
+                              epilog=EXIT_CODES, formatter_class=HelpFormatter)
     access.add_argument("policies", nargs="+", metavar="POLICY", help="policy files (or system:NAME), or one "
                                                                      "account snapshot")
     access.add_argument("--actions", action="append", required=True, metavar="A[,B]",
@@ -57,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                           "or secret policy (files without Principal are skipped); its account is "
                                           "--account, else its :root principal's. On an account snapshot given "
                                           "alone, every key and secret is asked for a principal of another "
-                                          "account.", epilog=EXIT_CODES)
+                                          "account.", epilog=EXIT_CODES, formatter_class=HelpFormatter)
     public.add_argument("policies", nargs="+", metavar="POLICY", help="key or secret policy files, or one account "
                                                                      "snapshot")
     public.add_argument("--account", metavar="ID", help="the policies' own account id")
