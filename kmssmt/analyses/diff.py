@@ -20,6 +20,7 @@ from kmssmt.analyses.diff_summary import (
 from kmssmt.policy.ast import Policy
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import Engine
+from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES
 from kmssmt.symbolic.problem import EncodingUnsupported
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
@@ -29,7 +30,6 @@ __all__ = ["DEFAULT_MAX_WITNESSES", "DescriptionError", "DiffResult", "Differenc
            "Relation", "Side", "SideDifference", "diff", "one_side"]
 
 Relation = Literal["equivalent", "old-more", "new-more", "incomparable", "unknown"]
-DEFAULT_MAX_WITNESSES = 20
 
 
 @dataclass(frozen=True)
