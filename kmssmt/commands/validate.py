@@ -81,7 +81,6 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.analyses.validate import FailOn, unknown_ids, validate_paths
     from kmssmt.checks import CheckOptions
     from kmssmt.checks.proofs import WitnessError
-    from kmssmt.report import findings_json, findings_sarif, findings_text
 
     config = load_config(args.config)
     for chunk in args.ignore:
@@ -101,10 +100,16 @@ def run(args: argparse.Namespace) -> int:
     for error in report.errors:
         print(error, file=sys.stderr)
     if args.format == "json":
+        from kmssmt.report import findings_json
+
         text = findings_json.render(report, threshold)
     elif args.format == "sarif":
+        from kmssmt.report import findings_sarif
+
         text = findings_sarif.render(report, __version__)
     else:
+        from kmssmt.report import findings_text
+
         stream_is_tty = args.output is None and sys.stdout.isatty()
         text = findings_text.render(report, threshold, colour=stream_is_tty, verbose=args.verbose,
                                     grouped=args.format == "grouped")
