@@ -16,11 +16,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.generate import policy_document
-from benchmarks.results import machine, machine_lines, print_and_write
+from benchmarks.results import Timing, machine, machine_lines, print_and_write
 from kmssmt.checks import run_checks
 from kmssmt.policy.limits import MAX_POLICY_BYTES
 from kmssmt.policy.reading import parse_policy
@@ -44,20 +43,6 @@ def document_of(statements: int) -> tuple[str, int]:
         if len(text.encode("utf-8")) <= MAX_POLICY_BYTES:
             return text, indent
     raise SystemExit(f"{statements} statements do not fit in {MAX_POLICY_BYTES} bytes")
-
-
-@dataclass
-class Timing:
-    wall: list[float]
-    cpu: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def cpu_median(self) -> float:
-        return statistics.median(self.cpu)
 
 
 def timed(action: Callable[[], object], into: Timing) -> None:

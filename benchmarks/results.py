@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -184,6 +185,22 @@ def ms(seconds: float) -> str:
 def goal(value: float, limit: float) -> str:
     """`met` / `**not met**` for a figure that should stay below `limit`."""
     return "met" if value < limit else "**not met**"
+
+
+@dataclass
+class Timing:
+    """Repeated measurements of one thing: wall and CPU seconds, and their medians."""
+
+    wall: list[float]
+    cpu: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
 
 
 def cpu_speed(rounds: int = 3) -> float:

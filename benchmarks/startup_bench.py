@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.results import ROOT, Clock, Run, goal, publish
+from benchmarks.results import ROOT, Clock, Run, Timing, goal, publish
 
 SMALL = Path("tests") / "fixtures" / "validate" / "tree" / "sub" / "ok.json"
 GOAL_VERSION_MS = 80.0
@@ -34,21 +32,6 @@ COMMANDS = (("python", ["-c", "pass"], 0),
             ("validate_small", ["-m", "kmssmt", "validate", str(ROOT / SMALL)], 0))
 LABELS = {"python": "`python -c pass`", "version": "`kmssmt --version`",
           "validate_small": f"`kmssmt validate {SMALL}`"}
-
-
-@dataclass
-class Row:
-    name: str
-    wall: list[float]
-    cpu: list[float]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.wall)
-
-    @property
-    def cpu_median(self) -> float:
-        return statistics.median(self.cpu)
 
 
 def environment(cache: str | None, root: Path) -> dict[str, str]:
@@ -71,10 +54,10 @@ def once(args: list[str], code: int, env: dict[str, str], root: Path) -> tuple[f
     return clock.wall, clock.cpu
 
 
-def measure(runs: int, env: dict[str, str], root: Path) -> dict[str, Row]:
+def measure(runs: int, env: dict[str, str], root: Path) -> dict[str, Timing]:
     """`runs` rounds; each round runs every command once, in an order that rotates from round to round,
     so that a burst of load on the machine falls on all of them alike."""
-    rows = {name: Row(name, [], []) for name, _, _ in COMMANDS}
+    rows = {name: Timing([], []) for name, _, _ in COMMANDS}
     for _, args, code in COMMANDS:  # untimed: fills the bytecode cache, loads the files into the page cache
         once(args, code, env, root)
     for round_ in range(runs):
@@ -86,9 +69,9 @@ def measure(runs: int, env: dict[str, str], root: Path) -> dict[str, Row]:
     return rows
 
 
-def run(runs: int, as_is: bool, root: Path = ROOT) -> dict[str, dict[str, Row]]:
+def run(runs: int, as_is: bool, root: Path = ROOT) -> dict[str, dict[str, Timing]]:
     """{"warm": rows} with the bytecode caches warm, and {"as_is": rows} when asked."""
-    results: dict[str, dict[str, Row]] = {}
+    results: dict[str, dict[str, Timing]] = {}
     with tempfile.TemporaryDirectory(prefix="kmssmt-pycache-") as cache:
         results["warm"] = measure(runs, environment(cache, root), root)
     if as_is:
@@ -96,7 +79,7 @@ def run(runs: int, as_is: bool, root: Path = ROOT) -> dict[str, dict[str, Row]]:
     return results
 
 
-def figures(rows: dict[str, Row]) -> dict[str, float]:
+def figures(rows: dict[str, Timing]) -> dict[str, float]:
     found: dict[str, float] = {}
     for name, row in rows.items():
         found[f"startup_{name}_ms"] = 1000 * row.median
@@ -109,7 +92,7 @@ def headline(quick: bool = True) -> dict[str, float]:
     return figures(run(9 if quick else 21, False)["warm"])
 
 
-def table(rows: dict[str, Row]) -> list[str]:
+def table(rows: dict[str, Timing]) -> list[str]:
     base = rows["python"].median
     lines = ["| command | median wall | median CPU | min | max | ratio to `python -c pass` |",
              "|---|---|---|---|---|---|"]
@@ -119,7 +102,7 @@ def table(rows: dict[str, Row]) -> list[str]:
     return lines
 
 
-def section(info: Run, runs: int, results: dict[str, dict[str, Row]], root: Path = ROOT) -> str:
+def section(info: Run, runs: int, results: dict[str, dict[str, Timing]], root: Path = ROOT) -> str:
     warm = results["warm"]
     version, validate = warm["version"].median * 1000, warm["validate_small"].median * 1000
     lines = ["## startup: `kmssmt --version`, `kmssmt validate` of a small file, `python -c pass`", "",
