@@ -121,7 +121,8 @@ def resource_api_cells(matrix: Matrix, account: Account, model: AccountModel,
                             and pindex not in decrypters.get(n.resource, frozenset()))
             answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
                 model.api_ask(who, api, resource.arn)
-            labelled: Grant = (*api_cell(model, who, resource, answer, actions, grant[1]), *grant[2:])
+            label = api_cell(model, who, resource, answer, actions, grant.conditions)
+            labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
             out.append(ApiCell(position, pindex, answer, labelled))
     return out
 
@@ -138,8 +139,7 @@ def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
         if new is None:
             new = ids[cell.grant] = len(matrix.grants)
             matrix.grants.append(cell.grant)
-        pindex, cat, _, refs = rows[cell.position]
-        rows[cell.position] = (pindex, cat, new, refs)
+        rows[cell.position] = rows[cell.position]._replace(grant=new)
     return answers
 
 

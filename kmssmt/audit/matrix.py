@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
@@ -61,11 +61,24 @@ DECRYPT = len(CATEGORIES)  # the question index of "can kms:Decrypt this key" (c
 
 NO_NETWORK: Condition = And((Presence("acs:SourceIp", False), Presence("acs:SourceVpc", False)))
 
-# A grant: how a cell is allowed and its witness, without the principal and resource ARNs.
-# (access, conditions, witness action, witness principal (another account only), witness context)
-Grant = tuple[str, tuple[str, ...], str | None, str | None, tuple[tuple[str, str], ...]]
-# A cell: (principal index, category index, grant index, numbers of the granting statements)
-CellRow = tuple[int, int, int, tuple[int, ...]]
+class Grant(NamedTuple):
+    """How a cell is allowed and its witness, without the principal and resource ARNs (cells of one
+    class share it)."""
+
+    access: str
+    conditions: tuple[str, ...]
+    action: str | None  # the witness's action (None: no witness, e.g. undecided)
+    other: str | None  # the witness's principal when it is another account's
+    context: tuple[tuple[str, str], ...]  # the witness's context
+
+
+class CellRow(NamedTuple):
+    """A cell with access: its principal and category, its grant and the granting statements."""
+
+    principal: int  # index into the matrix's principals
+    category: int  # index into CATEGORIES
+    grant: int  # index into the grant table
+    refs: tuple[int, ...]  # numbers of the granting statements
 # The cells of one pair: ((category, grant, statement numbers)...), can kms:Decrypt, (grant, numbers) of a
 # kms:Decrypt with no network key
 # A class of cells: (another account, question index, resource kind, content ids of its statements)
@@ -359,7 +372,7 @@ class MatrixEngine:
     def _emit(result: ResourceResult, pindex: int, out: _PairOut, grant_index: Any) -> None:
         cells, decrypts, no_network = out
         for question, grant, refs in cells:
-            result.cells.append((pindex, question, grant_index(grant), refs))
+            result.cells.append(CellRow(pindex, question, grant_index(grant), refs))
         if decrypts:
             result.decrypters.append(pindex)
         if no_network is not None:
@@ -434,7 +447,7 @@ class MatrixEngine:
                 payload = _Payload(None, frozenset())
             else:
                 access, conditions, request, applying = answer
-                grant = (access, conditions, None, None, ()) if request is None else \
+                grant = Grant(access, conditions, None, None, ()) if request is None else \
                     _grant(access, conditions, request, external)
                 payload = _Payload(grant, frozenset(by_statement[id(s)] for s in applying))
         self._payloads[key] = payload
@@ -465,7 +478,7 @@ class MatrixEngine:
 
 
 def _grant(access: str, conditions: tuple[str, ...], request: Request, external: bool) -> Grant:
-    return (access, conditions, request.action, request.principal if external else None,
+    return Grant(access, conditions, request.action, request.principal if external else None,
             tuple(sorted(request.context.items())))
 
 

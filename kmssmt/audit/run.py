@@ -239,7 +239,7 @@ def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]
                 found = ids[grant] = len(grants)
                 grants.append(grant)
             local.append(found)
-        rows.append([(p, c, local[g], refs) for p, c, g, refs in result.cells])
+        rows.append([CellRow(p, c, local[g], refs) for p, c, g, refs in result.cells])
     return Matrix([p.label for p in account.principals] + [EXTERNAL], [p.arn for p in account.principals] + [None],
                   [ResourceName(r.label, r.arn) for r in account.resources], grants,
                   [StatementRef.of(s) for s in engine.statements], rows)
