@@ -11,8 +11,11 @@ from typing import Literal
 
 import z3
 
+from kmssmt.symbolic.allocator import tune_allocator
 from kmssmt.symbolic.dimensions import ModelValues
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+
+tune_allocator()  # a Z3 context per session must not cost fresh memory pages each time
 
 Status = Literal["sat", "unsat", "unknown"]
 DEFAULT_MEMORY_MB = 4096
