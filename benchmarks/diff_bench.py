@@ -59,7 +59,11 @@ PAIRS: dict[str, Callable[[int, int], tuple[dict[str, Any], dict[str, Any]]]] = 
 
 
 def pair(generator: str, statements: int, seed: int) -> Pair:
-    old, new = PAIRS[generator](statements, seed)
+    return parsed(PAIRS[generator](statements, seed), seed)
+
+
+def parsed(documents: tuple[dict[str, Any], dict[str, Any]], seed: int) -> Pair:
+    old, new = documents
     return ([parse_policy(json.dumps(old), f"old-{seed}.json")], [parse_policy(json.dumps(new), f"new-{seed}.json")])
 
 
@@ -141,7 +145,7 @@ def summary_rows(sizes: list[int], pairs: int) -> tuple[list[str], dict[str, flo
             with tempfile.TemporaryDirectory() as tmp:
                 for i in range(pairs):
                     documents = PAIRS[generator](size, 3000 + i)
-                    old, new = pair(generator, size, 3000 + i)
+                    old, new = parsed(documents, 3000 + i)
                     diff(old, new, max_witnesses=1, summary=False, explain=False)
                     with Clock() as clock:
                         result = diff(old, new, max_witnesses=20, explain=False)

@@ -452,12 +452,13 @@ def _one_resource_per_arn(keys: Sequence[Key], secrets: Sequence[Secret], loader
     one name in one region, or one alias on two keys of a region, is a damaged snapshot (the service
     allows neither), and which of the two a request reaches would be undefined."""
     first: dict[str, str] = {}
-    named = [(f"keys[{i}]", (k.arn, *k.alias_arns)) for i, k in enumerate(keys)]
-    named += [(f"secrets[{i}]", (s.arn,)) for i, s in enumerate(secrets)]
-    for path, arns in named:
+    named = [(f"keys[{i}]", k.span, (k.arn, *k.alias_arns)) for i, k in enumerate(keys)]
+    named += [(f"secrets[{i}]", s.span, (s.arn,)) for i, s in enumerate(secrets)]
+    for path, span, arns in named:
         for arn in arns:
             if arn in first:
-                raise loader.error(f"{arn} is also named by {first[arn]}: one ARN, one key or secret", path)
+                raise InputError(loader.file, f"{path}: {arn} is also named by {first[arn]}: one ARN, one key or "
+                                 "secret", span.line, span.column)
             first[arn] = path
 
 

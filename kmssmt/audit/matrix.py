@@ -33,7 +33,7 @@ from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
 from kmssmt.audit.cells import cell_answer, granting
 from kmssmt.errors import ReplayError
-from kmssmt.language.glob import fold, glob_match, has_wildcard
+from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Statement, Value
 from kmssmt.semantics.evaluate import StatementRef, resource_matches
 from kmssmt.semantics.query import And, Condition, Presence
@@ -203,7 +203,7 @@ class MatrixEngine:
         self._content_ids: dict[tuple[int, str, tuple[str, ...]], int] = {}
         self._shape_ids: dict[tuple[str, tuple[str, ...]], int] = {}
         self._payloads: dict[ClassKey, _Payload] = {}
-        self._principal_sets: dict[tuple[str, ...] | None, frozenset[int]] = {}
+        self._principal_sets: dict[frozenset[str], frozenset[int]] = {}
         self._by_arn = {p.arn: i for i, p in enumerate(self.principals)}
         self.classes = 0
         self._planning: dict[ClassKey, None] | None = None
@@ -289,21 +289,10 @@ class MatrixEngine:
 
     def _matching_principals(self, statement: Statement) -> frozenset[int]:
         """Indices of the account's principals a resource-policy statement's Principal names."""
-        patterns = None if statement.principals is None else tuple(v.text for v in statement.principals)
-        found = self._principal_sets.get(patterns)
+        named = self.model.principals_named(statement)
+        found = self._principal_sets.get(named)
         if found is None:
-            if patterns is None or "*" in patterns:
-                found = frozenset(range(len(self.principals)))
-            else:
-                hits: set[int] = set()
-                for pattern in patterns:
-                    if not has_wildcard(pattern):
-                        if pattern in self._by_arn:
-                            hits.add(self._by_arn[pattern])
-                        continue
-                    hits.update(i for i, p in enumerate(self.principals) if glob_match(pattern, p.arn))
-                found = frozenset(hits)
-            self._principal_sets[patterns] = found
+            found = self._principal_sets[named] = frozenset(self._by_arn[arn] for arn in named)
         return found
 
     # -- one resource ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from kmssmt.account.decide import TAG_PREFIXES, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
-from kmssmt.language.glob import fold, glob_match
+from kmssmt.language.glob import fold, glob_match, has_wildcard
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.evaluate import (
     Decision,
@@ -44,6 +44,7 @@ class AccountStatements:
         self._resource_hits: dict[tuple[str, str], bool] = {}
         self._rewritten: dict[tuple[int, str | None, bool], tuple[Statement, Statement | None]] = {}
         self._index: IdentityIndex | None = None
+        self._named: dict[tuple[str, ...] | None, frozenset[str]] = {}
 
     @property
     def index(self) -> IdentityIndex:
@@ -62,6 +63,29 @@ class AccountStatements:
         if hit is None:
             hit = self._action_hits[key] = action_matches(statement, action)
         return hit
+
+    def principals_named(self, statement: Statement) -> frozenset[str]:
+        """The ARNs of the snapshot's principals a resource-policy statement's Principal names (what
+        `principal_matches` decides for each of them), cached by the statement's Principal patterns:
+        literal patterns looked up, each wildcard pattern matched once per principal."""
+        patterns = None if statement.principals is None else tuple(v.text for v in statement.principals)
+        found = self._named.get(patterns)
+        if found is None:
+            principals = self.account.principals
+            if patterns is None or "*" in patterns:
+                found = frozenset(p.arn for p in principals)
+            else:
+                arns = {p.arn for p in principals}
+                hits: set[str] = set()
+                for pattern in patterns:
+                    if not has_wildcard(pattern):
+                        if pattern in arns:
+                            hits.add(pattern)
+                        continue
+                    hits.update(p.arn for p in principals if glob_match(pattern, p.arn))
+                found = frozenset(hits)
+            self._named[patterns] = found
+        return found
 
     def resource_hit(self, statement: Statement, resource_arn: str) -> bool:
         """`resource_matches`, with each (pattern, ARN) matched once."""

@@ -114,12 +114,3 @@ class IdentityIndex:
             bits.append(low.bit_length() - 1)
             mask ^= low
         return [self.statements[bit] for bit in sorted(bits, key=order.__getitem__)]
-
-    def members(self, mask: int) -> list[Statement]:
-        """The statements of a mask, in bit order."""
-        out = []
-        while mask:
-            low = mask & -mask
-            out.append(self.statements[low.bit_length() - 1])
-            mask ^= low
-        return out

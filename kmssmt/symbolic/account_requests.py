@@ -101,7 +101,6 @@ class RequestQuestions(AccountStatements):
         self.in_account_glob = f"*:*:*:{account.id}:*"
         self._cache: dict[tuple[object, ...], Solved] = {}
         self._allows: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
-        self._named: dict[tuple[int, ...], frozenset[str]] = {}
         self._anchors: dict[int, tuple[Statement, Statement, str]] = {}
         self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
@@ -138,7 +137,7 @@ class RequestQuestions(AccountStatements):
 
     def may_allow_each(self, principals: Sequence[Who], resource_arn: str, actions: Sequence[str]) -> list[bool]:
         """`_may_allow` of each principal for one resource, batched: identity statements as bits
-        (`IdentityIndex`), the resource policy's principals matched once per statement list."""
+        (`IdentityIndex`), the resource policy's principals read once per Principal pattern list."""
         actions = tuple(dict.fromkeys(actions))
         owner = self.account.owner_of(resource_arn)
         granting: list[Statement] = []
@@ -146,7 +145,7 @@ class RequestQuestions(AccountStatements):
             granting = self._reaching(owner.arn, owner.policy.statements, actions)
         index = self.index
         reach = self._allow_mask(actions) & index.resource_mask(resource_arn)
-        named = self._named_by(granting) if granting else frozenset()
+        named = frozenset().union(*(self.principals_named(s) for s in granting))
         out = []
         for who in principals:
             if who is None:
@@ -165,15 +164,6 @@ class RequestQuestions(AccountStatements):
         """The bits of the identity Allow statements whose Action reaches one of `actions`."""
         return self.index.select(("allow", actions),
                                  lambda s: s.effect == "Allow" and any(self.hit(s, a) for a in actions))
-
-    def _named_by(self, statements: Sequence[Statement]) -> frozenset[str]:
-        """The snapshot's principals some of the resource-policy `statements` names (cached)."""
-        key = tuple(id(s) for s in statements)
-        found = self._named.get(key)
-        if found is None:
-            found = self._named[key] = frozenset(
-                p.arn for p in self.account.principals if any(principal_matches(s, p.arn) for s in statements))
-        return found
 
     def _reaching(self, holder: str, statements: Sequence[Statement], actions: tuple[str, ...]) -> list[Statement]:
         """The Allow statements (of a principal's identity policies or a resource's policy, named
