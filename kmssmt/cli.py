@@ -13,7 +13,7 @@ from kmssmt.errors import InputError, InternalError
 
 # Each name is a module kmssmt.commands.<name> with `register(subparsers)`; the
 # registered parser sets `run=<function(args) -> exit code>` as a default.
-COMMANDS = ("validate", "eval", "prove", "diff", "audit", "check")
+COMMANDS = ("validate", "eval", "prove", "diff", "audit", "check", "collect")
 
 
 EPILOG = """\
