@@ -15,17 +15,21 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal
 
+from kmssmt.account.snapshot_text import SnapshotText
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span, Statement
-from kmssmt.policy.positions import Positions
 
 PrincipalKind = Literal["user", "role"]
 MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
 SNAPSHOT_FIELDS = ("account_id", "policies", "users", "groups", "roles", "keys", "secrets")
+# Version 2 (written by `kmssmt collect`) adds `regions`, `collected_by`, `gaps`, roles' `trust_policy`,
+# policies' `type`, and documents given as their text; version 1 snapshots load unchanged.
+SNAPSHOT_VERSIONS = (1, 2)
+COLLECTION_FIELDS = ("regions", "collected_by", "gaps")
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,16 @@ class NamedPolicy:
     name: str
     policy: Policy
     system: bool
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A part of the account that was not collected (a denied or failed API call): unknown, which is
+    not the same as empty."""
+    api: str
+    resource: str
+    error: str
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class Principal:
     policies: tuple[str, ...]
     groups: tuple[str, ...]
     span: Span
+    trust_policy: Policy | None = None  # roles: who may assume it (kept for reports; not an access grant)
 
     @property
     def label(self) -> str:
@@ -113,6 +128,9 @@ class Account:
     roles: list[Principal]
     keys: list[Key]
     secrets: list[Secret]
+    version: int = 1
+    regions: tuple[str, ...] = ()  # the regions a collector read (empty: not said)
+    gaps: tuple[Gap, ...] = ()  # what a collector could not read: the snapshot is incomplete there
     _identity: dict[str, list[Policy]] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -181,90 +199,7 @@ class Account:
 
 # -- loading ----------------------------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
-def _shift(obj: T, lines: int, columns: int, file: str) -> T:
-    """Move every Span inside `obj` (parsed from a slice) to where the slice sits in the file."""
-    if isinstance(obj, Span):
-        column = obj.column + (columns if obj.line == 1 else 0)
-        end_column = obj.end_column + (columns if obj.end_line == 1 else 0)
-        end_line = obj.end_line + lines if obj.end_line else 0
-        return cast(T, Span(file, obj.line + lines, column, end_line, end_column))
-    if isinstance(obj, tuple):
-        return cast(T, tuple(_shift(item, lines, columns, file) for item in obj))
-    if isinstance(obj, dict):
-        return cast(T, {k: _shift(v, lines, columns, file) for k, v in obj.items()})
-    if is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _shift(getattr(obj, f.name), lines, columns, file) for f in fields(obj)}
-        if isinstance(obj, Policy):
-            changes["file"] = file
-        return replace(obj, **changes)
-    return obj
-
-
-class _Loader:
-    def __init__(self, text: str, file: str):
-        self.file = file
-        self.positions = Positions(text, file)
-        self.text = text
-        self.decoder = json.JSONDecoder()
-        # Offsets of JSON objects that follow `"document":` / `"policy":` keys, in order; used to
-        # give inline policies positions in the snapshot file.
-        self._doc_offsets = self._value_offsets(("document", "policy"))
-        self._first = {"document": 0, "policy": 0}
-
-    def _value_offsets(self, names: Sequence[str]) -> dict[str, list[int]]:
-        import re
-
-        out: dict[str, list[int]] = {n: [] for n in names}
-        pattern = re.compile(r'"(' + "|".join(names) + r')"\s*:\s*(?=\{)')
-        for match in pattern.finditer(self.text):
-            out[match.group(1)].append(match.end())
-        return out
-
-    def span(self, offset: int) -> Span:
-        """The position of an offset of the snapshot text (a point: no end)."""
-        return Span(self.file, *self.positions.line_col(offset))
-
-    def error(self, reason: str, path: str) -> InputError:
-        return InputError(self.file, f"{path}: {reason}")
-
-    def inline_policy(self, document: Any, key: str, path: str, name: str | None) -> Policy:
-        """Parse an inline document from its own text in the snapshot, so that its statements carry
-        their real `file:line:col`; fall back to a re-serialised copy when it cannot be located."""
-        from kmssmt.policy.reading import parse_policy
-
-        if not isinstance(document, dict):
-            raise self.error("a policy document must be a JSON object", path)
-        candidates = self._doc_offsets[key]
-        while self._first[key] < len(candidates) and candidates[self._first[key]] < 0:
-            self._first[key] += 1
-        for index in range(self._first[key], len(candidates)):
-            start = candidates[index]
-            if start < 0:
-                continue
-            try:
-                value, end = self.decoder.raw_decode(self.text, start)
-            except json.JSONDecodeError:
-                continue
-            if value == document:
-                candidates[index] = -1
-                policy = parse_policy(self.text[start:end], self.file, name=name)
-                line, col = self.positions.line_col(start)
-                return _shift(policy, line - 1, col - 1, self.file)
-        text = json.dumps(document, indent=2)
-        return parse_policy(text, f"{self.file}#{path}", name=name)
-
-    def file_policy(self, rel: str, path: str, name: str) -> Policy:
-        from kmssmt.policy.reading import load_policy
-
-        full = os.path.join(os.path.dirname(os.path.abspath(self.file)), rel) if not os.path.isabs(rel) else rel
-        policy = load_policy(os.path.relpath(full) if not os.path.isabs(rel) else full)
-        return replace(policy, name=name)
-
-
-def _str(data: Mapping[str, Any], name: str, path: str, loader: _Loader, required: bool = True) -> str:
+def _str(data: Mapping[str, Any], name: str, path: str, loader: SnapshotText, required: bool = True) -> str:
     value = data.get(name)
     if value is None and not required:
         return ""
@@ -273,28 +208,28 @@ def _str(data: Mapping[str, Any], name: str, path: str, loader: _Loader, require
     return value
 
 
-def _strs(data: Mapping[str, Any], name: str, path: str, loader: _Loader) -> tuple[str, ...]:
+def _strs(data: Mapping[str, Any], name: str, path: str, loader: SnapshotText) -> tuple[str, ...]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise loader.error(f'"{name}" must be a list of strings', path)
     return tuple(value)
 
 
-def _tags(data: Mapping[str, Any], path: str, loader: _Loader) -> dict[str, str]:
+def _tags(data: Mapping[str, Any], path: str, loader: SnapshotText) -> dict[str, str]:
     value = data.get("tags", {})
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise loader.error('"tags" must be an object of strings', path)
     return dict(sorted(value.items()))
 
 
-def _objects(data: Mapping[str, Any], name: str, loader: _Loader) -> list[dict[str, Any]]:
+def _objects(data: Mapping[str, Any], name: str, loader: SnapshotText) -> list[dict[str, Any]]:
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise loader.error(f'"{name}" must be a list of objects', name)
     return value
 
 
-def _check_fields(item: Mapping[str, Any], allowed: Sequence[str], path: str, loader: _Loader) -> None:
+def _check_fields(item: Mapping[str, Any], allowed: Sequence[str], path: str, loader: SnapshotText) -> None:
     unknown = sorted(set(item) - set(allowed))
     if unknown:
         raise loader.error(f"unknown field(s) {', '.join(unknown)}", path)
@@ -316,13 +251,18 @@ def parse_account(text: str, file: str) -> Account:
         raise InputError(file, exc.msg, exc.lineno, exc.colno) from None
     except RecursionError:
         raise InputError(file, "snapshot nests too deeply") from None
-    loader = _Loader(text, file)
+    loader = SnapshotText(text, file)
     if not isinstance(data, dict):
         raise InputError(file, "an account snapshot must be a JSON object", 1, 1)
     if "Statement" in data and "account_id" not in data:
         raise InputError(file, "is a policy document, not an account snapshot (an account snapshot has "
                                '"account_id", "policies", "users", ...: schemas/account.schema.json)', 1, 1)
-    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS), "snapshot", loader)
+    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS, *COLLECTION_FIELDS),
+                  "snapshot", loader)
+    version = data.get("version", 1)
+    if version not in SNAPSHOT_VERSIONS or isinstance(version, bool):
+        raise loader.error(f"snapshot version {version!r} is not one this kmssmt reads "
+                           f"({', '.join(map(str, SNAPSHOT_VERSIONS))})", "version")
     account_id = data.get("account_id")
     if not isinstance(account_id, str) or not account_id.isdigit():
         raise loader.error('"account_id" must be a string of digits', "account_id")
@@ -332,8 +272,11 @@ def parse_account(text: str, file: str) -> Account:
     policies: dict[str, NamedPolicy] = {}
     for i, item in enumerate(_objects(data, "policies", loader)):
         path = f"policies[{i}]"
-        _check_fields(item, ("name", "document", "file", "description"), path, loader)
+        _check_fields(item, ("name", "document", "file", "description", "type"), path, loader)
         name = _str(item, "name", path, loader)
+        policy_type = item.get("type", "Custom")
+        if policy_type not in ("Custom", "System"):
+            raise loader.error('"type" must be "Custom" or "System"', path)
         if name in policies:
             raise loader.error(f"policy {name!r} is defined twice", path)
         policy: Policy
@@ -343,7 +286,7 @@ def parse_account(text: str, file: str) -> Account:
             policy = loader.file_policy(_str(item, "file", path, loader), path, name)
         else:
             raise loader.error('a policy needs "document" or "file"', path)
-        policies[name] = NamedPolicy(name, policy, False)
+        policies[name] = NamedPolicy(name, policy, policy_type == "System")
 
     def resolve(names: tuple[str, ...], path: str) -> tuple[str, ...]:
         for name in names:
@@ -382,7 +325,8 @@ def parse_account(text: str, file: str) -> Account:
         seen: set[str] = set()
         for i, item in enumerate(_objects(data, section, loader)):
             path = f"{section}[{i}]"
-            _check_fields(item, ("name", "policies", "groups", "description", "arn"), path, loader)
+            extra = ("trust_policy",) if kind == "role" else ()
+            _check_fields(item, ("name", "policies", "groups", "description", "arn", *extra), path, loader)
             name = _str(item, "name", path, loader)
             if name in seen:
                 raise loader.error(f"{kind} {name!r} is listed twice", path)
@@ -394,8 +338,11 @@ def parse_account(text: str, file: str) -> Account:
                 if group not in groups:
                     raise loader.error(f"no group named {group!r}", path)
             arn = f"acs:ram::{account_id}:{kind}/{name}"
+            trust = item.get("trust_policy")
+            trust_policy = None if trust is None else \
+                loader.inline_policy(trust, "trust_policy", path + ".trust_policy", f"trust policy of {name}")
             out.append(Principal(kind, name, arn, resolve(_strs(item, "policies", path, loader), path), member_of,
-                                 span_of(path, name)))
+                                 span_of(path, name), trust_policy))
         return out
 
     users = principals("user", "users")
@@ -444,10 +391,23 @@ def parse_account(text: str, file: str) -> Account:
         secrets.append(Secret(name, region, f"acs:kms:{region}:{account_id}:secret/{name}", enc,
                               _tags(item, path, loader), secret_policy, span_of(path, name)))
     _one_resource_per_arn(keys, secrets, loader)
-    return Account(account_id, file, policies, users, groups, roles, keys, secrets)
+    return Account(account_id, file, policies, users, groups, roles, keys, secrets, version,
+                   _strs(data, "regions", "regions", loader), _gaps(data, loader))
 
 
-def _one_resource_per_arn(keys: Sequence[Key], secrets: Sequence[Secret], loader: _Loader) -> None:
+def _gaps(data: Mapping[str, Any], loader: SnapshotText) -> tuple[Gap, ...]:
+    out = []
+    for i, item in enumerate(_objects(data, "gaps", loader)):
+        path = f"gaps[{i}]"
+        _check_fields(item, ("api", "resource", "error", "region"), path, loader)
+        out.append(Gap(_str(item, "api", path, loader), _str(item, "resource", path, loader),
+                       _str(item, "error", path, loader), _str(item, "region", path, loader, required=False)))
+    if "collected_by" in data and not isinstance(data["collected_by"], str):
+        raise loader.error('"collected_by" must be a string', "collected_by")
+    return tuple(out)
+
+
+def _one_resource_per_arn(keys: Sequence[Key], secrets: Sequence[Secret], loader: SnapshotText) -> None:
     """Every ARN of the snapshot (a key's, its aliases', a secret's) names one resource: two secrets of
     one name in one region, or one alias on two keys of a region, is a damaged snapshot (the service
     allows neither), and which of the two a request reaches would be undefined."""
