@@ -17,6 +17,11 @@ class ReplayError(InternalError):
     """A symbolic answer (counterexample, witness) that the concrete evaluator contradicts."""
 
 
+class SolverDisagreement(InternalError):
+    """Z3 and the second solver (`--cross-check`) answered one satisfiability question differently,
+    sat against unsat: a bug in a solver or in how kmssmt asks, never an answer."""
+
+
 class InputError(KmssmtError):
     """Unreadable or malformed input. `str()` gives `file:line:col: reason`."""
 
@@ -45,3 +50,14 @@ class QueryError(InputError):
 
 class LimitExceeded(InputError):
     """Input beyond a documented resource limit."""
+
+
+class MissingPackage(InputError):
+    """An option that needs an optional package which is not installed. `str()` gives the reason alone
+    (what is missing and how to install it)."""
+
+    def __init__(self, reason: str):
+        super().__init__("arguments", reason)
+
+    def location_message(self) -> str:
+        return self.reason
