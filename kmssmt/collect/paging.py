@@ -1,0 +1,67 @@
+"""The three pagination styles of the RAM and KMS APIs, each as a generator of items over a `fetch`
+function that makes one (already retried) call:
+
+* Marker/IsTruncated (RAM ListUsers, ListGroups, ListRoles, ListPolicies): the next call passes the
+  answer's Marker while IsTruncated is true;
+* PageNumber/PageSize/TotalCount (KMS ListKeys, ListAliasesByKeyId, ListSecrets): pages 1, 2, ...
+  until TotalCount items came, or a page comes back short or empty;
+* NextToken (KMS ListTagResources): the next call passes the answer's NextToken while there is one.
+
+A service that never ends a listing (a marker or token repeated, more than `MAX_PAGES` pages) is
+stopped with an `ApiError`, never followed forever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+from kmssmt.collect.retry import ApiError
+
+T = TypeVar("T")
+MAX_PAGES = 100_000
+
+
+def _stuck(api: str, why: str) -> ApiError:
+    return ApiError(api, "malformed", "PaginationError", why)
+
+
+def marker_pages(api: str, fetch: Callable[[str | None], tuple[Sequence[T], bool, str | None]]) -> Iterator[T]:
+    """`fetch(marker) -> (items, is_truncated, next_marker)`."""
+    marker: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        items, truncated, marker = fetch(marker)
+        yield from items
+        if not truncated:
+            return
+        if not marker or marker in seen:
+            raise _stuck(api, f"IsTruncated with {'a repeated' if marker else 'no'} Marker")
+        seen.add(marker)
+    raise _stuck(api, f"more than {MAX_PAGES} pages")
+
+
+def number_pages(api: str, fetch: Callable[[int, int], tuple[Sequence[T], int]], page_size: int) -> Iterator[T]:
+    """`fetch(page_number, page_size) -> (items, total_count)`."""
+    got = 0
+    for page in range(1, MAX_PAGES + 1):
+        items, total = fetch(page, page_size)
+        yield from items
+        got += len(items)
+        if not items or got >= total or len(items) < page_size:
+            return
+    raise _stuck(api, f"more than {MAX_PAGES} pages")
+
+
+def token_pages(api: str, fetch: Callable[[str | None], tuple[Sequence[T], str | None]]) -> Iterator[T]:
+    """`fetch(next_token) -> (items, next_token)`."""
+    token: str | None = None
+    seen: set[str] = set()
+    for _ in range(MAX_PAGES):
+        items, token = fetch(token)
+        yield from items
+        if not token:
+            return
+        if token in seen:
+            raise _stuck(api, "a repeated NextToken")
+        seen.add(token)
+    raise _stuck(api, f"more than {MAX_PAGES} pages")
