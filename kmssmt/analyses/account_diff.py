@@ -33,6 +33,7 @@ from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from kmssmt.symbolic.second_opinion import cross_checked
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Status, check
 from kmssmt.symbolic.statement_content import key_text, statement_content
@@ -124,6 +125,7 @@ def _who(account: Account, principal: Principal | None) -> Principal | None:
     return account.principal(principal.arn) or _phantom(principal)
 
 
+@cross_checked("diff", lambda a: f"{a['old_path']} -> {a['new_path']}")
 def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT) -> AccountDiff:
     old, new = load_account(old_path), load_account(new_path)
     if old.id != new.id:

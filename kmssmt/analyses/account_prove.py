@@ -13,6 +13,7 @@ from kmssmt.checks.query_lint import lint_query
 from kmssmt.semantics.query import Query, parse_query
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import AccountProof, prove_on_account
+from kmssmt.symbolic.second_opinion import cross_checked
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 
 
@@ -44,6 +45,7 @@ class AccountProveResult:
         return self.proof.because.sentences(parse_query(self.query), self.mode)
 
 
+@cross_checked("prove", lambda a: f"--{a['mode']} {a['query'].text!r} on {a['path']}")
 def prove_account(path: str, query: Query, mode: Mode, timeout: float = DEFAULT_TIMEOUT,
                   closed_world: bool = False) -> AccountProveResult:
     """Prove `mode` of `query` on the snapshot at `path`."""

@@ -22,6 +22,7 @@ from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES
 from kmssmt.symbolic.problem import EncodingUnsupported
+from kmssmt.symbolic.second_opinion import cross_checked
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT
 from kmssmt.symbolic.why_equal import EqualPart, EqualWhy, explain_equal
@@ -99,6 +100,7 @@ class _Differ(Describer):
         return and_(t for t in fixed if t is not None)
 
 
+@cross_checked("diff", lambda a: " -> ".join(", ".join(p.file for p in a[side]) for side in ("old", "new")))
 def diff(old: Sequence[Policy], new: Sequence[Policy], timeout: float = DEFAULT_TIMEOUT,
          max_witnesses: int = DEFAULT_MAX_WITNESSES, closed_world: bool = False,
          engine: Engine = "exact", summary: bool = True, explain: bool = True) -> DiffResult:

@@ -22,6 +22,7 @@ from kmssmt.semantics.query import (
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from kmssmt.symbolic.second_opinion import cross_checked
 from kmssmt.symbolic.smt import and_, not_, or_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
 from kmssmt.symbolic.why import Part
@@ -134,6 +135,7 @@ def _contradiction(problem: Problem, condition: Condition | None, session: Sessi
     return contradiction_text(kept)
 
 
+@cross_checked("prove", lambda a: f"--{a['mode']} {getattr(a['query'], 'text', a['query'])!r}")
 def prove(policies: Sequence[Policy], query: Query | str, mode: Mode = "never", timeout: float = DEFAULT_TIMEOUT,
           engine: Engine = "exact", closed_world: bool = False, explain: bool = True) -> ProveResult:
     """`never`: no request of the query is allowed. `always`: every request of it is allowed.

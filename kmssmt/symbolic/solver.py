@@ -11,6 +11,7 @@ from typing import Literal
 
 import z3
 
+from kmssmt.symbolic import second_opinion
 from kmssmt.symbolic.allocator import tune_allocator
 from kmssmt.symbolic.dimensions import ModelValues
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
@@ -137,6 +138,8 @@ class Session:
         self.seconds = 0.0  # total time spent in check()
         self.calls = 0
         self._parsed: dict[str, z3.BoolRef] = {}
+        # The second solver's copy of this session (`--cross-check`; None when it is off).
+        self.second = second_opinion.beside(preamble, self.strings, timeout)
 
     def term(self, text: str) -> z3.BoolRef:
         """The Z3 expression of an SMT-LIB term over the preamble's constants and the names
@@ -164,17 +167,25 @@ class Session:
             self.decls[name] = constant
             self._parsed[name] = constant
             self._names[text] = name
+            if self.second is not None:
+                self.second.define(name, text)
         return name
 
     def add(self, *terms: str) -> None:
         for term in terms:
             self.solver.add(self.term(term))
+            if self.second is not None:
+                self.second.add(term)
 
     def push(self) -> None:
         self.solver.push()
+        if self.second is not None:
+            self.second.push()
 
     def pop(self) -> None:
         self.solver.pop()
+        if self.second is not None:
+            self.second.pop()
 
     def readable(self, outcome: Outcome, preferences: list[str], *terms: str) -> Outcome:
         """A model of `terms` that also meets as many `preferences` as it can (greedily);
@@ -214,6 +225,12 @@ class Session:
     def check_names(self, *names: str) -> Outcome:
         """Satisfiability of what was added, assuming the Boolean constants `names` the preamble
         declares (nothing is parsed); the model holds every constant of the solver's model."""
+        outcome = self._check_names(names)
+        if self.second is not None:
+            self.second.check(names, outcome.status)
+        return outcome
+
+    def _check_names(self, names: tuple[str, ...]) -> Outcome:
         started = time.perf_counter()
         try:
             result = self.solver.check(*(self.decls[n] for n in names))
@@ -232,13 +249,21 @@ class Session:
 
     def check(self, *terms: str, model: bool = True) -> Outcome:
         """Satisfiability of what was added plus `terms` (which are not kept); the model
-        is read only when `model` is true."""
+        is read only when `model` is true. With `--cross-check`, the second solver is asked too
+        (`second_opinion`); its time is not counted in `seconds`."""
         started = time.perf_counter()
         try:
-            return self._check(terms, started, model)
+            outcome = self._check(terms, started, model)
         finally:
             self.seconds += time.perf_counter() - started
             self.calls += 1
+        if self.second is not None:
+            self.second.check(self._assumed(terms), outcome.status)
+        return outcome
+
+    def _assumed(self, terms: tuple[str, ...]) -> list[str]:
+        """The names a finite-problem check assumed for `terms` (`_literal` gave them)."""
+        return [t if t in self.decls else self._names.get(t, t) for t in terms if t != "true"]
 
     def _literal(self, text: str) -> z3.BoolRef:
         """The assumption literal of a term: its own constant when it is a name, else its name."""
@@ -333,6 +358,8 @@ class Session:
                 self.decls[name] = constant
                 self._parsed[name] = constant
                 self.declarations += f"\n(declare-const {name} Bool)"
+                if self.second is not None:
+                    self.second.declare(name)
         outcome = self.check(*terms, *selectors, model=False)
         if outcome.status != "unsat":
             return outcome, ()
