@@ -229,9 +229,13 @@ class AuditStats:
     solver_calls: int
     seconds: float
     jobs: int
+    cross_check: dict[str, Any] | None = None  # the second solver's counts (`--cross-check`), else None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.cross_check is None:
+            del out["cross_check"]
+        return out
 
 
 @dataclass

@@ -47,6 +47,7 @@ from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, Resource
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
 from kmssmt.parallel import can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
+from kmssmt.symbolic import second_opinion
 from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
@@ -54,6 +55,7 @@ from kmssmt.symbolic.account_model import AccountModel
 Progress = Callable[[int, int], None]
 
 
+@second_opinion.cross_checked("audit", lambda a: repr(a["path"]))
 def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
               progress: Progress | None = None, closed_world: bool = False) -> AuditReport:
     """Audit the snapshot at `path`."""
@@ -77,7 +79,8 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
     stats = AuditStats(principals=len(account.principals), keys=len(account.keys), secrets=len(account.secrets),
                        policies=len(account.policies), cells=len(matrix), grants=len(matrix.grants),
                        solver_calls=model.solver_calls + run.worker_solver_calls,
-                       seconds=round(time.perf_counter() - started, 3), jobs=jobs)
+                       seconds=round(time.perf_counter() - started, 3), jobs=jobs,
+                       cross_check=second_opinion.counts())
     return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL],
                        [ResourceInfo.of(r) for r in account.resources], matrix, findings, checks, stats)
 
@@ -192,24 +195,28 @@ def _family_blocks(engine: MatrixEngine, keys: list[ClassKey], parts: int
 
 def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     """The answers of `units` from the pool, in order; the workers' solver calls counted and their
-    solver answers adopted by this process."""
+    solver answers adopted by this process. The workers cross-check as this process does (the setting
+    is handed to them explicitly) and their cross-check counts are added to this process's."""
     global _STATE
     _STATE = (run, keys)
     try:
-        outcomes = run_units(_work, units, run.jobs)
+        outcomes = run_units(_work, units, run.jobs, initializer=second_opinion.adopt,
+                             initargs=(second_opinion.setting(),))
     finally:
         _STATE = None
     answers = []
-    for answer, calls, found in outcomes:
+    for answer, calls, found, checked in outcomes:
         answers.append(answer)
         run.worker_solver_calls += calls
         run.model.memo_adopt(found)
+        second_opinion.absorb(checked)
     return answers
 
 
-def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]]]:
-    """One unit in a worker: its answer, the solver calls it took and the solver answers it found
-    (the parent adopts them, so later steps, and the workers forked for them, never solve them again)."""
+def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], second_opinion.Tally]:
+    """One unit in a worker: its answer, the solver calls it took, the solver answers it found (the
+    parent adopts them, so later steps, and the workers forked for them, never solve them again) and
+    its cross-check counts."""
     assert _STATE is not None
     run, keys = _STATE
     kind, args = unit
@@ -223,7 +230,7 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]]]:
     else:
         answer = [run.api_of(index) for index in range(args[0], args[1])
                   if has_api_columns(run.account, index)]
-    return answer, model.solver_calls - before, model.memo_since(mark)
+    return answer, model.solver_calls - before, model.memo_since(mark), second_opinion.handover()
 
 
 def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]) -> Matrix:
