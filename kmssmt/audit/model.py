@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, NamedTuple, cast
 
 from kmssmt.account.snapshot import Resource
+from kmssmt.audit.coverage import Coverage
 from kmssmt.audit.matrix import CellRow, Grant
 from kmssmt.policy.ast import Severity, Span
 from kmssmt.semantics.evaluate import StatementRef
@@ -248,6 +249,7 @@ class AuditReport:
     findings: list[AuditFinding]
     checks: list[CheckResult]
     stats: AuditStats
+    coverage: Coverage = field(default_factory=lambda: Coverage(True))  # the snapshot's gaps, if any
 
     @property
     def failed(self) -> bool:
@@ -263,7 +265,8 @@ class AuditReport:
         return self.matrix.cell(principal, resource, category)
 
     def to_json(self) -> dict[str, Any]:
-        return {"account": self.account, "file": self.file, "principals": self.principals,
+        return {"coverage": self.coverage.to_json(), "account": self.account, "file": self.file,
+                "principals": self.principals,
                 "resources": [r.to_json() for r in self.resources], "categories": list(CATEGORIES),
                 "matrix": self.matrix.to_json(), "checks": [c.to_json() for c in self.checks],
                 "findings": [f.to_json() for f in self.findings], "stats": self.stats.to_json()}

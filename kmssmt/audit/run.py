@@ -42,6 +42,7 @@ from typing import Any
 from kmssmt.account.snapshot import Account, load_account
 from kmssmt.audit.api_calls import ApiCell, apply_api_cells, decrypters_of, has_api_columns, resource_api_cells
 from kmssmt.audit.builtin import AuditContext, run_builtin
+from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
 from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
@@ -82,7 +83,8 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
                        seconds=round(time.perf_counter() - started, 3), jobs=jobs,
                        cross_check=second_opinion.counts())
     return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL],
-                       [ResourceInfo.of(r) for r in account.resources], matrix, findings, checks, stats)
+                       [ResourceInfo.of(r) for r in account.resources], matrix, findings, checks, stats,
+                       assess(account.gaps, [(c.id, c.source) for c in checks]))
 
 
 # -- the steps, with the state the workers inherit ---------------------------------------------------------

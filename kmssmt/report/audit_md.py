@@ -19,7 +19,12 @@ def _cell_text(cell: Cell | None) -> str:
 
 
 def render(report: AuditReport) -> str:
-    lines = [f"# KMS access audit of account {report.account}", "",
+    lines = []
+    if not report.coverage.complete:  # first, before anything a reader could take as complete
+        lines += [f"> **{report.coverage.headline()}**", ">"]
+        lines += [f"> - {area}" for area in report.coverage.areas]
+        lines += [""]
+    lines += [f"# KMS access audit of account {report.account}", "",
              f"Snapshot: `{report.file}` · {report.stats.principals} principals · "
              f"{report.stats.keys} keys · {report.stats.secrets} secrets · "
              f"{report.stats.policies} policies", ""]

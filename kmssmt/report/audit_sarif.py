@@ -88,5 +88,13 @@ def render(report: AuditReport, tool_version: str) -> str:
         findings.append(Finding(f.check, f.severity, span, f.message, None, sid, evidence))
     files = sorted({f.span.file for f in findings})
     passed = [(c.id, c.detail, report.file) for c in report.checks if c.status == "pass" and c.detail]
-    return json.dumps(to_sarif(findings, rules, tool_version, files=files, passed=passed, help_uris=help_uris),
-                      indent=2) + "\n"
+    log = to_sarif(findings, rules, tool_version, files=files, passed=passed, help_uris=help_uris)
+    coverage = report.coverage
+    run = log["runs"][0]
+    run.setdefault("properties", {})["coverage"] = coverage.to_json()
+    if not coverage.complete:  # a note a viewer shows with the run, before its results
+        invocations = run.setdefault("invocations", [{"executionSuccessful": True}])
+        invocations[0].setdefault("toolExecutionNotifications", []).insert(
+            0, {"level": "warning", "message": {"text": coverage.headline()},
+                "descriptor": {"id": "coverage-incomplete"}})
+    return json.dumps(log, indent=2) + "\n"
