@@ -60,9 +60,17 @@ Progress = Callable[[int, int], None]
 def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeout: float = 30.0,
               progress: Progress | None = None, closed_world: bool = False) -> AuditReport:
     """Audit the snapshot at `path`."""
-    config = config or CheckConfig()
     started = time.perf_counter()
-    account = load_account(path)
+    return audit_account(load_account(path), path, config, jobs, timeout, progress, closed_world, started)
+
+
+def audit_account(account: Account, path: str, config: CheckConfig | None = None, jobs: int = 1,
+                  timeout: float = 30.0, progress: Progress | None = None, closed_world: bool = False,
+                  started: float | None = None) -> AuditReport:
+    """Audit a snapshot already read (`path` names it in the report); `started`: when the run began
+    (default now), for the report's seconds."""
+    config = config or CheckConfig()
+    started = time.perf_counter() if started is None else started
     model = AccountModel(account, timeout)
     run = _Run(account, model, MatrixEngine(account, model), config, closed_world,
                jobs if can_fork() else 1, progress)
