@@ -50,6 +50,9 @@ exit codes:
 examples:
   # no one can decrypt without TLS
   kmssmt prove examples/policies/app-crypto.json --never "can anyone kms:Decrypt on * when acs:SecureTransport = false"
+  # refuted: propose edits that make it hold, each proven, as patches
+  kmssmt prove examples/policies/app-crypto.json --suggest \
+    --never "can anyone kms:Decrypt on acs:kms:*:*:key/* when acs:SourceIp not in 192.168.0.0/16"
   # on an account snapshot: no role can schedule a key's deletion (refuted)
   kmssmt prove examples/account.json --never "can principal acs:ram::*:role/* kms:ScheduleKeyDeletion on *"
 """
@@ -74,6 +77,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="let the action range over the catalog's action names only (the answer says so)")
     parser.add_argument("--strict", action="store_true",
                         help="treat the query's warnings (unknown names, malformed ARNs) as input errors (exit 2)")
+    parser.add_argument("--suggest", action="store_true",
+                        help="when refuted, propose up to three edits of the policy files, each proven to make "
+                             "the property hold, with what else it changes (policy files only)")
     parser.set_defaults(run=run)
 
 
@@ -96,13 +102,16 @@ def _save_request(path: str | None, request: Request | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from kmssmt.analyses.prove import prove
     from kmssmt.policy.loading import is_snapshot_file, load_policies, warn_about_damage
-    from kmssmt.report import answer_json, prove_text
+    from kmssmt.report import prove_text
     from kmssmt.semantics.query import parse_query
 
     query = parse_query(args.never if args.never is not None else args.always)
     mode: Mode = "never" if args.never is not None else "always"
     result: ProveResult | AccountProveResult
+    suggestions = None
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
+        if args.suggest:
+            raise InputError(args.policies[0], "--suggest edits policy files; give the policies, not a snapshot")
         from kmssmt.analyses.account_prove import prove_account
 
         result = prove_account(args.policies[0], query, mode, args.timeout, args.closed_world)
@@ -113,7 +122,19 @@ def run(args: argparse.Namespace) -> int:
         result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine,
                        closed_world=args.closed_world)
         counterexample = result.counterexample
+        if args.suggest and result.verdict == "refuted":
+            from kmssmt.analyses.suggest import suggest
+
+            suggestions = suggest(policies, query, mode, args.timeout)
     _report_warnings(result.warnings, args.strict)
     _save_request(args.save_counterexample, counterexample)
-    print(answer_json.render(result) if args.format == "json" else prove_text.render(result))
+    if args.format == "json":
+        answer = result.to_json() | ({"suggestions": suggestions.to_json()} if suggestions is not None else {})
+        print(json.dumps(answer, indent=2))
+    else:
+        print(prove_text.render(result))
+        if suggestions is not None:
+            from kmssmt.report import suggest_text
+
+            print(suggest_text.render(suggestions))
     return EXIT[result.verdict]
