@@ -6,7 +6,11 @@ once and decides many requests with the compiled formula (CompiledDecider) and w
 A share of policies also gets `prove` queries: refuted answers are replayed through the evaluator
 (`replay` raises on a mismatch) and proven answers are checked on sampled requests of the query.
 
-    python -m scripts.soak_symbolic [--cases 100000] [--seed S] [--requests-per-policy 50]
+    python -m scripts.soak_symbolic [--cases 100000] [--seed S] [--requests-per-policy 50] [--cross-check cvc5]
+
+With `--cross-check cvc5` every solver question of the exact encoding (the decider's and prove's) is
+decided by cvc5 too (kmssmt/symbolic/second_opinion.py); the summary gives the questions cross-checked
+and the disagreements between the two solvers, which must be 0.
 
 Exit 0 when every case agrees; on a disagreement print a minimal reproduction (policy JSON,
 request JSON) and exit 1.
@@ -15,6 +19,7 @@ request JSON) and exit 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
@@ -24,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kmssmt.analyses.prove import prove, replay
-from kmssmt.errors import ReplayError
+from kmssmt.errors import ReplayError, SolverDisagreement
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.reading import parse_policy
 from kmssmt.semantics.evaluate import evaluate
@@ -32,6 +37,7 @@ from kmssmt.semantics.query import Query, parse_query, query_contains
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.crosscheck import CompiledDecider
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
+from kmssmt.symbolic.second_opinion import Tally, cross_check
 from tests.strategies import (
     ACTION_GLOBS,
     CONCRETE_ACTIONS,
@@ -270,7 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-going", action="store_true", help="count disagreements instead of stopping")
     parser.add_argument("--write", action="store_true",
                         help="put the figures in the soak section of benchmarks/RESULTS.md")
+    parser.add_argument("--cross-check", choices=("cvc5",),
+                        help="decide every question of the exact encoding with cvc5 too (0 disagreements expected)")
     args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        tally = stack.enter_context(cross_check(args.cross_check)) if args.cross_check else None
+        return soak(args, argv, tally)
+
+
+def soak(args: argparse.Namespace, argv: list[str] | None, tally: Tally | None) -> int:
+    """The soak run `main` parsed; `tally`: the second solver's counts when cross-checking."""
 
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
@@ -296,7 +311,13 @@ def main(argv: list[str] | None = None) -> int:
             if counts["cases"] >= args.cases:
                 break
             request = random_request(rng, document)
-            symbolic = decider.allowed(request)
+            try:
+                symbolic = decider.allowed(request)
+            except SolverDisagreement as exc:
+                report_failure("Z3 and cvc5 disagree", document, request, {"error": str(exc)}, args.repro)
+                if not args.keep_going:
+                    return 1
+                continue
             if symbolic is None:
                 counts["outside_universe"] += 1  # a malformed ARN or typed value: not a case
                 continue
@@ -338,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(elapsed, 1), "compile_seconds": round(compile_seconds, 1),
         "decide_seconds": round(decide_seconds, 1), "prove_seconds": round(prove_seconds, 1),
     }
+    if tally is not None:
+        summary |= {"cross_checked": tally.questions, "solver_agreements": tally.agreements,
+                    "solver_disagreements": tally.disagreements, "cross_check_unknown": tally.unknown,
+                    "not_cross_checked": tally.not_cross_checked}
     print("\nsoak summary")
     for name, value in summary.items():
         print(f"  {name:24} {value}")
@@ -346,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         command = "python -m scripts.soak_symbolic " + " ".join(argv if argv is not None else sys.argv[1:])
         print(f"wrote the soak section of {write_soak_section(summary, command.strip())}")
     bad = counts["disagreements"] + counts["replay_failures"] + counts["proven_sample_failures"] + \
-        counts["naive_disagree"]
+        counts["naive_disagree"] + (tally.disagreements if tally is not None else 0)
     return 1 if bad else 0
 
 
@@ -375,6 +400,10 @@ def write_soak_section(summary: dict[str, Any], command: str) -> str:
 **{s['naive_disagree']}** |
 | time: compile / decide / prove | {s['compile_seconds']} s / {s['decide_seconds']} s / {s['prove_seconds']} s |
 """
+    if "cross_checked" in s:
+        body += (f"| questions cross-checked by cvc5: agree / unknown / not cross-checked (Z3 strings or Z3 unknown) "
+                 f"| {s['cross_checked']:,}: {s['solver_agreements']:,} / {s['cross_check_unknown']} / "
+                 f"{s['not_cross_checked']:,} |\n| disagreements Z3 vs cvc5 | **{s['solver_disagreements']}** |\n")
     return str(write_section("soak", body))
 
 
@@ -386,6 +415,10 @@ def check_prove(rng: random.Random, document: dict[str, Any], policy: Policy, ar
     counts["prove_queries"] += 1
     try:
         result = prove([policy], query, mode, timeout=20, explain=False)  # type: ignore[arg-type]
+    except SolverDisagreement as exc:
+        report_failure("Z3 and cvc5 disagree", document, Request("", ""),
+                       {"query": text, "mode": mode, "error": str(exc)}, args.repro)
+        return 1
     except ReplayError as exc:
         counts["refuted"] += 1
         counts["replay_failures"] += 1
