@@ -3,8 +3,8 @@ function that makes one (already retried) call:
 
 * Marker/IsTruncated (RAM ListUsers, ListGroups, ListRoles, ListPolicies): the next call passes the
   answer's Marker while IsTruncated is true;
-* PageNumber/PageSize/TotalCount (KMS ListKeys, ListAliasesByKeyId, ListSecrets): pages 1, 2, ...
-  until TotalCount items came, or a page comes back short or empty;
+* PageNumber/PageSize/TotalCount (KMS ListKeys, ListAliases, ListSecrets): pages 1, 2, ... until
+  TotalCount items came or a page comes back empty (a short page ends it only without a TotalCount);
 * NextToken (KMS ListTagResources): the next call passes the answer's NextToken while there is one.
 
 A service that never ends a listing (a marker or token repeated, more than `MAX_PAGES` pages) is
@@ -47,7 +47,8 @@ def number_pages(api: str, fetch: Callable[[int, int], tuple[Sequence[T], int]],
         items, total = fetch(page, page_size)
         yield from items
         got += len(items)
-        if not items or got >= total or len(items) < page_size:
+        # TotalCount decides (a server may give fewer items than asked); without one, a short page ends it
+        if not items or (total > 0 and got >= total) or (total <= 0 and len(items) < page_size):
             return
     raise _stuck(api, f"more than {MAX_PAGES} pages")
 

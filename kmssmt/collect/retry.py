@@ -75,8 +75,9 @@ def classify(api: str, exc: BaseException, redact: Redactor) -> ApiError:
     inner = getattr(exc, "inner_exception", None)
     if isinstance(inner, BaseException) and inner is not exc:
         return classify(api, inner, redact)
-    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):
-        return ApiError(api, "malformed", "MalformedResponse", redact(f"the answer is not JSON ({exc})"))
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)) or \
+            (type(exc) is RuntimeError and "json" in str(exc).lower()):  # the SDK's "Failed to parse ... as json"
+        return ApiError(api, "malformed", "MalformedResponse", "the answer is not the JSON the SDK parses")
     code = getattr(exc, "code", None)
     status = _status(exc)
     name = type(exc).__name__
