@@ -245,7 +245,8 @@ def access_query(actions: Sequence[str], resources: Sequence[str] = ("*",), prin
     return f"can {who} {','.join(actions)} on {','.join(resources) or '*'}"
 
 
-def _split(values: Sequence[str]) -> list[str]:
+def split_values(values: Sequence[str]) -> list[str]:
+    """Comma-separated option values (repeatable options) as one list."""
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
@@ -257,7 +258,7 @@ def access_not_granted(paths: Sequence[str], actions: Sequence[str], resources: 
     from kmssmt.semantics.query import parse_query
 
     started = time.perf_counter()
-    actions, resources = _split(actions), _split(resources) or ["*"]
+    actions, resources = split_values(actions), split_values(resources) or ["*"]
     if not actions:
         raise InputError("arguments", "give at least one action with --actions")
     query = parse_query(access_query(actions, resources, principal))

@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="action names or patterns (comma-separated; repeatable)")
     access.add_argument("--resources", action="append", metavar="R[,S]", help="resource ARN patterns (default *)")
     access.add_argument("--principal", metavar="ARN", help="only this principal (pattern); default anyone")
+    access.add_argument("--suggest", action="store_true",
+                        help="when it fails, propose up to three edits, each proven to make the gate pass "
+                             "(policy files only; as prove --suggest)")
     _common(access)
     public = gates.add_parser("no-public-access", help="no key or secret usable by anyone or another account",
                               description="No key or secret policy lets anyone (Principal *) or a principal of "
@@ -97,12 +100,36 @@ def run(args: argparse.Namespace) -> int:
     else:
         result = gates.no_public_access(args.policies, args.account, args.timeout, args.closed_world)
     text = _render(result, args.format)
+    if getattr(args, "suggest", False) and result.status == "fail":
+        text = _with_suggestions(args, text)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text if text.endswith("\n") else text + "\n")
     else:
         print(text.rstrip("\n"))
     return EXIT[result.status]
+
+
+def _with_suggestions(args: argparse.Namespace, text: str) -> str:
+    """access-not-granted --suggest: the gate's query, `never`, handed to the suggestion search."""
+    import json
+
+    from kmssmt.analyses.gates import access_query, split_values
+    from kmssmt.analyses.suggest import suggest
+    from kmssmt.errors import InputError
+    from kmssmt.policy.loading import is_snapshot_file, load_policies
+
+    if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
+        raise InputError(args.policies[0], "--suggest edits policy files; give the policies, not a snapshot")
+    query = access_query(split_values(args.actions), split_values(args.resources or ["*"]) or ["*"], args.principal)
+    found = suggest(load_policies(args.policies), query, "never", args.timeout)
+    if args.format == "json":
+        return json.dumps(json.loads(text) | {"suggestions": found.to_json()}, indent=2)
+    if args.format == "sarif":
+        return text  # SARIF carries findings; suggestions are for the text and JSON answers
+    from kmssmt.report import suggest_text
+
+    return text.rstrip("\n") + "\n" + suggest_text.render(found)
 
 
 def _render(result: GateResult, fmt: str) -> str:
