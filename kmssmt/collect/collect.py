@@ -19,7 +19,6 @@ from kmssmt.collect.clients import Clients, CredentialsError
 from kmssmt.collect.context import Context, Progress, chunks, text
 from kmssmt.collect.kms import TAG_BATCH, describe_regions, key_arn, list_region, read_keys, read_secret
 from kmssmt.collect.ram import collect_ram
-from kmssmt.collect.redact import Redactor
 from kmssmt.collect.retry import ApiError, RetryPolicy
 
 SNAPSHOT_VERSION = 2

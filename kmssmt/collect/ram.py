@@ -163,9 +163,9 @@ def collect_ram(ctx: Context, include_system: bool, system_in_catalog: Any) -> R
             referenced.setdefault(name, kind)
     wanted = [(name, kind) for name, kind in referenced.items() if name not in known and
               (kind != "System" or include_system or not system_in_catalog(name))]
-    for entry in ctx.map(lambda ref: _fetch_policy(ctx, ref[0], ref[1], system_in_catalog), wanted):
-        if entry is not None:
-            section.policies.append(entry)
+    for fetched in ctx.map(lambda ref: _fetch_policy(ctx, ref[0], ref[1], system_in_catalog), wanted):
+        if fetched is not None:
+            section.policies.append(fetched)
 
     for name, refs in zip(group_names, group_refs, strict=True):
         section.groups.append({"name": name, "policies": _names(refs)})

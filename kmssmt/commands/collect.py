@@ -14,21 +14,23 @@ if TYPE_CHECKING:
     from kmssmt.collect.clients import Clients
     from kmssmt.collect.collect import CollectOptions
 
+# one line each: the help wraps them to the terminal
+CREDENTIALS = ("credentials: the SDK's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID and _SECRET, an OIDC role, the CLI's "
+               "profile, ~/.alibabacloud/credentials.ini, the ECS instance's RAM role, a credentials URI), or with "
+               "--profile one named profile of the CLI config or the credentials file.\n"
+               "Read-only: the permissions it needs are docs/collect-readonly-policy.json (docs/collect.md). It never "
+               "reads a secret value or key material.\n\n")
+
 EPILOG = """\
 exit codes:
   0   the snapshot is written and complete
-  1   the snapshot is written with gaps: some calls were denied or kept failing (listed in
-      its "gaps"; `kmssmt audit` says which checks they may affect)
-  2   a usage error, or the SDKs are not installed (pip install "kmssmt[collect]")
-  3   nothing collected: no usable credentials, or the account could not be identified
+  1   written with gaps: calls denied or failing (its "gaps"; audit says which
+      checks they may affect)
+  2   a usage error, or the SDKs are missing: pip install "kmssmt[collect]"
+  3   nothing collected: no usable credentials, or no account id (STS)
   70  internal error
 
-credentials: the SDK's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, an OIDC role, the
-CLI's profile, ~/.alibabacloud/credentials.ini, the ECS instance's RAM role, a credentials URI),
-or with --profile one named profile of the CLI config or the credentials file. Read-only: the
-permissions it needs are docs/collect-readonly-policy.json. Never reads a secret value.
-
-examples:
+""" + CREDENTIALS + """examples:
   # every region, with the credentials of profile "audit"; then audit the snapshot
   kmssmt collect --profile audit -o account.json
   # two regions, eight calls at a time, system policy documents embedded
@@ -63,16 +65,15 @@ def _regions(value: str) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     from kmssmt.collect import INSTALL_HINT, sdk_missing
+    from kmssmt.errors import InputError, MissingPackage
 
     missing = sdk_missing()
     if missing is not None:
-        print(f"kmssmt collect: {INSTALL_HINT} ({missing} is missing)", file=sys.stderr)
-        return 2
+        raise MissingPackage(f"kmssmt collect: {INSTALL_HINT} ({missing} is not installed)")
     from kmssmt.collect.clients import ENDPOINTS_VARIABLE, Clients, Endpoints, credential_client
     from kmssmt.collect.collect import CollectError, CollectOptions, collect_account
     from kmssmt.collect.redact import Redactor
     from kmssmt.collect.snapshot_writer import write_snapshot
-    from kmssmt.errors import InputError
 
     if args.jobs < 1:
         raise InputError("--jobs", "must be at least 1")

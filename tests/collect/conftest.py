@@ -53,7 +53,8 @@ def clients_for(fake: FakeAliyun, redact: Redactor | None = None) -> Clients:
     from alibabacloud_credentials.provider import StaticAKCredentialsProvider
 
     provider = StaticAKCredentialsProvider(access_key_id=ACCESS_KEY_ID, access_key_secret=ACCESS_KEY_SECRET)
-    return Clients(CredentialClient(provider=provider), redact or Redactor(), Endpoints.parse(json.dumps(fake.endpoints())))
+    endpoints = Endpoints.parse(json.dumps(fake.endpoints()))
+    return Clients(CredentialClient(provider=provider), redact or Redactor(), endpoints)
 
 
 Collect = Callable[..., tuple[dict[str, Any], FakeAliyun]]

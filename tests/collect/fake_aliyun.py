@@ -160,7 +160,7 @@ class FakeAliyun:
 
     def address(self, region: str = "") -> str:
         host, port = self._listeners[region].server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def endpoints(self) -> dict[str, Any]:
         """The collector's endpoint overrides (the shape of KMSSMT_COLLECT_ENDPOINTS)."""
@@ -192,7 +192,7 @@ class FakeAliyun:
             return _error(400, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
         faults = self.faults
         if region and region in faults.deny_regions:
-            return _error(403, "Forbidden.RAM", f"User not authorized to operate on the specified resource in {region}.")
+            return _error(403, "Forbidden.RAM", f"User not authorized to operate on the resource in {region}.")
         if action in faults.deny:
             return _error(403, "NoPermission", f"You are not authorized to do this action. Action: {action}")
         seen = self._count(action)
@@ -203,9 +203,9 @@ class FakeAliyun:
         if failing is not None and (failing < 0 or seen <= failing):
             return _error(503, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
         if action in faults.leaky:
-            return _error(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
-                                                        f"server string to sign is:POST&%2F&AccessKeyId%3D{ACCESS_KEY_ID}"
-                                                        f"&Action%3D{action} (key {ACCESS_KEY_ID})")
+            return _error(400, "SignatureDoesNotMatch",
+                          "Specified signature is not matched with our calculation. server string to sign is:"
+                          f"POST&%2F&AccessKeyId%3D{ACCESS_KEY_ID}&Action%3D{action} (key {ACCESS_KEY_ID})")
         if action in faults.malformed:
             return 200, '{"RequestId": "fake", "Users": {"User": [{"UserName": '
         handler = getattr(self, "_" + action, None)
@@ -446,7 +446,8 @@ class FakeAliyun:
         if isinstance(secret, tuple):
             return secret
         out: dict[str, Any] = {"SecretName": secret["name"], "Arn": self._arn(region, "secret", secret["name"]),
-                               "SecretType": secret.get("type", "Generic"), "Description": secret.get("description", ""),
+                               "SecretType": secret.get("type", "Generic"),
+                               "Description": secret.get("description", ""),
                                "AutomaticRotation": "Disabled", "CreateTime": "2026-01-01T00:00:00Z",
                                "UpdateTime": "2026-01-01T00:00:00Z"}
         if secret.get("encryption_key"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -130,14 +130,14 @@ def test_marker_pages() -> None:
 def test_number_pages() -> None:
     items = list(range(7))
 
-    def fetch(size: int, total: int | None = None) -> object:
+    def fetch(size: int, total: int | None = None) -> Callable[[int, int], tuple[Sequence[int], int]]:
         def page(number: int, asked: int) -> tuple[Sequence[int], int]:
             return items[(number - 1) * size:number * size], len(items) if total is None else total
         return page
 
-    assert list(number_pages("L", fetch(3), 3)) == items  # type: ignore[arg-type]
-    assert list(number_pages("L", fetch(2), 100)) == items  # the server gives fewer than asked  # type: ignore[arg-type]
-    assert list(number_pages("L", fetch(3, total=0), 3)) == items  # no TotalCount: a short page ends  # type: ignore[arg-type]
+    assert list(number_pages("L", fetch(3), 3)) == items
+    assert list(number_pages("L", fetch(2), 100)) == items  # the server gives fewer than asked
+    assert list(number_pages("L", fetch(3, total=0), 3)) == items  # no TotalCount: a short page ends
 
 
 def test_token_pages() -> None:
