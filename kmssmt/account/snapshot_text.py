@@ -13,35 +13,15 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import fields, is_dataclass, replace
-from typing import Any, TypeVar, cast
+from dataclasses import replace
+from typing import Any
 
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span
 from kmssmt.policy.positions import Positions
 
-T = TypeVar("T")
 # Fields whose value is a policy document (an object, or the document's text as a string).
 DOCUMENT_KEYS = ("document", "policy", "trust_policy")
-
-
-def _shift(obj: T, lines: int, columns: int, file: str) -> T:
-    """Move every Span inside `obj` (parsed from a slice) to where the slice sits in the file."""
-    if isinstance(obj, Span):
-        column = obj.column + (columns if obj.line == 1 else 0)
-        end_column = obj.end_column + (columns if obj.end_line == 1 else 0)
-        end_line = obj.end_line + lines if obj.end_line else 0
-        return cast(T, Span(file, obj.line + lines, column, end_line, end_column))
-    if isinstance(obj, tuple):
-        return cast(T, tuple(_shift(item, lines, columns, file) for item in obj))
-    if isinstance(obj, dict):
-        return cast(T, {k: _shift(v, lines, columns, file) for k, v in obj.items()})
-    if is_dataclass(obj) and not isinstance(obj, type):
-        changes = {f.name: _shift(getattr(obj, f.name), lines, columns, file) for f in fields(obj)}
-        if isinstance(obj, Policy):
-            changes["file"] = file
-        return replace(obj, **changes)
-    return obj
 
 
 class SnapshotText:
@@ -94,9 +74,8 @@ class SnapshotText:
                 continue
             if value == document:
                 candidates[index] = -1
-                policy = parse_policy(self.text[start:end], self.file, name=name)
-                line, col = self.positions.line_col(start)
-                return _shift(policy, line - 1, col - 1, self.file)
+                return parse_policy(self.text[start:end], self.file, name=name,
+                                    origin=self.positions.line_col(start))
         text = json.dumps(document, indent=2)
         return parse_policy(text, f"{self.file}#{path}", name=name)
 

@@ -30,10 +30,12 @@ class JsonDocument:
     strict: bool  # read by the strict reader
 
 
-def parse_json(text: str, file: str = "<string>", fast: bool = True) -> JsonDocument:
-    """The JSON tree of `text`. `fast=False` skips the strict reader (the lenient one reads any text)."""
-    _check_text(text, file)
-    pos = Positions(text, file)
+def parse_json(text: str, file: str = "<string>", fast: bool = True,
+               origin: tuple[int, int] = (1, 1)) -> JsonDocument:
+    """The JSON tree of `text`. `fast=False` skips the strict reader (the lenient one reads any text).
+    `origin`: where `text` starts in `file` (line, column), when it is a part of it."""
+    _check_text(text, file, origin)
+    pos = Positions(text, file, origin)
     if fast:
         from kmssmt.policy.strict_json import read_strict
 
@@ -46,7 +48,7 @@ def parse_json(text: str, file: str = "<string>", fast: bool = True) -> JsonDocu
     return JsonDocument(root, findings, pos, None, False)
 
 
-def _check_text(text: str, file: str) -> None:
+def _check_text(text: str, file: str, origin: tuple[int, int]) -> None:
     if len(text) > MAX_POLICY_BYTES or (
         len(text) * 4 > MAX_POLICY_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES
     ):
@@ -55,10 +57,10 @@ def _check_text(text: str, file: str) -> None:
         raise InputError(file, "empty file" if not text else "empty document (only whitespace)", 1, 1)
     bad = BAD_CONTROL_RE.search(text)
     if bad is not None:
-        line, col = Positions(text, file).line_col(bad.start())
+        line, col = Positions(text, file, origin).line_col(bad.start())
         what = "NUL byte" if bad.group(0) == "\x00" else f"control character U+{ord(bad.group(0)):04X}"
         raise InputError(file, f"binary data ({what}): not a text policy document", line, col)
     surrogate = None if text.isascii() else re.search("[\ud800-\udfff]", text)
     if surrogate is not None:
-        line, col = Positions(text, file).line_col(surrogate.start())
+        line, col = Positions(text, file, origin).line_col(surrogate.start())
         raise InputError(file, "invalid Unicode (lone surrogate)", line, col)

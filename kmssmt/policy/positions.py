@@ -26,20 +26,27 @@ def line_starts(text: str) -> list[int]:
 
 
 class Positions:
-    """Offsets in the original text to 1-based (line, column) in code points."""
+    """Offsets in the original text to 1-based (line, column) in code points. `origin` is where the text
+    starts in its file (a document inside a larger file, e.g. a snapshot): positions are the file's."""
 
-    def __init__(self, text: str, file: str):
+    def __init__(self, text: str, file: str, origin: tuple[int, int] = (1, 1)):
         self.text = text
         self.file = file
         # The start of each line, then a bound past every offset (so the line after any line exists).
         self._starts = line_starts(text) + [sys.maxsize]
+        self._lines = origin[0] - 1  # added to every line
+        self._first_columns = origin[1] - 1  # added to the columns of the text's first line
 
     def line_col(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+        column = offset - self._starts[line - 1] + 1
+        return line + self._lines, column + self._first_columns if line == 1 else column
 
     def offset(self, line: int, column: int) -> int:
-        """The offset of 1-based (line, column); a line past the last is read as the last."""
+        """The offset of 1-based (line, column) of the file; a line past the last is read as the last."""
+        line -= self._lines
+        if line == 1:
+            column -= self._first_columns
         return self._starts[max(1, min(line, len(self._starts) - 1)) - 1] + column - 1
 
     def span(self, start: int, end: int | None = None) -> Span:
@@ -49,9 +56,12 @@ class Positions:
         if end is None:
             end = start
         if first <= end < starts[line]:  # on one line: one look-up
-            return Span(self.file, line, start - first + 1, line, end - first + 1)
+            shift = self._first_columns if line == 1 else 0
+            return Span(self.file, line + self._lines, start - first + 1 + shift, line + self._lines,
+                        end - first + 1 + shift)
         end_line, end_col = self.line_col(end)
-        return Span(self.file, line, start - first + 1, end_line, end_col)
+        start_line, start_col = self.line_col(start)
+        return Span(self.file, start_line, start_col, end_line, end_col)
 
 
 def byte_line_col(data: bytes, offset: int) -> tuple[int, int]:

@@ -26,11 +26,13 @@ from kmssmt.policy.positions import byte_line_col
 from kmssmt.policy.schema import build_policy
 
 
-def parse_policy(text: str, file: str = "<string>", name: str | None = None, fast: bool = True) -> Policy:
+def parse_policy(text: str, file: str = "<string>", name: str | None = None, fast: bool = True,
+                 origin: tuple[int, int] = (1, 1)) -> Policy:
     """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError.
-    `fast=False` reads it with the lenient reader even when it is plain JSON (the result is the same)."""
+    `fast=False` reads it with the lenient reader even when it is plain JSON (the result is the same).
+    `origin`: where the document starts in `file` (line, column), when it is a part of it."""
     with _collector_paused():
-        doc = parse_json(text, file, fast)
+        doc = parse_json(text, file, fast, origin)
         return build_policy(doc.root, doc.findings, doc.pos, name, doc.outside_whitespace)
 
 
