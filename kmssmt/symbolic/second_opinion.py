@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import inspect
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,7 +49,8 @@ class Tally:
     """How the questions of a run fared: `questions` were asked of both solvers, of which `agreements`
     got the same answer, `disagreements` opposite ones (each raises `SolverDisagreement` when found) and
     `unknown` no answer from the second solver; `not_cross_checked` were on Z3 strings or left undecided
-    by Z3. `asked` counts every question, cross-checked or not (a check's index is its place in it)."""
+    by Z3. `asked` counts every question, cross-checked or not (a check's index is its place in it);
+    `seconds` is the second solver's time (reading the text and deciding; not in `to_json`)."""
 
     questions: int = 0
     agreements: int = 0
@@ -56,6 +58,7 @@ class Tally:
     unknown: int = 0
     not_cross_checked: int = 0
     asked: int = 0
+    seconds: float = field(default=0.0, compare=False)
 
     def add(self, other: Tally) -> None:
         self.questions += other.questions
@@ -64,6 +67,7 @@ class Tally:
         self.unknown += other.unknown
         self.not_cross_checked += other.not_cross_checked
         self.asked += other.asked
+        self.seconds += other.seconds
 
     def to_json(self, solver: str = "cvc5") -> dict[str, Any]:
         return {"solver": solver, "questions": self.questions, "agreements": self.agreements,
@@ -259,6 +263,12 @@ def _count(update: Callable[[Tally], None]) -> int:
     return named.tally.asked if named is not None else 0
 
 
+def _spent(seconds: float) -> None:
+    """The second solver's time, counted in every open scope."""
+    for scope in _SCOPES:
+        scope.tally.seconds += seconds
+
+
 def _not_cross_checked(tally: Tally) -> None:
     tally.not_cross_checked += 1
 
@@ -296,6 +306,9 @@ class Cvc5Session:
         self._terms = cvc5.TermManager()
         self._solver = cvc5.Solver(self._terms)
         self._solver.setOption("incremental", "true")
+        # No non-clausal preprocessing: with it, cvc5 simplifies the whole assertion set again at every
+        # check, which costs a session of many questions (a diff's) several times the search itself.
+        self._solver.setOption("simplification", "none")
         if resource_limit:
             self._solver.setOption("rlimit-per", str(resource_limit))
         self._solver.setOption("tlimit-per", str(max(1, int(timeout * 1000))))
@@ -308,6 +321,7 @@ class Cvc5Session:
     def _run(self, text: str) -> None:
         """Read and carry out SMT-LIB commands."""
         self.script.append(text)
+        started = time.perf_counter()
         try:
             self._parser.setStringInput(self._cvc5.InputLanguage.SMT_LIB_2_6, text, "kmssmt")
             while True:
@@ -317,6 +331,8 @@ class Cvc5Session:
                 command.invoke(self._solver, self._symbols)
         except RuntimeError as exc:
             raise InternalError(f"cvc5 cannot read kmssmt's SMT-LIB text: {exc}") from exc
+        finally:
+            _spent(time.perf_counter() - started)
 
     def _term(self, name: str) -> Any:
         term = self._parsed.get(name)
@@ -346,8 +362,12 @@ class Cvc5Session:
 
     def decide(self, names: Sequence[str]) -> str:
         """cvc5's answer to what was read plus the assumptions `names`: sat, unsat or unknown."""
-        terms = [self._term(name) for name in names]
-        result = self._solver.checkSatAssuming(*terms) if terms else self._solver.checkSat()
+        started = time.perf_counter()
+        try:
+            terms = [self._term(name) for name in names]
+            result = self._solver.checkSatAssuming(*terms) if terms else self._solver.checkSat()
+        finally:
+            _spent(time.perf_counter() - started)
         return "sat" if result.isSat() else "unsat" if result.isUnsat() else "unknown"
 
     def check(self, names: Sequence[str], status: str) -> None:
