@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from kmssmt import __version__
+from kmssmt.commands import cross_check
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
@@ -44,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S", help="per solver call")
     parser.add_argument("--closed-world", action="store_true",
                         help="custom checks range over the catalog's action names only (each result says so)")
-    parser.set_defaults(run=run)
+    cross_check.add_argument(parser)
+    parser.set_defaults(run=cross_check.checked(run))
 
 
 def _render(report: AuditReport, fmt: str) -> str:

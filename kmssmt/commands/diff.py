@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kmssmt.commands import cross_check
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES, DEFAULT_TIMEOUT
@@ -42,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--closed-world", action="store_true",
                         help="actions range over the catalog's actions only")
     parser.add_argument("--engine", choices=("exact", "naive"), default="exact")
-    parser.set_defaults(run=run)
+    cross_check.add_argument(parser)
+    parser.set_defaults(run=cross_check.checked(run))
 
 
 def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from kmssmt.commands import cross_check
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
@@ -80,7 +81,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--suggest", action="store_true",
                         help="when refuted, propose up to three edits of the policy files, each proven to make "
                              "the property hold, with what else it changes (policy files only)")
-    parser.set_defaults(run=run)
+    cross_check.add_argument(parser)
+    parser.set_defaults(run=cross_check.checked(run))
 
 
 def _report_warnings(warnings: tuple[str, ...], strict: bool) -> None:
