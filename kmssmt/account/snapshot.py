@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from kmssmt.account.control import CONTROL_FIELDS, ControlPolicies, read_control
 from kmssmt.account.snapshot_text import SnapshotText
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span, Statement
@@ -27,7 +28,8 @@ PrincipalKind = Literal["user", "role"]
 MAX_SNAPSHOT_BYTES = 200 * 1024 * 1024
 SNAPSHOT_FIELDS = ("account_id", "policies", "users", "groups", "roles", "keys", "secrets")
 # Version 2 (written by `kmssmt collect`) adds `regions`, `collected_by`, `gaps`, roles' `trust_policy`,
-# policies' `type`, and documents given as their text; version 1 snapshots load unchanged.
+# policies' `type`, documents given as their text, and Resource Directory control policies
+# (`control_policies`, `resource_directory`: kmssmt/account/control.py); version 1 snapshots load unchanged.
 SNAPSHOT_VERSIONS = (1, 2)
 COLLECTION_FIELDS = ("regions", "collected_by", "gaps")
 
@@ -131,6 +133,7 @@ class Account:
     version: int = 1
     regions: tuple[str, ...] = ()  # the regions a collector read (empty: not said)
     gaps: tuple[Gap, ...] = ()  # what a collector could not read: the snapshot is incomplete there
+    control: ControlPolicies | None = None  # Resource Directory control policies (None: none known)
     _identity: dict[str, list[Policy]] = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -190,9 +193,18 @@ class Account:
     def identity_statements(self, principal: Principal) -> list[Statement]:
         return [s for p in self.identity_policies(principal) for s in p.statements]
 
+    @property
+    def bounded(self) -> ControlPolicies | None:
+        """The control policies when they bound the account's RAM users and roles, else None."""
+        return self.control if self.control is not None and self.control.applies else None
+
     def all_policies(self) -> list[Policy]:
+        """Every document that decides requests: RAM policies, key and secret policies, and the control
+        policies attached above the account (when they apply)."""
         out = [p.policy for p in self.policies.values()]
         out += [r.policy for r in self.resources if r.policy is not None]
+        if self.bounded is not None:
+            out += self.bounded.documents()
         return out
 
 
@@ -257,8 +269,8 @@ def parse_account(text: str, file: str) -> Account:
     if "Statement" in data and "account_id" not in data:
         raise InputError(file, "is a policy document, not an account snapshot (an account snapshot has "
                                '"account_id", "policies", "users", ...: schemas/account.schema.json)', 1, 1)
-    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS, *COLLECTION_FIELDS),
-                  "snapshot", loader)
+    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS, *COLLECTION_FIELDS,
+                         *CONTROL_FIELDS), "snapshot", loader)
     version = data.get("version", 1)
     if version not in SNAPSHOT_VERSIONS or isinstance(version, bool):
         raise loader.error(f"snapshot version {version!r} is not one this kmssmt reads "
@@ -392,7 +404,8 @@ def parse_account(text: str, file: str) -> Account:
                               _tags(item, path, loader), secret_policy, span_of(path, name)))
     _one_resource_per_arn(keys, secrets, loader)
     return Account(account_id, file, policies, users, groups, roles, keys, secrets, version,
-                   _strs(data, "regions", "regions", loader), _gaps(data, loader))
+                   _strs(data, "regions", "regions", loader), _gaps(data, loader),
+                   read_control(data, account_id, loader))
 
 
 def _gaps(data: Mapping[str, Any], loader: SnapshotText) -> tuple[Gap, ...]:

@@ -1,4 +1,5 @@
-"""The KMS catalog: actions, resource types, condition keys, regions and system policies.
+"""The KMS catalog: actions, resource types, condition keys, regions, system policies and the system control
+policy of Resource Directory (control_policies/).
 
 The data lives in JSON files next to this module (taken from the seed documents, newest edition first) and is
 read through `importlib.resources`, so it works from a source tree and from an installed wheel alike. The
@@ -224,6 +225,18 @@ class Catalog:
                 return _policy_dir().joinpath(n + ".json").read_text(encoding="utf-8")
         return None
 
+    # ---- system control policies (Resource Directory) ------------------------------------------------------
+    def control_policy_names(self) -> tuple[str, ...]:
+        return _control_policy_names()
+
+    def control_policy(self, name: str) -> dict[str, Any] | None:
+        """The catalog entry of a system control policy (name, type, description, sources, document), or
+        None when there is no such system control policy. Names compare exactly, as the service lists them."""
+        if name not in _control_policy_names():
+            return None
+        entry: dict[str, Any] = json.loads(_control_dir().joinpath(name + ".json").read_text(encoding="utf-8"))
+        return entry
+
     # ---- misc ----------------------------------------------------------------------------------------------
     def services(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
@@ -250,6 +263,17 @@ def _root() -> Traversable:
 
 def _policy_dir() -> Traversable:
     return _root().joinpath("system_policies")
+
+
+def _control_dir() -> Traversable:
+    return _root().joinpath("control_policies")
+
+
+@cache
+def _control_policy_names() -> tuple[str, ...]:
+    return tuple(
+        sorted(p.name[: -len(".json")] for p in _control_dir().iterdir() if p.is_file() and p.name.endswith(".json"))
+    )
 
 
 @cache
