@@ -502,3 +502,24 @@ def many_keys_account(keys: int, regions: list[str], account_id: str = ACCOUNT_I
 def serving(account: dict[str, Any], faults: Faults | None = None, **kw: Any) -> Iterator[FakeAliyun]:
     with FakeAliyun(account, faults, **kw) as fake:
         yield fake
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.collect.fake_aliyun --keys N --regions A,B,C`: serve a generated account until
+    standard input closes; the first line printed is the endpoints (KMSSMT_COLLECT_ENDPOINTS) as JSON."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m tests.collect.fake_aliyun")
+    parser.add_argument("--keys", type=int, default=5000)
+    parser.add_argument("--regions", default="cn-hangzhou,cn-shanghai,cn-beijing")
+    args = parser.parse_args(argv)
+    regions = [r for r in args.regions.split(",") if r]
+    with FakeAliyun(many_keys_account(args.keys, regions), regions=regions) as fake:
+        print(json.dumps(fake.endpoints()), flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
