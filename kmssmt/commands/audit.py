@@ -9,7 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from kmssmt import __version__
-from kmssmt.commands import cross_check
+from kmssmt.commands import audit_organisation, cross_check
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 EPILOG = """\
 exit codes:
   0   every check passes
-  1   failing checks (an undecided or a vacuous check counts as failing)
+  1   failing checks (an undecided or a vacuous check counts as failing); for
+      an organisation also a unit or a cell that could not be decided
   2   unreadable input (the snapshot or the checks file) or a usage error
   70  internal error
 
@@ -28,6 +29,9 @@ examples:
   kmssmt audit examples/account.json -o audit.md
   # SARIF for code scanning, on two worker processes (--checks FILE: your own checks)
   kmssmt audit examples/account.json --format sarif -o audit.sarif --jobs 2
+  # an organisation (a directory of snapshots, or several files) on two worker
+  # processes; each account's report and every answer kept for --resume
+  kmssmt audit examples/org --jobs 2 --out-dir org-audit -o org-audit.md
 """
 
 
@@ -36,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                                    description="Who can use, manage, destroy and re-policy each key and secret, "
                                                "and which checks fail, each answer proven or witnessed.",
                                    epilog=EPILOG, formatter_class=HelpFormatter)
-    parser.add_argument("account", metavar="ACCOUNT.json|DIR", help="account snapshot (or a directory with "
-                                                                    "account.json)")
+    parser.add_argument("account", metavar="ACCOUNT.json|DIR", nargs="+",
+                        help="account snapshot (or a directory with account.json); several snapshots (files, or a "
+                             "directory of them) are one organisation")
     parser.add_argument("--checks", metavar="FILE", help="guardrails (TOML or YAML); default: the built-in pack")
     parser.add_argument("--format", choices=("md", "html", "json", "sarif"), default="md")
     parser.add_argument("-o", "--output", metavar="OUT", help="write the report here (default: stdout)")
@@ -46,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--closed-world", action="store_true",
                         help="custom checks range over the catalog's action names only (each result says so)")
     cross_check.add_argument(parser)
+    audit_organisation.add_arguments(parser)
     parser.set_defaults(run=cross_check.checked(run))
 
 
@@ -71,6 +77,9 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.audit.run import run_audit
 
+    if audit_organisation.is_organisation(args):
+        return audit_organisation.run(args)
+    args.account = args.account[0]
     config = load_checks(args.checks)
     jobs = max(1, args.jobs)
     if sys.stderr.isatty():
