@@ -108,18 +108,17 @@ def _collect_kms(ctx: Context, regions: Sequence[str]) -> tuple[list[dict[str, A
         units += [("keys", listing, batch) for batch in chunks(listing.keys, TAG_BATCH)]
         units += [("secret", listing, secret) for secret in listing.secrets]
     keys_total = sum(len(listing.keys) for listing in listings)
-    done = [0, 0]
+    secrets_total = sum(len(listing.secrets) for listing in listings)
 
     def work(unit: tuple[str, Any, Any]) -> list[dict[str, Any]]:
         kind, listing, item = unit
         if kind == "keys":
             out = read_keys(ctx, listing, item)
-            done[0] += len(item)
-            ctx.tick("keys", done[0], keys_total)
+            ctx.advance("keys", keys_total, len(item))
             return out
-        done[1] += 1
-        ctx.tick("secrets", done[1], len(listing.secrets))
-        return [read_secret(ctx, listing.region, item[0], item[1])]
+        found = [read_secret(ctx, listing.region, item[0], item[1])]
+        ctx.advance("secrets", secrets_total)
+        return found
 
     results = ctx.map(work, units)
     keys: list[dict[str, Any]] = []

@@ -32,6 +32,7 @@ class Context:
     progress: Progress | None = None
     gaps: list[dict[str, str]] = field(default_factory=list)
     calls: Counter[str] = field(default_factory=Counter)
+    _done: Counter[str] = field(default_factory=Counter, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def call(self, api: str, function: Callable[[], T]) -> T:
@@ -76,6 +77,13 @@ class Context:
     def tick(self, step: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(step, done, total)
+
+    def advance(self, step: str, total: int, by: int = 1) -> None:
+        """Count `by` more items of `step` done (from any thread) and report it."""
+        with self._lock:
+            self._done[step] += by
+            done = self._done[step]
+        self.tick(step, done, total)
 
     def runtime(self) -> Any:
         return self.clients.runtime()

@@ -81,11 +81,9 @@ def collect_ram(ctx: Context, include_system: bool, system_in_catalog: Any) -> R
     listed = _listing(ctx, "ListPolicies", {"policy_type": "Custom"}, "list_policies_with_options",
                       lambda b: b.policies and b.policies.policy)
     total = len(users) + len(groups) + len(roles) + len(listed)
-    done = [0]
 
     def step() -> None:
-        done[0] += 1
-        ctx.tick("RAM", done[0], total)
+        ctx.advance("RAM", total)
 
     def user_part(user: Any) -> tuple[list[str] | None, list[PolicyRef] | None]:
         name = text(user.user_name)

@@ -267,3 +267,15 @@ def test_the_read_only_policy_allows_every_call(collect: Collect, example: dict[
     _, fake = collect(example, Faults(no_tag_batches=True), system_documents={"AliyunRAMReadOnlyAccess": extra})
     called = set(fake.actions()) - {"GetCallerIdentity"}
     assert called and {("kms:" if a in KMS_ACTIONS else "ram:") + a for a in called} <= allowed
+
+
+def test_progress_reports_every_step(example: dict[str, Any]) -> None:
+    from kmssmt.collect.collect import collect_account
+    from tests.collect.conftest import clients_for
+    from tests.collect.fake_aliyun import FakeAliyun
+
+    seen: list[tuple[str, int, int]] = []
+    with FakeAliyun(example) as fake:
+        collect_account(clients_for(fake), CollectOptions(jobs=3), progress=lambda *a: seen.append(a))
+    last = {step: (done, total) for step, done, total in seen}
+    assert last["RAM"] == (23, 23) and last["keys"] == (4, 4) and last["secrets"] == (3, 3)

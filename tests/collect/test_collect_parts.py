@@ -206,3 +206,20 @@ def test_coverage_knows_the_built_in_checks() -> None:
     from kmssmt.audit.coverage import ALL
 
     assert set(ALL) == set(BUILTIN)
+
+
+def test_the_collector_imports_no_solver_and_no_later_layer() -> None:
+    """kmssmt/collect sits beside kmssmt/account: it imports language, catalog, policy and account at
+    most, never Z3 nor the layers after account."""
+    import subprocess
+    import sys
+
+    from tests.support.paths import ROOT
+
+    program = ("import sys, kmssmt.collect.collect, kmssmt.commands.collect; "
+               "print(' '.join(sorted(m for m in sys.modules if m == 'z3' or m.startswith(('z3.', 'kmssmt.')))))")
+    done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = done.stdout.split()
+    allowed = ("kmssmt.collect", "kmssmt.commands", "kmssmt.language", "kmssmt.catalog", "kmssmt.policy",
+               "kmssmt.account", "kmssmt.errors", "kmssmt.parallel")
+    assert [m for m in loaded if not m.startswith(allowed) and m != "kmssmt.__init__"] == []
