@@ -38,11 +38,11 @@ def account_ids(count: int) -> list[str]:
 
 def generate_organisation(count: int, seed: int = 11, sizes: tuple[float, ...] = SIZES,
                           weights: tuple[int, ...] = WEIGHTS) -> list[dict[str, Any]]:
-    """`count` accounts (`benchmarks.audit_bench.generate_account` at sizes drawn from `sizes`): the first
-    and about a tenth of the other keys of each account name `role/partner` of the next account (the last
-    one's, the first) in their key policy; that role's identity policy allows kms:Decrypt and
-    kms:Encrypt on the previous account's keys, in every region for even accounts and in cn-shanghai only for odd ones (the key
-    policy's grant then meets a caller's identity policy that does not allow it)."""
+    """`count` accounts (`benchmarks.audit_bench.generate_account` at sizes drawn from `sizes`). The
+    first key and about a tenth of the others of each account name `role/partner` of the next account
+    (the last one's: the first's) in their key policy; that role's identity policy allows kms:Decrypt
+    and kms:Encrypt on the previous account's keys, in every region for even accounts and in
+    cn-shanghai only for odd ones (so a key policy's grant meets an identity policy that refuses it)."""
     rng = random.Random(seed)
     ids = account_ids(count)
     out = []
