@@ -113,7 +113,8 @@ class ControlCheck:
     passed: bool
     reason: Reason
     level: int | None = None
-    target: str = ""
+    target: str = ""  # the deciding level's target: the account id, fd-... or r-...
+    where: str = ""  # the same in words ("folder fd-...")
     policies: tuple[str, ...] = ()  # the control policies attached at the deciding level
     statements: tuple[StatementRef, ...] = ()
     deciding: tuple[Statement, ...] = field(default=(), compare=False, repr=False)
@@ -124,8 +125,8 @@ class ControlCheck:
             return "the control policies of every level allow it"
         names = ", ".join(self.policies) or "none"
         if self.reason == "explicit-deny":
-            return f"a control policy attached at {self.target} denies it (attached there: {names})"
-        return f"no control policy attached at {self.target} allows it (attached there: {names})"
+            return f"a control policy attached at {self.where} denies it (attached there: {names})"
+        return f"no control policy attached at {self.where} allows it (attached there: {names})"
 
     def to_json(self) -> dict[str, Any]:
         return {"passed": self.passed, "reason": self.reason, "level": self.level, "target": self.target or None,
@@ -150,10 +151,10 @@ def check_control(control: ControlPolicies, request: Request, context: Mapping[s
         applying = [s for s in control.statements(level) if applies(s, request, context)]
         denies = tuple(s for s in applying if s.effect == "Deny")
         if denies:
-            return ControlCheck(False, "explicit-deny", index, level.label, level.policies,
+            return ControlCheck(False, "explicit-deny", index, level.target, level.label, level.policies,
                                 tuple(StatementRef.of(s) for s in denies), denies)
         if not any(s.effect == "Allow" for s in applying):
-            return ControlCheck(False, "implicit-deny", index, level.label, level.policies)
+            return ControlCheck(False, "implicit-deny", index, level.target, level.label, level.policies)
     return ControlCheck(True, "allowed")
 
 

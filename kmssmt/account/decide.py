@@ -16,6 +16,12 @@ Semantics (the seeds and DESIGN.md are the authority):
   the resource element").
 * `kms:tag/<K>` and `acs:ResourceTag/<K>` describe the resource: for a key or secret of the
   snapshot their values are the resource's tags, whatever the request claims.
+* Resource Directory control policies (`kmssmt.account.control`), when the snapshot has them and the
+  account is a member, bound every request of the account's RAM users and roles before the rules
+  above: level by level from the account up to the root folder, a control Deny that applies denies, a
+  level with no control Allow that applies denies. They do not apply to the account's root identity,
+  to the management account, nor to principals of other accounts (their own account's control
+  policies, which the snapshot cannot see, are assumed to allow, as their identity policies are).
 
 The statements that apply are gathered here; the Allow/Deny rule over them is
 `kmssmt.semantics.evaluate.combine`.
@@ -27,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from kmssmt.account.control import ControlCheck, check_control, subject
 from kmssmt.account.snapshot import Account, Key, Resource, Secret
 from kmssmt.language.glob import fold
 from kmssmt.policy.ast import Statement
@@ -68,10 +75,22 @@ class AccountDecision:
     scope: Scope
     statements: tuple[StatementRef, ...]
     resource: str | None  # the owner label when the resource is in the snapshot
+    # The control policies' part when they bound the caller: passed, or the level that refused the
+    # request (then `statements` are that level's Denies that apply, none for an implicit deny there).
+    control: ControlCheck | None = None
+
+    @property
+    def by_control(self) -> bool:
+        """Denied by the control policies (before any RAM policy was read)."""
+        return self.control is not None and not self.control.passed
 
     def to_json(self) -> dict[str, Any]:
-        return {"decision": "allow" if self.allowed else "deny", "reason": self.reason, "scope": self.scope,
-                "resource": self.resource, "statements": [ref.to_json() for ref in self.statements]}
+        out: dict[str, Any] = {"decision": "allow" if self.allowed else "deny", "reason": self.reason,
+                               "scope": self.scope, "resource": self.resource,
+                               "statements": [ref.to_json() for ref in self.statements]}
+        if self.control is not None:
+            out["control"] = self.control.to_json()
+        return out
 
 
 # The action test by a statement's Action content (an audit asks the same few actions of the same
@@ -96,6 +115,13 @@ def decide(account: Account, request: Request) -> AccountDecision:
     owner = account.owner_of(request.resource)
     context = resource_context(request.context, owner)
     same = account.in_account(request.principal)
+    label = owner.label if owner is not None else None
+    bound = account.bounded
+    control: ControlCheck | None = None
+    if bound is not None and subject(request.principal, account.id):
+        control = check_control(bound, request, context, _applies)
+        if not control.passed:
+            return AccountDecision(False, control.reason, "same-account", control.statements, label, control)
     member = account.principal(request.principal)
     applying: list[Statement] = []
     # Cross-account: the external identity policy is assumed to allow (worst case), so the key or
@@ -107,8 +133,7 @@ def decide(account: Account, request: Request) -> AccountDecision:
         applying += [s for s in owner.policy.statements if _applies(s, on_owner, context)]
     scope: Scope = "same-account" if same else "cross-account"
     decision = combine(applying)
-    return AccountDecision(decision.allowed, decision.reason, scope, decision.statements,
-                           owner.label if owner is not None else None)
+    return AccountDecision(decision.allowed, decision.reason, scope, decision.statements, label, control)
 
 
 # -- API calls: the permissions one API operation needs ---------------------------------------------

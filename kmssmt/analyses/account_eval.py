@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from kmssmt.account.control import ControlCheck
 from kmssmt.account.decide import AccountDecision, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, load_account
 from kmssmt.errors import InputError
@@ -76,7 +77,8 @@ def evaluate_on_account(path: str, request: Request) -> AccountEvaluation:
     from kmssmt.analyses.evaluation import damage_warnings, request_warnings
 
     account = load_account(path)
-    warnings = (*damage_warnings(account.all_policies()), *request_warnings(request))
+    warnings = (*damage_warnings(account.all_policies()), *request_warnings(request),
+                *(account.control.warnings if account.control is not None else ()))
     if request.principal is None:
         raise InputError("arguments", f"{path} is an account snapshot: give the caller with --principal "
                                       "(or \"principal\" in the request)")
@@ -89,17 +91,20 @@ def evaluate_on_account(path: str, request: Request) -> AccountEvaluation:
     member = account.principal(request.principal)
     names = _policy_names(account, member)
     refs = tuple(PolicyStatement(ref, names.get((ref.file, ref.line, ref.column))) for ref in decision.statements)
-    read, considered = _read_statements(account, request, member)
+    read, considered = _read_statements(account, request, member, decision.control)
+    if decision.by_control:  # the control policies of one level decided: explain that level
+        read = _control_statements(account, request, decision)
     explanation = explain_statements(request.action, read)
     if (explanation.decision.reason, explanation.decision.statements) != (decision.reason, decision.statements):
         raise AssertionError(f"the account explanation decides {explanation.decision}, the account {decision}")
     shown = [e.ref for e in (*explanation.deciding, *explanation.overridden, *explanation.closest)]
     named = tuple(PolicyStatement(ref, names.get((ref.file, ref.line, ref.column))) for ref in shown)
-    return AccountEvaluation(account.id, request, decision, _detail(account, request, decision.reason, decision.scope),
+    return AccountEvaluation(account.id, request, decision,
+                             _detail(account, request, decision.reason, decision.scope, decision.control),
                              refs, decision.resource, explanation, considered, warnings, named)
 
 
-def _read_statements(account: Account, request: Request, member: Principal | None
+def _read_statements(account: Account, request: Request, member: Principal | None, check: ControlCheck | None = None
                      ) -> tuple[list[tuple[Statement, Request, Mapping[str, str]]], tuple[str, ...]]:
     """The statements `decide` reads, each with the request and context it reads them against (the
     key or secret policy sees the resource's own ARN and tags), and the policies they belong to in
@@ -108,6 +113,11 @@ def _read_statements(account: Account, request: Request, member: Principal | Non
     context = resource_context(request.context, owner)
     read: list[tuple[Statement, Request, Mapping[str, str]]] = []
     considered: list[str] = []
+    if check is not None:
+        considered.append(f"the control policies of {len(account.bounded.levels) if account.bounded else 0} "
+                          f"level(s) of the resource directory: {check.text()}")
+        if not check.passed:
+            return read, tuple(considered)
     if account.in_account(request.principal) and member is not None:
         read += [(s, request, context) for s in account.identity_statements(member)]
         considered += _identity_words(account, member).values()
@@ -126,13 +136,24 @@ def _read_statements(account: Account, request: Request, member: Principal | Non
     return read, tuple(considered)
 
 
+def _control_statements(account: Account, request: Request, decision: AccountDecision
+                        ) -> list[tuple[Statement, Request, Mapping[str, str]]]:
+    """The statements of the control policies attached at the level that refused the request."""
+    bound, check = account.bounded, decision.control
+    assert bound is not None and check is not None and check.level is not None
+    context = resource_context(request.context, account.owner_of(request.resource))
+    return [(s, request, context) for s in bound.statements(bound.levels[check.level])]
+
+
 def _resource_label(account: Account, arn: str) -> str | None:
     owner = account.owner_of(arn)
     return owner.label if owner is not None else None
 
 
-def _detail(account: Account, request: Request, reason: str, scope: str) -> str:
+def _detail(account: Account, request: Request, reason: str, scope: str, control: ControlCheck | None = None) -> str:
     """One line on how the account decided."""
+    if control is not None and not control.passed:
+        return f"{control.text()}: the control policies bound {request.principal} before its RAM policies"
     owner = account.owner_of(request.resource)
     where = f"{owner.label} of the snapshot" if owner is not None else "a resource outside the snapshot"
     if owner is not None and owner.arn != request.resource:
@@ -169,7 +190,7 @@ def _policy_names(account: Account, principal: Principal | None) -> dict[tuple[s
     """Where each statement of the account is written -> the policy it belongs to, in words (for the
     caller's identity policies, how the caller holds it: attached, or through which group)."""
     held = _identity_words(account, principal)
-    out: dict[tuple[str, int, int], str] = {}
+    out: dict[tuple[str, int, int], str] = account.bounded.origins() if account.bounded is not None else {}
     for name, named in account.policies.items():
         words = held.get(name, _policy_words(account, name))
         for statement in named.policy.statements:
