@@ -63,9 +63,20 @@ def test_the_server_saw_every_call_and_only_loopback_was_dialled(collect: Collec
         dialled.append(address)
         return connect(self, address)
 
+    from darabonba.core import DaraCore
+
+    sent: list[str] = []
+    send = DaraCore.do_action
+
+    def count(request: Any, runtime: Any = None) -> Any:
+        sent.append(request.headers.get("x-acs-action", ""))
+        return send(request, runtime)
+
     monkeypatch.setattr(socket.socket, "connect", watch)
+    monkeypatch.setattr(DaraCore, "do_action", staticmethod(count))
     snapshot, fake = collect(example, options=CollectOptions(jobs=1))
     assert dialled and {address[0] for address in dialled} == {"127.0.0.1"}
+    assert sorted(sent) == sorted(fake.actions())  # every request the SDKs sent reached the fake, and only those
     # every request was signed with the run's credentials and answered by the fake
     assert fake.requests and all(f"Credential={ACCESS_KEY_ID}," in seen.authorization for seen in fake.requests)
     actions = fake.actions()
