@@ -3,7 +3,8 @@ stopped (killed), and a worker that dies mid-unit is replaced and the unit given
 the unit is reported, never lost, and never as passing.
 
 A worker is a `python -m kmssmt.organisation.worker` process (one unit per line in, one answer per line
-out), kept for the next unit. The local pool (`run_pool`) runs `jobs` of them, never more than the
+out, after a first line `ready`: a unit's time limit counts the unit, not the process's start), kept for
+the next unit. The local pool (`run_pool`) runs `jobs` of them, never more than the
 cores, one thread each to feed it; a Dask worker keeps one per thread (kmssmt/organisation/dask_run.py).
 """
 
@@ -20,6 +21,7 @@ from typing import IO, Literal
 
 Outcome = tuple[Literal["done", "undecided"], str]  # ("done", answer JSON) or ("undecided", why)
 OnResult = Callable[[int, Outcome], None]
+START_TIMEOUT = 300.0  # for a worker process to load the audit's modules (its first line: `ready`)
 
 
 def worker_command() -> list[str]:
@@ -62,6 +64,15 @@ class WorkerProcess:
         assert process.stdout is not None
         threading.Thread(target=_read, args=(process.stdout, self._lines), daemon=True).start()
         self.process = process
+        try:
+            ready = self._lines.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            ready = None
+        if ready is None or ready.strip() != "ready":
+            self.process = None
+            process.kill()
+            process.wait()
+            raise WorkerDied(f"the worker process did not start ({ready!r})")
         return process
 
     def run(self, text: str, timeout: float | None) -> str:

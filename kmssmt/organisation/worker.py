@@ -44,13 +44,27 @@ def serve(units: IO[str], answers: IO[str], run: Callable[[str], str]) -> None:
             answers.flush()
 
 
-def main() -> int:
+def run(text: str) -> str:
     from kmssmt.organisation.units import run_unit
 
+    return run_unit(text, render_audit)
+
+
+READY = "ready"
+
+
+def main(work: Callable[[str], str] = run) -> int:
+    """Serve units on standard input and output with `work` (one unit's JSON text to its answer's),
+    after a first line `ready` once the audit's modules are loaded (a unit's time limit is the unit's)."""
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray output goes to stderr, not to the answers
+    import kmssmt.audit.run  # noqa: F401
+    import kmssmt.organisation.cross_cells  # noqa: F401
+
+    answers.write(READY + "\n")
+    answers.flush()
     try:
-        serve(sys.stdin, answers, lambda text: run_unit(text, render_audit))
+        serve(sys.stdin, answers, work)
     except (KeyboardInterrupt, BrokenPipeError):
         return 130
     return 0
