@@ -29,9 +29,8 @@ from kmssmt.organisation.model import NOT_COLLECTED, OrgCell
 from kmssmt.policy.ast import Statement
 from kmssmt.semantics.evaluate import StatementRef, principal_matches
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_filter import AccountStatements
 from kmssmt.symbolic.account_model import AccountModel
-from kmssmt.symbolic.cross_account import CrossQuestions
+from kmssmt.symbolic.cross_account import CrossQuestions, kept_rewrite
 
 
 def _refs(statements: Sequence[Statement]) -> tuple[StatementRef, ...]:
@@ -205,15 +204,9 @@ def _outside_statements(model: AccountModel, resource: Resource, actions: Sequen
     for statement in resource.policy.statements:
         if not any(model.hit(statement, a) for a in actions) or not model.resource_hit(statement, resource.arn):
             continue
-        rewritten = AccountStatements.rewrite(statement, resource, keep_principal=True)
-        if rewritten is None:
-            continue
-        if rewritten.principals is not None:
-            kept = tuple(v for v in rewritten.principals if _account_field(v.text) not in excluded)
-            if not kept:
-                continue
-            rewritten = replace(rewritten, principals=kept)
-        out.append(rewritten)
+        rewritten = kept_rewrite(model, statement, resource, True, excluded)
+        if rewritten is not None:
+            out.append(rewritten)
     return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from weakref import WeakKeyDictionary
 
 from kmssmt.account.decide import TAG_PREFIXES
 from kmssmt.account.snapshot import Principal, Resource
@@ -37,6 +38,38 @@ from kmssmt.symbolic.cubes import Literal as CubeLiteral
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import or_
 from kmssmt.symbolic.statement_content import key_text
+
+_KEPT: WeakKeyDictionary[AccountModel, dict[tuple[object, ...], Statement | None]] = WeakKeyDictionary()
+
+
+def kept_rewrite(model: AccountModel, statement: Statement, owner: Resource | None, keep_principal: bool,
+                 drop_accounts: frozenset[str] = frozenset()) -> Statement | None:
+    """`AccountStatements.rewrite` (and, with `drop_accounts`, its Principal patterns that name one of
+    those accounts literally left out: None when none is left), made once per model and kept alive as
+    long as the model: the model caches what it learns of a statement by the statement's identity, so a
+    statement it is asked about must not be freed while the model lives."""
+    table = _KEPT.setdefault(model, {})
+    key = (id(statement), owner.arn if owner is not None else None, keep_principal, drop_accounts)
+    if key in table:
+        return table[key]
+    rewritten = AccountStatements.rewrite(statement, owner, keep_principal) if owner is not None else statement
+    if rewritten is not None and drop_accounts and rewritten.principals is not None:
+        kept = tuple(v for v in rewritten.principals if _account_field(v.text) not in drop_accounts)
+        rewritten = replace(rewritten, principals=kept) if kept else None
+    table[key] = rewritten
+    table[("original", id(statement))] = statement  # the original stays alive with its id
+    return rewritten
+
+
+def _account_field(pattern: str) -> str | None:
+    """The account a principal pattern names literally (`acs:ram::ACCOUNT:...`), else None."""
+    from kmssmt.language.glob import has_wildcard
+
+    parts = pattern.split(":")
+    if len(parts) != 5 or has_wildcard(parts[3]):
+        return None
+    return parts[3]
+
 
 Sides = tuple[list[Statement], list[Statement]]  # (resource side, identity side), filtered and rewritten
 Groups = list[tuple[tuple[str, ...], list[list[CubeLiteral]] | None]]
@@ -64,7 +97,7 @@ class CrossQuestions:
                 continue
             if not self.owner.resource_hit(statement, resource.arn) or not principal_matches(statement, principal.arn):
                 continue
-            rewritten = AccountStatements.rewrite(statement, resource, keep_principal=False)
+            rewritten = kept_rewrite(self.owner, statement, resource, keep_principal=False)
             if rewritten is not None:
                 out.append(rewritten)
         return out
@@ -75,8 +108,7 @@ class CrossQuestions:
         `actions`, their tag clauses decided by the tags of `owner` (the resource the ARN names)."""
         out = []
         for statement in self.caller.relevant(principal, resource_arn, actions):
-            rewritten = AccountStatements.rewrite(statement, owner, keep_principal=False) \
-                if owner is not None else statement
+            rewritten = kept_rewrite(self.owner, statement, owner, keep_principal=False)
             if rewritten is not None:
                 out.append(rewritten)
         return out

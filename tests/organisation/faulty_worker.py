@@ -9,7 +9,6 @@ import json
 import os
 import sys
 import time
-
 from collections.abc import Callable
 
 from kmssmt.organisation import worker
