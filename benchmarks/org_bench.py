@@ -80,14 +80,16 @@ def run_once(directory: str, name: str, work: str) -> dict[str, Any]:
     command = [sys.executable, "-m", "kmssmt", "audit", directory, "--format", "json", "-o", out,
                "--out-dir", os.path.join(work, f"{name}-out"), *RUNS[name]]
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)  # this run's own process tree: its CPU and largest RSS
-    wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    process.returncode = code
-    errors = process.stderr.read().decode() if process.stderr is not None else ""
-    if code not in (0, 1):
-        raise SystemExit(f"{name}: exit {code}: {errors[-2000:]}")
+    with open(os.path.join(work, f"{name}.stderr"), "w+", encoding="utf-8") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)  # this run's own process tree: its CPU and largest RSS
+        wall = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        process.returncode = code
+        errors.seek(0)
+        said = errors.read()
+    if code not in (0, 1) or not os.path.exists(out):
+        raise SystemExit(f"{name}: exit {code}: {said[-2000:]}")
     with open(out, encoding="utf-8") as handle:
         report = json.load(handle)
     accounts = report["accounts"]
