@@ -14,7 +14,7 @@ from kmssmt.policy.ast import Policy
 from kmssmt.semantics.query import Query, parse_query
 from kmssmt.symbolic.count_space import DEFAULT_BOUND, Box, CountSpace, CountUnsupported, Universe
 from kmssmt.symbolic.count_words import Words
-from kmssmt.symbolic.counting import Count, FamilyState, Kleene, Phi, allowed, count_set, k_and, k_not, not_counted
+from kmssmt.symbolic.counting import And, Count, Counter, Family, Not, allowed, count_set, not_counted
 from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
 
@@ -75,14 +75,7 @@ class QueryCount:
                 "seconds": round(self.seconds, 6)}
 
 
-def _only(mine: str, other: str) -> Phi:
-    def phi(state: FamilyState) -> Kleene:
-        return k_and(allowed(state, mine), k_not(allowed(state, other)))
-    return phi
-
-
-def _both(state: FamilyState) -> Kleene:
-    return k_and(allowed(state, "old"), allowed(state, "new"))
+BOTH = And((allowed("old"), allowed("new")))
 
 
 def count_difference(old: Sequence[Policy], new: Sequence[Policy], bound: int = DEFAULT_BOUND,
@@ -103,7 +96,8 @@ def count_difference(old: Sequence[Policy], new: Sequence[Policy], bound: int = 
     families |= space.families([s for p in old for s in p.statements], "old")
     families |= space.families([s for p in new for s in p.statements], "new")
     words = Words(space)
-    counts = [count_set(space, families, _only(mine, other), _both, parts, words)
+    counter = Counter(space, families)
+    counts = [count_set(space, counter, And((allowed(mine), Not(allowed(other)))), BOTH, parts, words)
               for mine, other in (("old", "new"), ("new", "old"))]
     return DiffCount(universe.bound, counts[0], counts[1], closed_world, time.perf_counter() - started)
 
@@ -126,17 +120,12 @@ def count_allowed(policies: Sequence[Policy], query: Query | str, mode: Mode = "
     families |= space.families([s for p in policies for s in p.statements], "policy")
     words = Words(space)
 
-    def inside(state: FamilyState) -> Kleene:
-        return state("query")
-
-    def allows(state: FamilyState) -> Kleene:
-        return k_and(state("query"), allowed(state, "policy"))
-
-    def denies(state: FamilyState) -> Kleene:
-        return k_and(state("query"), k_not(allowed(state, "policy")))
-
-    whole = count_set(space, families, inside, parts=False, words=words)
-    allowed_part = count_set(space, families, allows, denies, parts and mode == "never", words)
-    denied_part = count_set(space, families, denies, allows, parts and mode == "always", words)
+    inside = Family("query")
+    allows = And((inside, allowed("policy")))
+    denies = And((inside, Not(allowed("policy"))))
+    counter = Counter(space, families)
+    whole = count_set(space, counter, inside, parts=False, words=words)
+    allowed_part = count_set(space, counter, allows, denies, parts and mode == "never", words)
+    denied_part = count_set(space, counter, denies, allows, parts and mode == "always", words)
     return QueryCount(mode, universe.bound, whole, allowed_part, denied_part, closed_world,
                       time.perf_counter() - started)

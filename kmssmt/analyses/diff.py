@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kmssmt.analyses.counts import DiffCount
 from kmssmt.analyses.diff_summary import (
     Describer,
     DescriptionError,
@@ -47,15 +48,17 @@ class DiffResult:
     open_world_only: bool = False
     stats: dict[str, Any] = field(default_factory=dict)
     because: EqualWhy | None = None  # why an equivalence holds (kmssmt.symbolic.why_equal)
+    count: DiffCount | None = None  # how many requests each direction holds (`diff --count`)
 
     def to_json(self) -> dict[str, Any]:
         because = None if self.because is None else \
             {side: [equal_part_json(p) for p in self.because.side(side)] for side in ("old", "new")}
+        counted = {} if self.count is None else {"count": self.count.to_json()}
         return {"relation": self.relation, "because": because, "old_only": [r.to_json() for r in self.old_only],
                 "new_only": [r.to_json() for r in self.new_only], "summary": [d.to_json() for d in self.summary],
                 "truncated": self.truncated, "closed_world": self.closed_world,
                 "open_world_only": self.open_world_only, "reason": self.reason, "notes": list(self.notes),
-                "seconds": round(self.seconds, 6), "stats": self.stats}
+                "seconds": round(self.seconds, 6), "stats": self.stats} | counted
 
 
 def equal_part_json(part: EqualPart) -> dict[str, Any]:

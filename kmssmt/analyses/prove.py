@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kmssmt.analyses.counts import QueryCount
 from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Policy, Statement
 from kmssmt.semantics.evaluate import Decision, StatementRef, evaluate
@@ -47,6 +48,7 @@ class ProveResult:
     warnings: tuple[str, ...] = ()
     closed_world: bool = False
     because: tuple[Part, ...] = ()  # why a proven property holds (kmssmt.symbolic.why)
+    count: QueryCount | None = None  # how many requests of the query are allowed and denied (`--count`)
 
     @property
     def statements(self) -> tuple[StatementRef, ...]:
@@ -58,7 +60,8 @@ class ProveResult:
                 "statements": [ref.to_json() for ref in self.statements], "reason": self.reason,
                 "engine": self.engine, "seconds": round(self.seconds, 6), "notes": list(self.notes),
                 "warnings": list(self.warnings), "closed_world": self.closed_world, "stats": self.stats,
-                "because": [part_json(part) for part in self.because]}
+                "because": [part_json(part) for part in self.because]} | \
+            ({} if self.count is None else {"count": self.count.to_json()})
 
 
 def part_json(part: Part) -> dict[str, Any]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import sys
 
 from kmssmt.commands import cross_check
+from kmssmt.commands.counting import NOT_COUNTED, add_count_options, count_bound
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_MAX_WITNESSES, DEFAULT_TIMEOUT
@@ -43,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--closed-world", action="store_true",
                         help="actions range over the catalog's actions only")
     parser.add_argument("--engine", choices=("exact", "naive"), default="exact")
+    add_count_options(parser, "each direction of the difference")
     cross_check.add_argument(parser)
     parser.set_defaults(run=cross_check.checked(run))
 
@@ -59,6 +63,7 @@ def _sides(args: argparse.Namespace) -> tuple[list[str], list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     old_paths, new_paths = _sides(args)
+    bound = count_bound(args)
     from kmssmt.analyses.diff import diff
     from kmssmt.policy.loading import is_snapshot_file, load_policies, warn_about_damage
     from kmssmt.report import answer_json, diff_text
@@ -70,6 +75,11 @@ def run(args: argparse.Namespace) -> int:
     warn_about_damage(old + new)
     result = diff(old, new, timeout=args.timeout, max_witnesses=max(1, args.max_witnesses),
                   closed_world=args.closed_world, engine=args.engine)
+    if bound is not None:
+        from kmssmt.analyses.counts import count_difference
+
+        counted = count_difference(old, new, bound, args.closed_world, args.engine)
+        result = dataclasses.replace(result, count=counted)
     print(answer_json.render(result) if args.format == "json" else diff_text.render(result))
     return EXIT[result.relation]
 
@@ -80,5 +90,7 @@ def _run_accounts(args: argparse.Namespace, old: str, new: str) -> int:
     from kmssmt.report import answer_json, diff_text
 
     result = account_diff(old, new, timeout=args.timeout)
+    if args.count:
+        print(NOT_COUNTED, file=sys.stderr)
     print(answer_json.render(result) if args.format == "json" else diff_text.render(result))
     return EXIT[result.relation]

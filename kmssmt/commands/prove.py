@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import TYPE_CHECKING
 
 from kmssmt.commands import cross_check
+from kmssmt.commands.counting import NOT_COUNTED, add_count_options, count_bound
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.errors import InputError
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
@@ -81,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--suggest", action="store_true",
                         help="when refuted, propose up to three edits of the policy files, each proven to make "
                              "the property hold, with what else it changes (policy files only)")
+    add_count_options(parser, "the query's requests the policies allow and deny")
     cross_check.add_argument(parser)
     parser.set_defaults(run=cross_check.checked(run))
 
@@ -107,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.report import prove_text
     from kmssmt.semantics.query import parse_query
 
+    bound = count_bound(args)
     query = parse_query(args.never if args.never is not None else args.always)
     mode: Mode = "never" if args.never is not None else "always"
     result: ProveResult | AccountProveResult
@@ -118,12 +122,19 @@ def run(args: argparse.Namespace) -> int:
 
         result = prove_account(args.policies[0], query, mode, args.timeout, args.closed_world)
         counterexample = result.proof.witness
+        if bound is not None:
+            print(NOT_COUNTED, file=sys.stderr)
     else:
         policies = load_policies(args.policies)
         warn_about_damage(policies)
         result = prove(policies, query, mode, timeout=args.timeout, engine=args.engine,
                        closed_world=args.closed_world)
         counterexample = result.counterexample
+        if bound is not None:
+            from kmssmt.analyses.counts import count_allowed
+
+            counted = count_allowed(policies, query, mode, bound, args.closed_world, args.engine)
+            result = dataclasses.replace(result, count=counted)
         if args.suggest and result.verdict == "refuted":
             from kmssmt.analyses.suggest import suggest
 

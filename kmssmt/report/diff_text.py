@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 from kmssmt.analyses.diff import DiffResult
+from kmssmt.report import count_text
 from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.why_equal import EqualPart, EqualWhy
@@ -37,6 +38,8 @@ def render(result: DiffResult | AccountDiff) -> str:
         lines += [f"    {sentence}" for sentence in equal_sentences(result.because)]
     if result.truncated:
         lines.append("  (list cut off at --max-witnesses; more differences exist: proven by the solver)")
+    if result.count is not None:
+        lines += count_text.diff_lines(result.count)
     for note in result.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  ({result.seconds * 1000:.1f} ms)")

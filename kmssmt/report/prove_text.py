@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING
 
 from kmssmt.analyses.prove import ProveResult
+from kmssmt.report import count_text
 from kmssmt.report.qualifiers import qualifiers
 from kmssmt.symbolic.why import Part, sentences
 
@@ -37,6 +38,8 @@ def render(result: ProveResult | AccountProveResult) -> str:
     if result.because:
         lines.append("  holds because:")
         lines += [f"    {sentence}" for sentence in because_sentences(result.because, result.query)]
+    if result.count is not None:
+        lines += count_text.prove_lines(result.count)
     for note in result.notes:
         lines.append(f"  note: {note}")
     lines.append(f"  ({result.engine} engine, {result.seconds * 1000:.1f} ms)")

@@ -33,13 +33,14 @@ from kmssmt.language.glob import fold
 from kmssmt.language.operators import Operator, lookup_operator, operator_named
 from kmssmt.language.values import parse_cidr, parse_date
 from kmssmt.policy.ast import ConditionClause, Statement
-from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query
+from kmssmt.semantics.query import And, Compare, Condition, Not, Presence, Query
 from kmssmt.symbolic.class_counts import dimension_class_counts
 from kmssmt.symbolic.dimensions import ArnDimension, DateKey, IpKey, KeyDimension, NumberKey, StringKey
 from kmssmt.symbolic.keys import _DATE_MAX, _DATE_MIN
+from kmssmt.symbolic.limits import DEFAULT_COUNT_BOUND
 from kmssmt.symbolic.problem import Problem
 
-DEFAULT_BOUND = 64
+DEFAULT_BOUND = DEFAULT_COUNT_BOUND
 MAX_QUERY_TERMS = 512  # terms of a query condition in disjunctive normal form
 SECOND = 1_000_000  # dates are encoded in microseconds
 IPV4_ALL = (0, 2 ** 32 - 1)

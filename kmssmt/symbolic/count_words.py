@@ -14,6 +14,7 @@ from kmssmt.symbolic.count_space import SECOND, Atom, Axis, CountSpace
 from kmssmt.symbolic.keys import StringKey
 
 MAX_ITEMS = 4  # items of a list in words before "and N more"
+MAX_COVER = 8  # patterns chosen to say a set of ARNs before the rest is said atom by atom
 
 
 def quantity(value: int | None) -> str:
@@ -42,6 +43,7 @@ class Words:
     def __init__(self, space: CountSpace):
         self.space = space
         self._actions: ActionSpace | None = None
+        self._covers: dict[int, dict[str, int]] = {}
 
     def describe(self, index: int, mask: int) -> str:
         axis = self.space.axes[index]
@@ -54,7 +56,7 @@ class Words:
         if axis.kind == "action":
             return self._action(mask)
         if axis.kind in ("resource", "principal"):
-            return self._arns(axis, mask, weighted)
+            return self._arns(axis, mask, weighted, self._pattern_covers(index, weighted))
         if axis.kind == "ip":
             return self._ips(axis, mask)
         if axis.kind == "date":
@@ -69,12 +71,24 @@ class Words:
         return self._actions.describe(classes).text()
 
     # -- ARNs --------------------------------------------------------------------------------------
-    def _arns(self, axis: Axis, mask: int, weighted: int) -> str:
+    def _pattern_covers(self, index: int, weighted: int) -> dict[str, int]:
+        """The atoms (with values) each ARN pattern of the axis matches; patterns that match every ARN,
+        or none, left out: they say nothing."""
+        found = self._covers.get(index)
+        if found is None:
+            axis = self.space.axes[index]
+            covers: dict[str, int] = {}
+            for i, atom in enumerate(axis.atoms):
+                if weighted >> i & 1:
+                    for p in atom.patterns:
+                        covers[p] = covers.get(p, 0) | 1 << i
+            arns = weighted & ~axis.mask(lambda a: a.kind == "absent")
+            found = self._covers[index] = {p: m for p, m in sorted(covers.items()) if m != arns}
+        return found
+
+    def _arns(self, axis: Axis, mask: int, weighted: int, covers: dict[str, int]) -> str:
         absent = axis.mask(lambda a: a.kind == "absent")
         arns = weighted & ~absent
-        patterns = sorted({p for atom in axis.atoms for p in atom.patterns})
-        covers = {p: axis.mask(lambda a, p=p: p in a.patterns) & weighted for p in patterns}
-        covers = {p: m for p, m in covers.items() if m and m != arns}  # a pattern matching every ARN says nothing
         phrases: list[str] = []
         if mask & absent:
             phrases.append("no principal")
@@ -175,7 +189,7 @@ def _covered(chosen: list[str], covers: dict[str, int]) -> int:
 
 def _left(target: int, chosen: list[str], covers: dict[str, int]) -> int:
     """How many atoms of `target` the chosen patterns leave."""
-    return bin(target & ~_covered(chosen, covers)).count("1")
+    return (target & ~_covered(chosen, covers)).bit_count()
 
 
 def _listed_all(phrases: list[str]) -> list[str]:
@@ -187,8 +201,8 @@ def _cover(target: int, covers: dict[str, int]) -> list[str]:
     usable = {p: m for p, m in covers.items() if m & ~target == 0}
     chosen: list[str] = []
     left = target
-    while left:
-        best = max(usable, key=lambda p: (bin(usable[p] & left).count("1"), -len(p), p), default=None)
+    while left and len(chosen) < MAX_COVER:
+        best = max(usable, key=lambda p: ((usable[p] & left).bit_count(), -len(p), p), default=None)
         if best is None or not usable[best] & left:
             break
         chosen.append(best)

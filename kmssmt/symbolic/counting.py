@@ -2,15 +2,19 @@
 allowed part of a query, per dimension and in all.
 
 The universe and its atoms are kmssmt/symbolic/count_space.py's. A set is given by *families* of
-boxes (the Allow statements of a policy set, its Deny statements, a query) and a function `phi` that
-decides membership from which families hold a box containing the request (Kleene logic: a family is
-true, false, or not known yet). Counting splits the universe one axis at a time, action first: at
-each step the atoms of the axis are grouped by the boxes still alive after it, each group's number of
-values multiplies the count of what remains, and the rest is looked up once per set of alive boxes
-(`memo`). A step ends early when `phi` is decided by the boxes alone (no box left with a constraint
-on a later axis can change it): then every value of the later axes counts. The decision tree so built
-is a split of the set into disjoint cubes, one value set per axis; its paths, merged where they share
-all but one axis, are the set's *parts* in words.
+boxes (the Allow statements of a policy set, its Deny statements, a query) and a `Membership`: a
+Boolean combination of "some box of this family contains the request" (read in Kleene logic while
+the boxes are only partly decided: a family is true, false, or not known yet).
+
+Counting splits the universe one axis at a time (the action, the resource, the principal, then the
+condition keys the most boxes constrain first): at each step the atoms of the axis are grouped by the
+boxes still alive after it, each group's number of values multiplies the count of what remains, and
+the rest is looked up once per set of alive boxes (`memo`; boxes that can no longer change the
+answer are dropped from the set first, so that more sets meet). A step ends early when the
+membership is decided by the boxes alone (no box left with a constraint on a later axis can change
+it): then every value of the later axes counts. The decision tree so built splits the set into
+disjoint cubes, one value set per axis; its paths, merged where they share all but one axis, are the
+set's *parts* in words.
 
 The count is exact for the universe: every request of the set is counted once, and nothing else.
 An axis the encoding does not represent finitely (Z3 strings, numbers) is *not counted*: if the set
@@ -27,8 +31,6 @@ from kmssmt.symbolic.count_space import Axis, Box, CountSpace
 from kmssmt.symbolic.count_words import Words
 
 Kleene = bool | None
-FamilyState = Callable[[str], Kleene]
-Phi = Callable[[FamilyState], Kleene]
 
 MAX_PATHS = 4000  # paths of the decision tree followed to list a set's parts
 MAX_PARTS = 24  # parts a result lists (the largest); the others are summed in `parts_left`
@@ -42,25 +44,69 @@ def json_int(value: int | None) -> int | str | None:
     return str(value)
 
 
-def k_not(value: Kleene) -> Kleene:
-    return None if value is None else not value
+@dataclass(frozen=True)
+class Family:
+    """Some box of the family contains the request."""
+
+    name: str
 
 
-def k_and(*values: Kleene) -> Kleene:
-    if any(v is False for v in values):
-        return False
-    return True if all(v is True for v in values) else None
+@dataclass(frozen=True)
+class Not:
+    inner: Membership
 
 
-def k_or(*values: Kleene) -> Kleene:
-    if any(v is True for v in values):
-        return True
-    return False if all(v is False for v in values) else None
+@dataclass(frozen=True)
+class And:
+    parts: tuple[Membership, ...]
 
 
-def allowed(state: FamilyState, prefix: str) -> Kleene:
-    """A policy set allows: one of its Allows applies and none of its Denies does."""
-    return k_and(state(f"{prefix}-allow"), k_not(state(f"{prefix}-deny")))
+@dataclass(frozen=True)
+class Or:
+    parts: tuple[Membership, ...]
+
+
+Membership = Family | Not | And | Or
+Decide = Callable[[int, int], Kleene]  # (alive boxes, boxes certain from here on) -> in, out, not known yet
+
+
+def allowed(prefix: str) -> Membership:
+    """A policy set (families `PREFIX-allow`, `PREFIX-deny`) allows: an Allow applies and no Deny does."""
+    return And((Family(f"{prefix}-allow"), Not(Family(f"{prefix}-deny"))))
+
+
+def compile_membership(expr: Membership, bits: Mapping[str, int]) -> Decide:
+    """The membership as a function of the alive and the certain boxes, in Kleene logic: a family holds
+    when one of its boxes is alive and certain, fails when none is alive, and is not known otherwise."""
+    if isinstance(expr, Family):
+        mine = bits.get(expr.name, 0)
+
+        def family(alive: int, certain: int) -> Kleene:
+            hit = alive & mine
+            return True if hit & certain else (None if hit else False)
+
+        return family
+    if isinstance(expr, Not):
+        inner = compile_membership(expr.inner, bits)
+
+        def negation(alive: int, certain: int) -> Kleene:
+            value = inner(alive, certain)
+            return None if value is None else not value
+
+        return negation
+    parts = [compile_membership(part, bits) for part in expr.parts]
+    decisive = isinstance(expr, Or)  # True decides an Or, False an And
+
+    def junction(alive: int, certain: int) -> Kleene:
+        unknown = False
+        for part in parts:
+            value = part(alive, certain)
+            if value is decisive:
+                return decisive
+            unknown = unknown or value is None
+        return None if unknown else not decisive
+
+    return junction
 
 
 # -- results ------------------------------------------------------------------------------------------
@@ -90,14 +136,15 @@ class PartDimension:
     """One dimension of a part: its values there, how many, and whether that is fewer than all."""
 
     name: str
+    kind: str
     count: int | None
     words: str
     restricted: bool
     contributing: bool = False  # the compared set holds other values along this dimension
 
     def to_json(self) -> dict[str, Any]:
-        return {"count": json_int(self.count), "words": self.words, "restricted": self.restricted,
-                "contributing": self.contributing}
+        return {"kind": self.kind, "count": json_int(self.count), "words": self.words,
+                "restricted": self.restricted, "contributing": self.contributing}
 
 
 @dataclass(frozen=True)
@@ -188,16 +235,26 @@ class Counter:
 
     def __init__(self, space: CountSpace, families: Mapping[str, Sequence[Box]]):
         self.space = space
-        self.axes: list[Axis] = space.axes
+        usage = [0] * len(space.axes)
+        for items in families.values():
+            for box in items:
+                for axis, _ in box:
+                    usage[axis] += 1
+        scope = space.scope_axes
+        # levels: the scope axes first, then the keys the most boxes constrain (fewer nodes that way)
+        self.order = list(range(scope)) + sorted(range(scope, len(space.axes)), key=lambda a: (-usage[a], a))
+        level_of = {axis: level for level, axis in enumerate(self.order)}
+        self.axes: list[Axis] = [space.axes[a] for a in self.order]
         boxes: list[Box] = []
         self.family_bits: dict[str, int] = {}
         for name, items in families.items():
             bits = 0
             for box in items:
                 bits |= 1 << len(boxes)
-                boxes.append(box)
+                boxes.append(tuple(sorted((level_of[a], m) for a, m in box)))
             self.family_bits[name] = bits
         self.boxes = boxes
+        self._trees: dict[Membership, Tree] = {}
         n = len(self.axes)
         self.constrains = [0] * n
         for b, box in enumerate(boxes):
@@ -211,10 +268,31 @@ class Counter:
             if level > 0:
                 later |= self.constrains[level - 1]
         self.cells = [self._cells(a) for a in range(n)]
+        self.twins = [self._twins(level) for level in range(n + 1)]
+        self.twin_bits = [sum(twins) for twins in self.twins]
         self.totals = [axis.total for axis in self.axes]
         self.rest = [1] * (n + 1)
         for level in range(n - 1, -1, -1):
             self.rest[level] = self.rest[level + 1] * (self.totals[level] if self.totals[level] is not None else 1)
+
+    def _twins(self, level: int) -> dict[int, int]:
+        """Boxes of one family with the same constraints on the axes from `level` on: once the earlier
+        axes are decided they hold for the same requests. Each box but the first of such a group, to
+        the bit of the first."""
+        first: dict[tuple[str, Box], int] = {}
+        out: dict[int, int] = {}
+        for name, bits in self.family_bits.items():
+            rest = bits
+            while rest:
+                low = rest & -rest
+                rest ^= low
+                box = self.boxes[low.bit_length() - 1]
+                key = (name, tuple((a, m) for a, m in box if a >= level))
+                if key in first:
+                    out[low] = first[key]
+                else:
+                    first[key] = low
+        return out
 
     def _cells(self, index: int) -> _Cells:
         axis = self.axes[index]
@@ -247,56 +325,67 @@ class Counter:
                 cells.weights[at] += weight
         return cells
 
-    def tree(self, phi: Phi, families: Sequence[str] | None = None) -> Tree:
-        """The decision tree of `phi` over the boxes of `families` (default: all of them)."""
-        names = self.family_bits if families is None else families
-        alive = 0
-        for name in names:
-            alive |= self.family_bits[name]
-        return Tree(self, phi, alive)
+    def tree(self, membership: Membership) -> Tree:
+        """The decision tree of `membership` over every box (built once per membership)."""
+        found = self._trees.get(membership)
+        if found is None:
+            found = self._trees[membership] = Tree(self, membership, (1 << len(self.boxes)) - 1)
+        return found
 
 
 class Tree:
     """The decision tree of one membership function: `root` and every node, by (level, alive boxes)."""
 
-    def __init__(self, counter: Counter, phi: Phi, alive: int):
+    def __init__(self, counter: Counter, membership: Membership, alive: int):
         self.counter = counter
-        self.phi = phi
+        self.decide = compile_membership(membership, counter.family_bits)
         self.memo: dict[tuple[int, int], _Node] = {}
-        self.free_uncounted: set[int] = set()  # axes not counted that the set holds every value of
+        self.free_levels: set[int] = set()  # levels of axes not counted that the set holds every value of
         self.root = self.node(0, alive)
 
-    def _decide(self, alive: int, level: int) -> Kleene:
-        certain = self.counter.certain_from[level]
-        bits = self.counter.family_bits
+    @property
+    def free_uncounted(self) -> set[int]:
+        """The axes (by index in the space) not counted that the set holds every value of."""
+        return {self.counter.order[level] for level in self.free_levels}
 
-        def state(family: str) -> Kleene:
-            mine = alive & bits.get(family, 0)
-            if mine & certain:
-                return True
-            return None if mine else False
-
-        return self.phi(state)
+    def _canonical(self, level: int, alive: int) -> int:
+        """The alive boxes with each family that certainly holds kept to one certain box: the others
+        cannot change the decision any more, and sets alike up to them share one node."""
+        counter = self.counter
+        rest = alive & counter.twin_bits[level]
+        if rest:
+            twins = counter.twins[level]
+            while rest:
+                bit = rest & -rest
+                rest ^= bit
+                alive = (alive & ~bit) | twins[bit]
+        certain = counter.certain_from[level]
+        for bits in counter.family_bits.values():
+            hit = alive & bits & certain
+            if hit:
+                alive = (alive & ~bits) | (hit & -hit)
+        return alive
 
     def node(self, level: int, alive: int) -> _Node:
+        alive = self._canonical(level, alive)
         key = (level, alive)
         found = self.memo.get(key)
         if found is not None:
             return found
         counter = self.counter
-        decided = self._decide(alive, level)
+        decided = self.decide(alive, counter.certain_from[level])
         if decided is False:
             made = _Node(level, "zero")
         elif decided is True:
             made = _Node(level, "all", counter.rest[level])
             if made.count:
-                self.free_uncounted |= {a for a in range(level, len(counter.axes)) if counter.totals[a] is None}
+                self.free_levels |= {a for a in range(level, len(counter.axes)) if counter.totals[a] is None}
         elif not alive & counter.constrains[level]:
             child = self.node(level + 1, alive)
             total = counter.totals[level]
             made = _Node(level, "skip", child.count * (total if total is not None else 1), child)
             if total is None and child.count:
-                self.free_uncounted.add(level)
+                self.free_levels.add(level)
         else:
             if counter.axes[level].uncounted is not None:
                 raise Uncounted(counter.axes[level].name)
@@ -321,7 +410,7 @@ class Tree:
 
     # -- projections ----------------------------------------------------------------------------------------
     def projections(self) -> list[int]:
-        """For each axis, the atoms some request of the set has."""
+        """For each axis (by index in the space), the atoms some request of the set has."""
         axes = self.counter.axes
         n = len(axes)
         weighted = [_nonzero(axis) for axis in axes]
@@ -337,7 +426,11 @@ class Tree:
             elif node.kind == "split":
                 for atoms, _, _ in node.groups:
                     out[node.level] |= atoms
-        return [weighted[a] if a >= full_from else out[a] for a in range(n)]
+        by_level = [weighted[a] if a >= full_from else out[a] for a in range(n)]
+        by_axis = [0] * n
+        for level, axis in enumerate(self.counter.order):
+            by_axis[axis] = by_level[level]
+        return by_axis
 
     # -- parts ------------------------------------------------------------------------------------------------
     def paths(self, start: _Node, stop: int, limit: int) -> list[tuple[tuple[int | None, ...], _Node]] | None:
@@ -387,16 +480,16 @@ def _merge(boxes: list[tuple[int | None, ...]]) -> list[tuple[int | None, ...]]:
 
 # -- counting a set -------------------------------------------------------------------------------------------
 
-def count_set(space: CountSpace, families: Mapping[str, Sequence[Box]], phi: Phi, contrast: Phi | None = None,
-              parts: bool = True, words: Words | None = None) -> Count:
-    """The exact count of the set of requests that `phi` says are in, over the space's universe, with
+def count_set(space: CountSpace, families: Mapping[str, Sequence[Box]] | Counter, membership: Membership,
+              contrast: Membership | None = None, parts: bool = True, words: Words | None = None) -> Count:
+    """The exact count of the set of requests that `membership` says are in, over the space's universe, with
     its dimensions and (with `parts`) its largest parts in words. With `contrast`, each listed part
     names the dimensions along which the contrast set holds other values (`CountPart.contributing`):
     for a difference, where the other side allows the rest of the line ("allows more of these")."""
     bound = space.universe.bound
-    counter = Counter(space, families)
+    counter = families if isinstance(families, Counter) else Counter(space, families)
     try:
-        tree = counter.tree(phi)
+        tree = counter.tree(membership)
     except Uncounted as exc:
         reason = next(a.uncounted for a in space.axes if a.name == str(exc))
         return Count(None, None, _uncounted_dimensions(space), bound,
@@ -421,13 +514,13 @@ def count_set(space: CountSpace, families: Mapping[str, Sequence[Box]], phi: Phi
         if found is None:
             done = False
         else:
-            found.sort(key=lambda masks: -_part_total(space, masks))
-            if sum(_part_total(space, m) for m in found) != total:
+            sized = sorted(((_part_total(space, m), m) for m in found), key=lambda item: -item[0])
+            if sum(size for size, _ in sized) != total:
                 raise AssertionError("the parts of a counted set do not add up to its total")
-            shown = found[:MAX_PARTS]
-            left = len(found) - len(shown)
-            left_total = sum(_part_total(space, m) for m in found[MAX_PARTS:])
-            along = _contributing(space, families, shown, contrast) if contrast is not None else [()] * len(shown)
+            shown = [m for _, m in sized[:MAX_PARTS]]
+            left = len(sized) - len(shown)
+            left_total = sum(size for size, _ in sized[MAX_PARTS:])
+            along = _contributing(counter, shown, contrast) if contrast is not None else [()] * len(shown)
             listed = [_part(space, masks, words, mine) for masks, mine in zip(shown, along, strict=True)]
     return Count(total, log2(total), dimensions, bound, notes, tuple(listed), left, left_total,
                  product == total, done)
@@ -442,7 +535,7 @@ def _uncounted_dimensions(space: CountSpace) -> dict[str, DimensionCount]:
 def _dimension(axis: Axis, mask: int, words: Words, index: int) -> DimensionCount:
     if axis.uncounted is not None:
         return DimensionCount(axis.name, axis.kind, None, None, note=f"not counted: {axis.uncounted}")
-    count = sum(w for i, w in enumerate(axis.weights) if mask >> i & 1)
+    count = weight(axis, mask)
     breakdown: dict[str, int] = {}
     for i, atom in enumerate(axis.atoms):
         if mask >> i & 1:
@@ -461,7 +554,8 @@ def _parts(tree: Tree) -> list[Masks] | None:
     space = tree.counter.space
     scope = space.scope_axes
     n = len(space.axes)
-    full = tuple(_nonzero(axis) for axis in space.axes)
+    order = tree.counter.order
+    full = tuple(_nonzero(space.axes[axis]) for axis in order)  # by level
     scope_paths = tree.paths(tree.root, scope, MAX_PATHS)
     if scope_paths is None:
         return None
@@ -482,16 +576,30 @@ def _parts(tree: Tree) -> list[Masks] | None:
             keys = [(None,) * (n - scope)]
         for scoped in _merge(scopes):
             for keyed in keys:
-                taken = scoped + keyed
-                out.append(tuple(f if m is None else m & f for m, f in zip(taken, full, strict=True)))
+                by_level = [f if m is None else m & f for m, f in zip(scoped + keyed, full, strict=True)]
+                by_axis = [0] * n
+                for level, axis in enumerate(order):
+                    by_axis[axis] = by_level[level]
+                out.append(tuple(by_axis))
     return out
+
+
+def weight(axis: Axis, mask: int) -> int:
+    """The values of the atoms of `mask`."""
+    total = 0
+    weights = axis.weights
+    while mask:
+        low = mask & -mask
+        total += weights[low.bit_length() - 1]
+        mask ^= low
+    return total
 
 
 def _part_total(space: CountSpace, masks: Masks) -> int:
     total = 1
     for axis, mask in zip(space.axes, masks, strict=True):
         if axis.uncounted is None:
-            total *= sum(w for i, w in enumerate(axis.weights) if mask >> i & 1)
+            total *= weight(axis, mask)
     return total
 
 
@@ -500,32 +608,42 @@ def _restricted(space: CountSpace, masks: Masks) -> list[int]:
             if axis.uncounted is None and mask != _nonzero(axis)]
 
 
-def _contributing(space: CountSpace, families: Mapping[str, Sequence[Box]], shown: list[Masks],
-                  contrast: Phi) -> list[tuple[int, ...]]:
+def meets(tree: Tree, masks: Sequence[int | None]) -> bool:
+    """Some request of the tree's set has, on each axis, an atom of `masks` (by axis; None: any atom)."""
+    seen: dict[int, bool] = {}
+    masks = [masks[axis] for axis in tree.counter.order]
+
+    def walk(node: _Node) -> bool:
+        found = seen.get(id(node))
+        if found is not None:
+            return found
+        if not node.count:
+            result = False
+        elif node.kind == "all":
+            result = True  # every mask holds atoms with values, and every value is in the set
+        elif node.kind == "skip":
+            assert node.child is not None
+            result = walk(node.child)
+        else:
+            mask = masks[node.level]
+            result = any((mask is None or atoms & mask) and walk(child) for atoms, _, child in node.groups)
+        seen[id(node)] = result
+        return result
+
+    return walk(tree.root)
+
+
+def _contributing(counter: Counter, shown: list[Masks], contrast: Membership) -> list[tuple[int, ...]]:
     """For each part, the restricted axes along which some request of the contrast set lies: the part
     with that axis freed, the others kept, meets the contrast."""
-    lines: list[tuple[int, int]] = []  # (part, axis)
-    extended: list[Box] = []
-    for p, masks in enumerate(shown):
+    space = counter.space
+    other = counter.tree(contrast)
+    out = []
+    for masks in shown:
         restricted = _restricted(space, masks)
-        for axis in restricted:
-            lines.append((p, axis))
-            extended.append(tuple((a, masks[a]) for a in restricted if a != axis))
-    if not lines:
-        return [()] * len(shown)
-    counter = Counter(space, {**families, "__line": extended})
-    base = [name for name in families]
-    found: dict[int, list[int]] = {p: [] for p in range(len(shown))}
-    first = (counter.family_bits["__line"] & -counter.family_bits["__line"]).bit_length() - 1
-    own = 0
-    for name in base:
-        own |= counter.family_bits[name]
-    for i, (p, axis) in enumerate(lines):
-        bit = 1 << (first + i)
-        tree = Tree(counter, lambda state: k_and(state("__line"), contrast(state)), own | bit)
-        if tree.root.count:
-            found[p].append(axis)
-    return [tuple(found[p]) for p in range(len(shown))]
+        out.append(tuple(axis for axis in restricted if meets(other, [
+            masks[a] if a in restricted and a != axis else None for a in range(len(space.axes))])))
+    return out
 
 
 def _part(space: CountSpace, masks: Masks, words: Words, contributing: tuple[int, ...]) -> CountPart:
@@ -533,11 +651,12 @@ def _part(space: CountSpace, masks: Masks, words: Words, contributing: tuple[int
     total = 1
     for index, (axis, mask) in enumerate(zip(space.axes, masks, strict=True)):
         if axis.uncounted is not None:
-            dimensions.append(PartDimension(axis.name, None, "not counted", False))
+            dimensions.append(PartDimension(axis.name, axis.kind, None, "not counted", False))
             continue
-        count = sum(w for i, w in enumerate(axis.weights) if mask >> i & 1)
+        count = weight(axis, mask)
         total *= count
         restricted = mask != _nonzero(axis)
-        dimensions.append(PartDimension(axis.name, count, words.describe(index, mask) if restricted else "any",
-                                        restricted, index in contributing))
+        dimensions.append(PartDimension(axis.name, axis.kind, count,
+                                        words.describe(index, mask) if restricted else "any", restricted,
+                                        index in contributing))
     return CountPart(total, tuple(dimensions))
