@@ -86,8 +86,8 @@ class ControlPolicies:
         return [self.policies[name].policy for name in names]
 
     def origins(self) -> dict[tuple[str, int, int], str]:
-        """Where each statement of an attached control policy is written -> the policy in words, with
-        the levels it is attached at."""
+        """Where each statement (and each condition clause) of an attached control policy is written ->
+        the policy in words, with the levels it is attached at."""
         at: dict[str, list[str]] = {}
         for level in self.levels:
             for name in level.policies:
@@ -96,8 +96,8 @@ class ControlPolicies:
         for name, where in at.items():
             words = f"control policy {name} (attached at {', '.join(where)})"
             for statement in self.policies[name].policy.statements:
-                span = statement.span
-                out.setdefault((span.file, span.line, span.column), words)
+                for span in (statement.span, *(c.span for c in statement.conditions)):
+                    out.setdefault((span.file, span.line, span.column), words)
         return out
 
 

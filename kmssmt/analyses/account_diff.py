@@ -30,6 +30,7 @@ from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.query import Query
 from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_control import guard_terms
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.problem import EncodingUnsupported, Problem
@@ -198,31 +199,32 @@ def _action_groups(kind: str, every: tuple[str, ...]) -> list[tuple[str, tuple[s
     return groups + ([(OTHER_ACTIONS, other)] if other else [])
 
 
-def _identity(account: Account, principal: Principal) -> list[Statement]:
-    who = _who(account, principal)
-    return [] if who is None else [replace(s, principals=None) for s in account.identity_statements(who)]
-
-
 def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Principal, every: tuple[str, ...],
                      result: AccountDiff) -> None:
     """Differences of one principal's identity policies on resources outside both snapshots (nothing
     grants a principal of another account there, on either side)."""
     old, new = models
-    sides = [_identity(m.account, principal) for m in models]
-    if [statement_content(s) for s in sides[0]] == [statement_content(s) for s in sides[1]]:
-        return  # the same identity statements: the same answers outside the snapshots
+    # Each side: the principal's identity statements and, under control policies, their Denies and the
+    # levels one Allow of each must apply (`AccountModel.outside_statements`).
+    sides = [m.outside_statements(_who(m.account, principal), every) for m in models]
+    contents = [([statement_content(s) for s in found], [[statement_content(s) for s in g] for g in guard])
+                for found, guard in sides]
+    if contents[0] == contents[1]:
+        return  # the same statements: the same answers outside the snapshots
     excluded = tuple(dict.fromkeys(old.excluded_resources() + new.excluded_resources()))
     query = Query(None, every, ("*",), None)
+    everything = [s for found, guard in sides for s in [*found, *(s for g in guard for s in g)]]
     try:
-        problem = Problem.over_statements(sides[0] + sides[1], [query, Query(None, every, excluded, None)])
+        problem = Problem.over_statements(everything, [query, Query(None, every, excluded, None)])
     except EncodingUnsupported as exc:
         result.unknown.append(f"{principal.label} on {OUTSIDE}: {exc}")
         return
     outside = not_(or_(problem.resource_term(r) for r in excluded))
     actions = or_(problem.action_term(a) for a in every)
+    allowed = [and_([problem.allowed_by(found), *guard_terms(problem, guard)]) for found, guard in sides]
     for direction in ("new-more", "old-more"):
-        more, less = (sides[1], sides[0]) if direction == "new-more" else (sides[0], sides[1])
-        term = and_([actions, outside, problem.allowed_by(more), not_(problem.allowed_by(less))])
+        more, less = (allowed[1], allowed[0]) if direction == "new-more" else (allowed[0], allowed[1])
+        term = and_([actions, outside, more, not_(less)])
         outcome = check(problem.preamble(), [term], old.timeout)
         if outcome.status == "unknown":
             result.unknown.append(f"{principal.label} on {OUTSIDE}: {outcome.reason}")

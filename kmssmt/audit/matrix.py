@@ -310,6 +310,15 @@ class MatrixEngine:
                 info = self._info(statement)
                 if any(info.masks[kind]) and resource_matches(statement, resource.arn):
                     owner.append((info, self._matching_principals(statement)))
+        # Resource Directory control policies bound every principal of the account alike on this
+        # resource (`AccountModel.control_statements`: none when nothing bounds the account).
+        control: list[tuple[_Info, tuple[int, ...]]] = []
+        for statement in self.model.control_statements(resource.arn):
+            info = self._info(statement)
+            view = self._view(info, resource, "", False)
+            if view is not None:
+                control.append((info, view))
+        bound = tuple(id(info) for info, _ in control)
 
         def grant_index(grant: Grant) -> int:
             found = grant_ids.get(grant)
@@ -327,7 +336,7 @@ class MatrixEngine:
                 continue
             key: tuple[object, ...] | None = None
             if not mine:  # identity statements only: the same for every resource matching the same ones
-                key = (self.identity_of[pindex], matched, kind, tags if matched & self._tagged else None)
+                key = (self.identity_of[pindex], matched, kind, tags if matched & self._tagged else None, bound)
                 if self._planning is not None:
                     if key in self._planned:
                         continue
@@ -348,6 +357,8 @@ class MatrixEngine:
                 view = self._view(info, resource, "|external" if external else "", external)
                 if view is not None:
                     views.append((info, view))
+            if not external:
+                views += control
             out = self._pair(resource, pindex, external, views)
             if key is not None and self._planning is None:
                 if len(self._pairs) > 400_000:

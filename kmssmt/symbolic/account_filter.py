@@ -5,7 +5,9 @@ For one principal (or "another account") and one resource ARN, everything but th
 action and the principal of another account is concrete, so statements are filtered concretely
 (Resource, a principal of this account against Principal, tag clauses against the resource's tags)
 exactly as the account evaluator (`kmssmt.account.decide`) filters them, and rewritten so that
-what is left to decide is the action, the context and, for another account, the principal.
+what is left to decide is the action, the context and, for another account, the principal. When the
+account's Resource Directory control policies bound its RAM identities, a principal of the account's
+statements carry the bound as plain statements too (`kmssmt.symbolic.account_control`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from kmssmt.language.glob import fold, glob_match, has_wildcard
 from kmssmt.policy.ast import Span, Statement, Value
 from kmssmt.semantics.evaluate import (
     Decision,
+    StatementRef,
     action_matches,
     clause_holds,
     combine,
@@ -26,6 +29,7 @@ from kmssmt.semantics.evaluate import (
     principal_matches,
 )
 from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_control import ControlModel, meets, originals, plain
 from kmssmt.symbolic.account_index import IdentityIndex
 
 EXTERNAL = "another account"
@@ -45,6 +49,11 @@ class AccountStatements:
         self._rewritten: dict[tuple[int, str | None, bool], tuple[Statement, Statement | None]] = {}
         self._index: IdentityIndex | None = None
         self._named: dict[tuple[str, ...] | None, frozenset[str]] = {}
+        bound = account.bounded
+        # Resource Directory control policies (None: nothing bounds the account, and nothing below costs more)
+        self.control = ControlModel(bound, self.resource_hit, self.rewrite) if bound is not None else None
+        self._bounded: dict[tuple[str, str, tuple[str, ...]], list[Statement]] = {}
+        self._origin: dict[int, Statement] = {}  # id of a meet -> the RAM Allow it came from
 
     @property
     def index(self) -> IdentityIndex:
@@ -151,8 +160,41 @@ class AccountStatements:
         """The statements that may apply to (who, some action of `actions`, resource) for some
         context, rewritten: Resource matched concretely (so `*`), tag clauses decided by the
         resource's tags (dropped when true, statement dropped when false), Principal matched
-        concretely for a principal of this account."""
+        concretely for a principal of this account. For a principal of this account under control
+        policies, the bound is in them (`account_control.plain`): exact for `actions`."""
+        found = self.ram_relevant(who, resource_arn, actions)
+        if self.control is None or who is None:
+            return found
+        key = (who.arn, resource_arn, tuple(actions))
+        bounded = self._bounded.get(key)
+        if bounded is None:
+            if len(self._bounded) > 100_000:
+                self._bounded.clear()
+                self._origin.clear()
+            levels = self.control.levels_for(resource_arn, self.account.owner_of(resource_arn))
+            bounded, origin = plain(found, levels, actions, self.hit)
+            self._origin.update(origin)
+            self._bounded[key] = bounded
+        return bounded
+
+    def ram_relevant(self, who: Who, resource_arn: str, actions: Sequence[str]) -> list[Statement]:
+        """`relevant` without the control policies' bound: the RAM statements alone."""
         return [s for s in self._by_resource(who, resource_arn) if any(self.hit(s, a) for a in actions)]
+
+    def control_statements(self, resource_arn: str) -> list[Statement]:
+        """The control statements that bound every principal of the account on one resource, as marked
+        statements (`account_control.ControlModel.for_resource`; empty when nothing bounds the account):
+        for lists built statement by statement, which the questions below read as `relevant` gives them."""
+        if self.control is None:
+            return []
+        return self.control.for_resource(resource_arn, self.account.owner_of(resource_arn))
+
+    def plain(self, statements: Sequence[Statement], actions: Sequence[str] | None) -> list[Statement]:
+        """`statements` with any marked control statements (`control_statements`) as plain ones, exact
+        for `actions` (None: every statement reaches every action asked about)."""
+        if self.control is None:
+            return list(statements)
+        return meets(statements, actions, self.hit)[0]
 
     @staticmethod
     def rewrite(statement: Statement, owner: Resource | None, keep_principal: bool) -> Statement | None:
@@ -177,14 +219,25 @@ class AccountStatements:
     def applying(self, statements: Sequence[Statement], request: Request) -> list[Statement]:
         """The filtered, rewritten statements (`relevant`) that apply to a request: to its action,
         its principal (when the statement keeps its Principal) and its context."""
+        return self._applying(self.plain(statements, (request.action,)), request)
+
+    def _applying(self, statements: Sequence[Statement], request: Request) -> list[Statement]:
         context = folded_context(request.context)
         return [s for s in statements if self.hit(s, request.action) and principal_matches(s, request.principal)
                 and all(clause_holds(c, context) for c in s.conditions)]
 
     def decision(self, statements: Sequence[Statement], request: Request) -> Decision:
         """The account rule over filtered, rewritten statements (`relevant`): `combine` of those
-        that apply to the request."""
-        return combine(self.applying(statements, request))
+        that apply to the request. Its deciding statements are among the given ones (a meet of the
+        control policies' bound is named by the RAM Allow it came from, as the evaluator names it)."""
+        if self.control is None:
+            return combine(self._applying(statements, request))
+        found, origin = meets(statements, (request.action,), self.hit)
+        decision = combine(self._applying(found, request))
+        if not decision.deciding:
+            return decision
+        deciding = originals(decision.deciding, origin or self._origin)
+        return Decision(decision.allowed, decision.reason, tuple(StatementRef.of(s) for s in deciding), deciding)
 
     def allowed_by(self, statements: Sequence[Statement], request: Request) -> bool:
         """Some Allow and no Deny of the filtered, rewritten statements applies to the request."""
@@ -192,6 +245,7 @@ class AccountStatements:
 
     def unconditional(self, statements: Sequence[Statement], action: str) -> bool:
         """An Allow with no condition reaches `action` and no Deny does: allowed in every context."""
+        statements = self.plain(statements, (action,))
         if any(s.effect == "Deny" and self.hit(s, action) for s in statements):
             return False
         return any(s.effect == "Allow" and not s.conditions and self.hit(s, action) for s in statements)

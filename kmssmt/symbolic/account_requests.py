@@ -181,7 +181,9 @@ class RequestQuestions(AccountStatements):
         """`ask` over given (already filtered and rewritten) statements, without the replay.
         `principal_arn` None: a principal of another account.
         The answer depends only on the statements' content (and the arguments), never on which
-        principal or resource they came from, beyond the ARNs written into the witness."""
+        principal or resource they came from, beyond the ARNs written into the witness. Marked
+        control statements (`control_statements`) are read as `relevant` gives them."""
+        statements = self.plain(statements, actions)
         if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
             return Asked("unsat", None, "")
         fast = self._fast(principal_arn, resource_arn, actions, statements, goal, condition)
@@ -323,6 +325,7 @@ class RequestQuestions(AccountStatements):
         per group of actions the statements treat alike (the same statements reach them, so the same
         contexts are allowed), the group's actions and its allowed set as cubes (`kmssmt.symbolic.cubes`:
         [[]] every request, None not described); groups never allowed are left out."""
+        statements = self.plain(statements, actions)
         groups: dict[tuple[int, ...], list[str]] = {}
         for action in dict.fromkeys(actions):
             groups.setdefault(tuple(i for i, s in enumerate(statements) if self.hit(s, action)), []).append(action)
@@ -355,6 +358,7 @@ class RequestQuestions(AccountStatements):
         from kmssmt.symbolic.problem import key_facts
         from kmssmt.symbolic.solver import Session
 
+        groups = [self.plain(group, None) for group in groups]
         anchored = [sorted((self._anchored(s) for s in group), key=lambda pair: pair[1]) for group in groups]
         normal = [[statement for statement, _ in group] for group in anchored]
         key = ("describe", external, tuple(tuple(text for _, text in g) for g in anchored))

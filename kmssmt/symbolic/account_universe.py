@@ -5,7 +5,7 @@ that is not a key, alias or secret of this account, on which only identity polic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from kmssmt.account.snapshot import Account, Resource
@@ -13,6 +13,7 @@ from kmssmt.errors import ReplayError
 from kmssmt.policy.ast import Statement
 from kmssmt.semantics.query import And, Condition, Query, contradiction_text, query_contains
 from kmssmt.semantics.request import Request
+from kmssmt.symbolic.account_control import guard_terms
 from kmssmt.symbolic.account_filter import Who
 from kmssmt.symbolic.account_requests import Answer, Goal, RequestQuestions
 from kmssmt.symbolic.account_solve import Solved, solve
@@ -150,11 +151,8 @@ class UniverseQuestions(RequestQuestions):
         decision is `goal`? Only the principal's identity policies can grant there; nothing grants a
         principal of another account. Exact over the action (among `actions`), the resource, the
         context and, for another account, the principal; the witness is replayed through `decide`."""
-        statements: list[Statement] = []
-        if who is not None:
-            statements = [replace(s, principals=None) for s in self.account.identity_statements(who)
-                          if any(self.hit(s, a) for a in actions)]
-        if goal == "allowed" and not any(s.effect == "Allow" for s in statements):
+        statements, guard = self.outside_statements(who, actions)
+        if goal == "allowed" and (not any(s.effect == "Allow" for s in statements) or not all(guard)):
             return Answer("unsat")
         excluded = self.excluded_resources()
         wanted = Query(None, actions, query.resources, query.condition)
@@ -164,7 +162,8 @@ class UniverseQuestions(RequestQuestions):
             queries.append(Query(self.in_account_glob, actions, ("*",), None))
             if query.principal is not None:
                 queries.append(Query(query.principal, actions, ("*",), None))
-        shape = tuple(sorted(statement_content(s) for s in statements))
+        shape = (tuple(sorted(statement_content(s) for s in statements)),
+                 tuple(tuple(sorted(statement_content(s) for s in level)) for level in guard))
         key = (external, query.principal if external else None, actions, query.resources, goal,
                repr(query.condition), shape)
         solved = self._outside_cache.get(key)
@@ -172,7 +171,7 @@ class UniverseQuestions(RequestQuestions):
             self.solver_calls += 1
 
             def constraints(problem: Problem) -> list[str]:
-                allowed = problem.allowed_by(statements)
+                allowed = and_([problem.allowed_by(statements), *guard_terms(problem, guard)])
                 parts = [problem.query_term(wanted), not_(or_(problem.resource_term(r) for r in excluded)),
                          allowed if goal == "allowed" else not_(allowed)]
                 if external:
@@ -183,7 +182,8 @@ class UniverseQuestions(RequestQuestions):
                         parts.append("prn_present")
                 return parts
 
-            solved = self._outside_cache[key] = solve(queries, statements, constraints, self.timeout)
+            solved = self._outside_cache[key] = solve(queries, [*statements, *(s for g in guard for s in g)],
+                                                      constraints, self.timeout)
         else:
             self.cache_hits += 1
         found = solved.request
@@ -196,6 +196,23 @@ class UniverseQuestions(RequestQuestions):
         if not query_contains(query, request):
             raise ReplayError(f"account witness {request.to_json()} is outside the query {query.text!r}")
         return self.replay(request, goal, None)
+
+    def outside_statements(self, who: Who, actions: Sequence[str]
+                           ) -> tuple[list[Statement], list[tuple[Statement, ...]]]:
+        """The statements of `who` reaching `actions` on resources outside the snapshot, Resource not
+        matched (the resource is the solver's): its identity statements (Principal dropped) and, under
+        control policies, their Denies; and the control levels that do not pass everything, each as
+        its Allows reaching `actions` (a request must meet one of each: `guard_terms`)."""
+        if who is None:
+            return [], []  # nothing grants a principal of another account outside the snapshot
+        statements = [replace(s, principals=None) for s in self.account.identity_statements(who)
+                      if any(self.hit(s, a) for a in actions)]
+        if self.control is None:
+            return statements, []
+        levels = self.control.outside()
+        statements += [d for d in levels.denies if any(self.hit(d, a) for a in actions)]
+        return statements, [tuple(s for s in allows if any(self.hit(s, a) for a in actions))
+                            for _, allows in levels.levels]
 
     def universe_principals(self) -> list[Who]:
         return [*self.account.principals, None]
