@@ -54,5 +54,5 @@ def resource_rows(report: OrganisationReport) -> list[ResourceRows]:
         if row is None:
             row = rows[key] = Row(cell.caller or "", cell.principal, [None] * len(CATEGORIES))
             group.rows.append(row)
-        row.cells[CATEGORIES.index(cell.category)] = cell  # type: ignore[arg-type]
+        row.cells[CATEGORIES.index(cell.category)] = cell
     return list(table.values())
