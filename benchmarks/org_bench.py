@@ -143,10 +143,16 @@ def section(run: Run, rows: list[dict[str, Any]], count: int, policies: int, siz
     estimate = per_account * 10_000 / 32
     same = len({r["cells_digest"] for r in rows}) == 1
     lines += ["", f"The organisation matrix is the same in every run: {'yes' if same else '**no**'}.", "",
+              "CPU s and peak RSS count the processes the command waits for: the kmssmt worker processes, not the "
+              "Dask worker processes of `local-dask` (the LocalCluster's nannies end them without the command "
+              "waiting for them), so the dask row's CPU s and RSS are the command's own; its units' CPU is in the "
+              f"per-account figures (account units {sum(r['units_cpu'] for r in rows if r['run'] == 'dask'):.1f} s "
+              "CPU in all). On this 2-core machine shared with other work (see the load average) wall times carry "
+              "queueing delay; --jobs 2 and Dask compete with it for the second core.", "",
               f"**Paper estimate, 10,000 accounts on 32 cores**: the units' own CPU time in the sequential run is "
               f"{base['units_cpu']:.1f} s for the {base['accounts']} account audits and {base['cross_cpu']:.1f} s for "
               f"the {base['cross_units']} cross-account units, {per_account:.2f} s per account; 10,000 accounts of the "
-              f"same mix take about {per_account * 10_000 / 3600:.1f} CPU hours, {estimate / 60:.0f} minutes on 32 "
+              f"same mix take about {per_account * 10_000 / 3600:.1f} CPU hours, {estimate / 60:.1f} minutes on 32 "
               "cores if the units spread evenly (a Dask cluster of 32 single-threaded workers; the largest account, "
               f"{base['account_cpu_p99']:.1f} s at p99 here, bounds the tail). Cross-account units grow with the pairs "
               "of accounts whose policies name each other (here one neighbour each), not with the square of the "
