@@ -25,16 +25,15 @@ def amount(value: int | None, noun: str = "requests") -> str:
 
 
 def unit(dimension: PartDimension) -> str:
-    """What one value of a dimension is called."""
-    if dimension.kind == "action":
-        return "actions"
-    if dimension.kind in ("resource", "principal"):
-        return f"{dimension.kind}s"
+    """What the values of a dimension are called (one value when its count is 1)."""
+    one = dimension.count == 1
+    if dimension.kind in ("action", "resource", "principal"):
+        return dimension.kind if one else f"{dimension.kind}s"
     if dimension.kind == "ip":
-        return "source addresses" if fold(dimension.name) == "acs:sourceip" else f"{dimension.name} addresses"
-    if dimension.kind == "date":
-        return f"seconds of {dimension.name}"
-    return f"values of {dimension.name}"
+        noun = "address" if one else "addresses"
+        return f"source {noun}" if fold(dimension.name) == "acs:sourceip" else f"{dimension.name} {noun}"
+    return f"{'second' if one else 'seconds'} of {dimension.name}" if dimension.kind == "date" else \
+        f"{'value' if one else 'values'} of {dimension.name}"
 
 
 def part_sentence(part: CountPart, lead: str, more: bool) -> str:

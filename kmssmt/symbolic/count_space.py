@@ -31,7 +31,7 @@ from typing import Literal
 
 from kmssmt.language.glob import fold
 from kmssmt.language.operators import Operator, lookup_operator, operator_named
-from kmssmt.language.values import parse_cidr, parse_date
+from kmssmt.language.values import IpRange, parse_cidr, parse_date
 from kmssmt.policy.ast import ConditionClause, Statement
 from kmssmt.semantics.query import And, Compare, Condition, Not, Presence, Query
 from kmssmt.symbolic.class_counts import dimension_class_counts
@@ -216,11 +216,7 @@ class CountSpace:
             for start, end in zip(edges, edges[1:], strict=False):
                 axis.atoms.append(Atom("ipv6" if version == 6 else "ipv4", low=start, high=end - 1))
                 axis.weights.append(end - start)
-        bases = {}
-        for use, block in blocks.items():
-            bases[use] = 0 if block is None else axis.mask(
-                lambda a, b=block: a.kind == ("ipv4" if b.version == 4 else "ipv6") and b.low <= a.low and
-                a.high <= b.high)
+        bases = {use: 0 if block is None else axis.mask(_inside_block(block)) for use, block in blocks.items()}
         return axis, bases
 
     def _date_axis(self, key: DateKey, uses: list[tuple[str, str]]) -> tuple[Axis, dict[tuple[str, str], int]]:
@@ -236,11 +232,8 @@ class CountSpace:
         for start, end in zip(edges, edges[1:], strict=False):
             axis.atoms.append(Atom("time", low=start, high=end - 1))
             axis.weights.append((end - 1) // SECOND - (start - 1) // SECOND)
-        bases = {}
-        for (op, value), moment in moments.items():
-            test = _ORDER_TESTS[operator_named(op).comparison]
-            bases[(op, value)] = 0 if moment is None else axis.mask(
-                lambda a, m=moment, t=test: a.kind == "time" and t(a.low, m))
+        bases = {(op, value): 0 if moment is None else axis.mask(_ordered(operator_named(op).comparison, moment))
+                 for (op, value), moment in moments.items()}
         return axis, bases
 
     # -- leaves --------------------------------------------------------------------------------------
@@ -387,6 +380,17 @@ def _conjoin(a: _Term, b: _Term) -> _Term | None:
 _ORDER_TESTS: dict[str, Callable[[int, int], bool]] = {
     "eq": lambda t, m: t == m, "lt": lambda t, m: t < m, "le": lambda t, m: t <= m,
     "gt": lambda t, m: t > m, "ge": lambda t, m: t >= m}
+
+
+def _inside_block(block: IpRange) -> Callable[[Atom], bool]:
+    kind = "ipv4" if block.version == 4 else "ipv6"
+    return lambda atom: atom.kind == kind and block.low <= atom.low and atom.high <= block.high
+
+
+def _ordered(comparison: str, moment: int) -> Callable[[Atom], bool]:
+    """Time atoms whose instants stand in `comparison` to `moment` (an atom lies on one side of it)."""
+    test = _ORDER_TESTS[comparison]
+    return lambda atom: atom.kind == "time" and test(atom.low, moment)
 
 
 def arn_signatures(arn: ArnDimension, ids: Mapping[str, int], bound: int) -> dict[frozenset[str], int]:

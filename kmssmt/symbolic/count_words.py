@@ -131,7 +131,7 @@ class Words:
         chosen = [value_words(axis.atoms[i]) for i in range(len(axis.atoms)) if mask >> i & 1]
         others = [value_words(axis.atoms[i]) for i in range(len(axis.atoms)) if (weighted & ~mask) >> i & 1]
         if len(others) < len(chosen):
-            return "any but " + _listed(others, "others")
+            return "any value but " + _listed(others, "others")
         return _listed(chosen, "others")
 
     # -- addresses ------------------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class Words:
             ranges = _runs(axis, mask, kind)
             if not ranges:
                 continue
-            every = _runs(axis, axis.mask(lambda a, k=kind: a.kind == k), kind)
+            every = _runs(axis, sum(1 << i for i, atom in enumerate(axis.atoms) if atom.kind == kind), kind)
             if ranges == every:
                 phrases.append(f"any {label} address")
                 continue
@@ -261,10 +261,8 @@ def _blocks(ranges: list[tuple[int, int]], kind: str) -> list[str]:
     """The fewest CIDR blocks that make up the address ranges of a family ("ipv4" or "ipv6"); a block of
     one address is written as the address."""
     out: list[str] = []
+    address = ipaddress.IPv4Address if kind == "ipv4" else ipaddress.IPv6Address
     for low, high in ranges:
-        if kind == "ipv4":
-            blocks = list(ipaddress.summarize_address_range(ipaddress.IPv4Address(low), ipaddress.IPv4Address(high)))
-        else:
-            blocks = list(ipaddress.summarize_address_range(ipaddress.IPv6Address(low), ipaddress.IPv6Address(high)))
-        out += [str(b.network_address) if b.num_addresses == 1 else str(b) for b in blocks]
+        for block in ipaddress.summarize_address_range(address(low), address(high)):
+            out.append(str(block.network_address) if block.num_addresses == 1 else str(block))
     return out

@@ -273,7 +273,8 @@ class Counter:
         self.totals = [axis.total for axis in self.axes]
         self.rest = [1] * (n + 1)
         for level in range(n - 1, -1, -1):
-            self.rest[level] = self.rest[level + 1] * (self.totals[level] if self.totals[level] is not None else 1)
+            total = self.totals[level]
+            self.rest[level] = self.rest[level + 1] * (total if total is not None else 1)
 
     def _twins(self, level: int) -> dict[int, int]:
         """Boxes of one family with the same constraints on the axes from `level` on: once the earlier

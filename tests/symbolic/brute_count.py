@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from kmssmt.catalog import load_catalog
 from kmssmt.language.glob import fold, glob_match
 from kmssmt.language.values import format_date
-from kmssmt.policy.ast import Policy, Statement
+from kmssmt.policy.ast import ConditionClause, Policy, Statement
 from kmssmt.semantics.evaluate import action_matches, clause_holds, evaluate, principal_matches, resource_matches
 from kmssmt.semantics.query import And, Compare, Condition, Not, Or, Presence, Query, _holds, query_contains
 from kmssmt.semantics.request import Request
@@ -87,11 +87,10 @@ def dimensions(problem: Problem, statements: Sequence[Statement], query: Query |
         clauses = [(i, c) for i, s in enumerate(statements) for c in s.conditions if fold(c.key) == folded]
         mine = [leaf for leaf in leaves if fold(leaf.key) == folded]
 
-        def signature(value: object, clauses: list[tuple[int, object]] = clauses,
+        def signature(value: object, clauses: list[tuple[int, ConditionClause]] = clauses,
                       mine: list[Compare | Presence] = mine, folded: str = folded) -> tuple[bool, ...]:
             context = {} if value is None else {folded: str(value)}
-            return tuple(clause_holds(c, context) for _, c in clauses) + \
-                tuple(_holds(leaf, context) for leaf in mine)  # type: ignore[arg-type]
+            return tuple(clause_holds(c, context) for _, c in clauses) + tuple(_holds(leaf, context) for leaf in mine)
 
         out.append(Dimension(key.name, _grouped(values, signature)))
     return out
