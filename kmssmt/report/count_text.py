@@ -13,11 +13,13 @@ from kmssmt.symbolic.counting import Count, CountPart, PartDimension
 
 
 def amount(value: int | None, noun: str = "requests") -> str:
-    """`none`, `65,537 requests (log2 16.00)` or `≈2^877.58 requests`."""
+    """`no requests`, `1 request`, `65,537 requests (log2 16.00)` or `≈2^877.58 requests`."""
     if value is None:
         return f"{noun}: not counted"
     if value == 0:
         return f"no {noun}"
+    if value == 1:
+        return f"1 {noun.removesuffix('s')}"
     shown = quantity(value)
     if value < 10_000_000 and value > 1:
         return f"{shown} {noun} (log2 {math.log2(value):.2f})"
