@@ -43,7 +43,7 @@ class AccountStatements:
     def __init__(self, account: Account):
         self.account = account
         self._action_hits: dict[tuple[tuple[tuple[str, ...], bool], str], bool] = {}
-        self._shapes: dict[int, tuple[tuple[str, ...], bool]] = {}
+        self._shapes: dict[int, tuple[Statement, tuple[tuple[str, ...], bool]]] = {}
         self._pairs: dict[tuple[str | None, str], list[Statement]] = {}
         self._resource_hits: dict[tuple[str, str], bool] = {}
         self._rewritten: dict[tuple[int, str | None, bool], tuple[Statement, Statement | None]] = {}
@@ -64,10 +64,11 @@ class AccountStatements:
 
     def hit(self, statement: Statement, action: str) -> bool:
         """`action_matches`, cached by the statement's Action content."""
-        shape = self._shapes.get(id(statement))
-        if shape is None:
-            shape = self._shapes[id(statement)] = (tuple(v.text for v in statement.actions), statement.not_action)
-        key = (shape, action)
+        known = self._shapes.get(id(statement))
+        if known is None or known[0] is not statement:  # an id is only the statement's while it lives
+            known = self._shapes[id(statement)] = (statement, (tuple(v.text for v in statement.actions),
+                                                               statement.not_action))
+        key = (known[1], action)
         hit = self._action_hits.get(key)
         if hit is None:
             hit = self._action_hits[key] = action_matches(statement, action)
@@ -151,7 +152,7 @@ class AccountStatements:
                     out.append(rewritten)
         if len(self._pairs) > 200_000:
             self._pairs.clear()
-            self._shapes.clear()  # keyed by id(): only valid while the statements are alive
+            self._shapes.clear()
             self._rewritten.clear()
         self._pairs[key] = out
         return out
