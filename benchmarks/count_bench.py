@@ -18,14 +18,13 @@ import sys
 from dataclasses import dataclass, field
 
 from benchmarks.diff_bench import HEADLINE_SIZE, LABELS, PAIRS, Times, pair
-from benchmarks.results import Clock, Run, clear_caches, percentile, publish
+from benchmarks.results import ROOT, Clock, Run, clear_caches, percentile, publish
 from kmssmt.analyses.counts import DiffCount, count_difference
 from kmssmt.analyses.diff import diff
 from kmssmt.policy.loading import load_policies
 from kmssmt.report.count_text import part_sentence
 from kmssmt.symbolic.count_words import quantity
 from kmssmt.symbolic.counting import Count
-from tests.support.paths import ROOT
 
 GOAL = 1.0  # seconds: both directions of a 100-statement pair at bound 64
 PREFIX = {"project": "count", "independent": "count_indep"}
