@@ -6,6 +6,10 @@
   principals of this account and of other accounts, action names in and outside the catalog (case
   variants, `kms:GenerateMac`, `kms:Zz...`, `ram:AttachPolicyToUser`), Resource globs over kms and
   ram ARNs, conditions on acs:SourceIp, acs:SecureTransport and resource tags.
+  With `control=True` the snapshot also has Resource Directory control policies: 1-2 custom ones
+  (Allows and Denies over the same actions, resources and conditions), attached with or without
+  FullAliyunAccess at the account, a folder and the root folder (a level may lose FullAliyunAccess and
+  keep only a narrow Allow, or a Deny), now and then as the management account.
 * `generate_query(pick, snapshot)` builds a query text from the account's own names and patterns.
 * `request_set(account, queries)` is a boundary-rich set of requests for brute force: every
   principal of the snapshot and principals of other accounts, the catalog's actions plus every
@@ -170,8 +174,25 @@ def _tags(pick: Pick) -> dict[str, str]:
     return {tag: pick.choice(TAG_VALUES[tag]) for tag in pick.subset(sorted(TAG_VALUES), 0, 2)}
 
 
-def generate_account(pick: Pick) -> dict[str, Any]:
-    """A small snapshot as JSON data."""
+def _control(pick: Pick, me: str, resources: Sequence[str]) -> dict[str, Any]:
+    """Control policies and where they are attached (see the module's docstring)."""
+    policies = []
+    for index in range(pick.integer(1, 2)):
+        statements = [_statement(pick, ACTIONS, resources, None) for _ in range(pick.integer(1, 2))]
+        policies.append({"name": f"C{index}", "document": {"Version": "1", "Statement": statements}})
+    names = [p["name"] for p in policies]
+    levels = []
+    for target in (me, "fd-team", "r-root"):
+        attached = pick.subset(names, 0, 2)
+        if pick.chance(0.6) or not attached:
+            attached = ["FullAliyunAccess", *attached]
+        levels.append({"target": target, "policies": attached})
+    return {"version": 2, "control_policies": policies,
+            "resource_directory": {"management_account": pick.chance(0.1), "levels": levels}}
+
+
+def generate_account(pick: Pick, control: bool = False) -> dict[str, Any]:
+    """A small snapshot as JSON data (with Resource Directory control policies when `control`)."""
     me = pick.choice(ACCOUNT_IDS)
     other = pick.choice(OTHER_ACCOUNTS)
     kinds = [pick.choice(("user", "role")) for _ in range(pick.integer(1, 3))]
@@ -224,8 +245,11 @@ def generate_account(pick: Pick) -> dict[str, Any]:
         if pick.chance(0.6):
             secret["policy"] = _document(pick, ACTIONS, ["*", "*", arn, f"acs:kms:*:{me}:secret/*"],
                                          resource_principals)
-    return {"account_id": me, "policies": policies, "groups": groups, "users": snapshot_users,
-            "roles": snapshot_roles, "keys": keys, "secrets": secrets}
+    snapshot = {"account_id": me, "policies": policies, "groups": groups, "users": snapshot_users,
+                "roles": snapshot_roles, "keys": keys, "secrets": secrets}
+    if control:
+        snapshot |= _control(pick, me, identity_resources)
+    return snapshot
 
 
 @cache
@@ -307,17 +331,17 @@ def _strings(value: object) -> list[str]:
 # -- hypothesis strategies -------------------------------------------------------------------------
 
 @st.composite
-def accounts(draw: st.DrawFn) -> dict[str, Any]:
-    """A snapshot as JSON data."""
-    return generate_account(HypothesisPick(draw))
+def accounts(draw: st.DrawFn, control: bool = False) -> dict[str, Any]:
+    """A snapshot as JSON data (`control`: with Resource Directory control policies)."""
+    return generate_account(HypothesisPick(draw), control)
 
 
 @st.composite
-def accounts_with_queries(draw: st.DrawFn, max_queries: int = 2,
-                          tag_conditions: bool | None = None) -> tuple[dict[str, Any], list[str]]:
+def accounts_with_queries(draw: st.DrawFn, max_queries: int = 2, tag_conditions: bool | None = None,
+                          control: bool = False) -> tuple[dict[str, Any], list[str]]:
     """A snapshot and 1..max_queries query texts built from its names and patterns."""
     pick = HypothesisPick(draw)
-    snapshot = generate_account(pick)
+    snapshot = generate_account(pick, control)
     return snapshot, [generate_query(pick, snapshot, tag_conditions) for _ in range(pick.integer(1, max_queries))]
 
 
