@@ -194,7 +194,7 @@ class AccountStatements:
         """`statements` with any marked control statements (`control_statements`) as plain ones, exact
         for `actions` (None: every statement reaches every action asked about)."""
         if self.control is None:
-            return list(statements)
+            return statements if isinstance(statements, list) else list(statements)
         return meets(statements, actions, self.hit)[0]
 
     @staticmethod
