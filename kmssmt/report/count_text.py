@@ -12,10 +12,8 @@ from kmssmt.symbolic.count_words import quantity
 from kmssmt.symbolic.counting import Count, CountPart, PartDimension
 
 
-def amount(value: int | None, noun: str = "requests") -> str:
+def amount(value: int, noun: str = "requests") -> str:
     """`no requests`, `1 request`, `65,537 requests (log2 16.00)` or `≈2^877.58 requests`."""
-    if value is None:
-        return f"{noun}: not counted"
     if value == 0:
         return f"no {noun}"
     if value == 1:
@@ -81,7 +79,10 @@ def diff_lines(count: DiffCount) -> list[str]:
     lines = [f"  how much (--count: strings of up to {count.bound} characters{world}; exact):"]
     for side, other in (("new", "old"), ("old", "new")):
         found = count.side(side)
-        lines.append(f"    {side} allows {amount(found.total)} that {other} denies")
+        if found.total is None:
+            lines.append(f"    {side} allows requests that {other} denies: not counted")
+        else:
+            lines.append(f"    {side} allows {amount(found.total)} that {other} denies")
         lines += _parts(found, f"{side} allows", True)
         lines += _notes(found)
     return lines
@@ -92,9 +93,12 @@ def prove_lines(count: QueryCount) -> list[str]:
     parts of the side that refutes the property."""
     query = count.query
     lines = [f"  how much (--count: strings of up to {count.bound} characters"
-             f"{', catalog actions only' if count.closed_world else ''}; exact):",
-             f"    the query holds {amount(query.total)}: allowed {quantity(count.allowed.total)}, "
-             f"denied {quantity(count.denied.total)}"]
+             f"{', catalog actions only' if count.closed_world else ''}; exact):"]
+    if query.total is None or count.allowed.total is None or count.denied.total is None:
+        lines.append("    the query's requests: not counted")
+        return lines + _notes(query) + _notes(count.counterexamples)
+    lines.append(f"    the query holds {amount(query.total)}: allowed {quantity(count.allowed.total)}, "
+                 f"denied {quantity(count.denied.total)}")
     verb = "allowed" if count.mode == "never" else "denied"
     share = _share(count.counterexamples.total, query.total)
     if share:

@@ -16,7 +16,9 @@ the problem is a union of atoms, and each atom carries how many values it holds:
   IPv4 or of IPv6 between the blocks the problem names;
 - a date key: absent, a value that is not a date (one value), or an instant of one interval between
   the problem's dates, counted in whole seconds;
-- a number key: not counted (readable numbers are no finite range of the encoding).
+- a number key: absent, not a number, a literal of the problem or an interval between two: not
+  counted (readable numbers are no finite range of the encoding), but a set that holds none of its
+  values is still known to be empty.
 
 Alphabets are the encoding's (kmssmt/symbolic/class_counts.py): the characters a dimension's patterns
 mention plus one character standing for every other. A statement is a box: one set of atoms per axis
@@ -27,11 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from fractions import Fraction
+from typing import Any, Literal
 
 from kmssmt.language.glob import fold
 from kmssmt.language.operators import Operator, lookup_operator, operator_named
-from kmssmt.language.values import IpRange, parse_cidr, parse_date
+from kmssmt.language.values import IpRange, number_between, parse_cidr, parse_date, parse_number
 from kmssmt.policy.ast import ConditionClause, Statement
 from kmssmt.semantics.query import And, Compare, Condition, Not, Presence, Query
 from kmssmt.symbolic.class_counts import dimension_class_counts
@@ -47,7 +50,7 @@ IPV4_ALL = (0, 2 ** 32 - 1)
 IPV6_ALL = (0, 2 ** 128 - 1)
 
 AxisKind = Literal["action", "resource", "principal", "string", "ip", "date", "number"]
-AtomKind = Literal["class", "arn", "absent", "malformed", "ipv4", "ipv6", "time"]
+AtomKind = Literal["class", "arn", "absent", "malformed", "ipv4", "ipv6", "time", "number"]
 Box = tuple[tuple[int, int], ...]  # (axis, mask of atoms) for each constrained axis, by axis
 
 
@@ -87,7 +90,9 @@ class Atom:
 @dataclass
 class Axis:
     """One dimension of the request: its atoms, the number of values of each, and why it is not
-    counted (`uncounted`, then `weights` are empty and boxes only record that they constrain it)."""
+    counted (`uncounted`). An axis not counted may still have atoms (numbers: the intervals between the
+    problem's literals), each weighing 1 for the sole purpose of telling an empty set from one that is
+    not; without atoms (Z3 strings) it is `opaque`."""
 
     name: str
     kind: AxisKind
@@ -105,6 +110,11 @@ class Axis:
     @property
     def total(self) -> int | None:
         return None if self.uncounted is not None else sum(self.weights)
+
+    @property
+    def opaque(self) -> bool:
+        """Not counted and without atoms: boxes only record that they constrain it (mask -1)."""
+        return self.uncounted is not None and not self.atoms
 
 
 _Term = dict[int, int]  # axis -> mask, a conjunction
@@ -184,8 +194,32 @@ class CountSpace:
         if isinstance(key, DateKey):
             return self._date_axis(key, uses)
         assert isinstance(key, NumberKey)
-        axis = Axis(key.name, "number", uncounted="numbers are not a finite range of the encoding")
-        return axis, {}
+        return self._number_axis(key, uses)
+
+    def _number_axis(self, key: NumberKey, uses: list[tuple[str, str]]) -> tuple[Axis, dict[tuple[str, str], int]]:
+        """Absent, not a number, each literal of the problem and each interval between two (or beyond the
+        last) that holds a readable number: not counted, but whether a set is empty is exact."""
+        axis = Axis(key.name, "number", [Atom("absent"), Atom("malformed")], [1, 1],
+                    uncounted="numbers are not a finite range of the encoding")
+        numbers = {use: parse_number(use[1]) for use in uses}
+        points = sorted({Fraction(n) for n in numbers.values() if n is not None})
+        samples: list[Fraction] = []
+        edges: list[Fraction | None] = [None, *points, None]
+        for low, high in zip(edges, edges[1:], strict=False):
+            between = number_between(low, high)
+            if between is not None:
+                samples.append(Fraction(str(parse_number(between))))
+            if high is not None:
+                samples.append(high)
+        axis.atoms += [Atom("number", index=i) for i in range(len(samples))]
+        axis.weights += [1] * len(samples)
+        first = 2  # the atoms of the numbers, in the order of `samples`
+        bases = {}
+        for (op, value), number in numbers.items():
+            test = _ORDER_TESTS[operator_named(op).comparison]
+            bases[(op, value)] = 0 if number is None else sum(
+                1 << (first + i) for i, sample in enumerate(samples) if test(sample, Fraction(number)))
+        return axis, bases
 
     def _string_axis(self, key: StringKey, uses: list[tuple[str, str]]) -> tuple[Axis, dict[tuple[str, str], int]]:
         axis = Axis(key.name, "string")
@@ -247,13 +281,13 @@ class CountSpace:
     def _base(self, key: str, operator: Operator, value: str) -> int:
         folded = fold(key)
         axis = self.axes[self.key_axis[folded]]
-        if axis.uncounted is not None:
+        if axis.opaque:
             return -1
         return self._bases[folded].get((operator.name, value), 0)
 
     def action_mask(self, globs: Iterable[str], negated: bool = False) -> int:
         axis = self.axes[0]
-        if axis.uncounted is not None:
+        if axis.opaque:
             return -1
         mask = 0
         for glob in globs:
@@ -264,7 +298,7 @@ class CountSpace:
 
     def arn_mask(self, axis_index: int, globs: Iterable[str], negated: bool = False) -> int:
         axis = self.axes[axis_index]
-        if axis.uncounted is not None:
+        if axis.opaque:
             return -1
         wanted = frozenset(globs)
         mask = axis.mask(lambda a: a.kind == "arn" and not a.patterns.isdisjoint(wanted))
@@ -276,7 +310,7 @@ class CountSpace:
         if operator is None:
             return None
         axis = self.key_axis[fold(clause.key)]
-        if self.axes[axis].uncounted is not None:
+        if self.axes[axis].opaque:
             return axis, -1
         hit = 0
         for value in clause.values:
@@ -318,12 +352,12 @@ class CountSpace:
 
     def _box(self, term: _Term) -> Box:
         return tuple(sorted((axis, mask) for axis, mask in term.items()
-                            if self.axes[axis].uncounted is not None or mask != self.axes[axis].full))
+                            if self.axes[axis].opaque or mask != self.axes[axis].full))
 
     def _leaf(self, condition: Compare | Presence, negated: bool) -> _Term:
         axis = self.key_axis[fold(condition.key)]
         full = self.axes[axis].full
-        if self.axes[axis].uncounted is not None:
+        if self.axes[axis].opaque:
             return {axis: -1}
         if isinstance(condition, Presence):
             mask = self.absent(axis) ^ full if condition.present else self.absent(axis)
@@ -377,7 +411,7 @@ def _conjoin(a: _Term, b: _Term) -> _Term | None:
     return out
 
 
-_ORDER_TESTS: dict[str, Callable[[int, int], bool]] = {
+_ORDER_TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda t, m: t == m, "lt": lambda t, m: t < m, "le": lambda t, m: t <= m,
     "gt": lambda t, m: t > m, "ge": lambda t, m: t >= m}
 

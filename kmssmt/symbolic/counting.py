@@ -188,14 +188,12 @@ class Count:
         return {"total": json_int(self.total), "log2": self.log2, "bound": self.bound, "product": self.product,
                 "dimensions": {name: d.to_json() for name, d in self.dimensions.items()},
                 "parts": [p.to_json() for p in self.parts], "parts_left": self.parts_left,
-                "left_total": json_int(self.left_total), "notes": list(self.notes)}
+                "left_total": json_int(self.left_total), "listed": self.listed, "notes": list(self.notes)}
 
 
 def log2(value: int | None) -> float | None:
-    """log2 of a count, rounded to 4 places; None for no count, -inf never (0 gives None too)."""
-    if value is None or value <= 0:
-        return None if value is None else 0.0 if value == 1 else None
-    return round(math.log2(value), 4)
+    """log2 of a count, rounded to 4 places; None when there is no count, or nothing to count."""
+    return round(math.log2(value), 4) if value else None
 
 
 def not_counted(bound: int, reason: str) -> Count:
@@ -297,7 +295,7 @@ class Counter:
 
     def _cells(self, index: int) -> _Cells:
         axis = self.axes[index]
-        if axis.uncounted is not None:
+        if axis.opaque:
             return _Cells([], [], [])
         free = ((1 << len(self.boxes)) - 1) & ~self.constrains[index]
         columns = [free] * len(axis.atoms)
@@ -388,7 +386,7 @@ class Tree:
             if total is None and child.count:
                 self.free_levels.add(level)
         else:
-            if counter.axes[level].uncounted is not None:
+            if counter.axes[level].opaque:
                 raise Uncounted(counter.axes[level].name)
             made = _Node(level, "split")
             grouped: dict[int, list[int]] = {}
@@ -404,6 +402,8 @@ class Tree:
             for child_alive, (atoms, weight) in grouped.items():
                 child = self.node(level + 1, child_alive)
                 if child.count:
+                    if counter.axes[level].uncounted is not None:
+                        raise Uncounted(counter.axes[level].name)  # not empty, and not counted
                     made.groups.append((atoms, weight, child))
                     made.count += weight * child.count
         self.memo[key] = made
