@@ -189,3 +189,16 @@ def test_counts_agree_with_the_relation_and_with_each_sides_allowed_set(a: dict[
     denied_old = count_of(old, new, Not(allowed("old")), 64)
     if everything is not None and denied_old is not None:
         assert allowed_old + denied_old == everything
+
+
+def test_a_dimension_on_z3_strings_is_not_counted() -> None:
+    old = policy(allow(resource="acs:kms:*:*:key/a*b*c*"))
+    new = policy(allow(resource="acs:kms:*:*:key/*"), name="new.json")
+    problem = Problem([old, new], max_states=3)  # past the limit: dimensions fall back to Z3 strings
+    assert problem.fallbacks
+    space = CountSpace(problem)
+    families = space.families(old[0].statements, "old") | space.families(new[0].statements, "new")
+    gained = count_set(space, Counter(space, families), And((allowed("new"), Not(allowed("old")))))
+    assert gained.total is None
+    assert gained.dimensions["resource"].count is None and "Z3 string" in gained.dimensions["resource"].note
+    assert any(note.startswith("not counted: the set depends on") for note in gained.notes)
