@@ -41,7 +41,18 @@ def json_int(value: int | None) -> int | str | None:
     """An integer for JSON: a number below 2^53 (exact in every JSON reader), a decimal string above."""
     if value is None or abs(value) < JSON_SAFE:
         return value
-    return str(value)
+    return decimal(value)
+
+
+_CHUNK = 10 ** 4000  # `str` of an int stops at 4300 digits (CPython's guard); longer counts are cut in chunks
+
+
+def decimal(value: int) -> str:
+    """The decimal digits of a count (of any length)."""
+    if value < _CHUNK:
+        return str(value)
+    high, low = divmod(value, _CHUNK)
+    return decimal(high) + str(low).rjust(4000, "0")
 
 
 @dataclass(frozen=True)

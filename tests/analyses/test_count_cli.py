@@ -17,6 +17,7 @@ from kmssmt.analyses.prove import prove
 from kmssmt.cli import main
 from kmssmt.policy.loading import load_policies
 from kmssmt.report import diff_text, prove_text
+from kmssmt.symbolic.counting import json_int
 from tests.support.paths import ROOT
 
 OLD = str(ROOT / "examples" / "policies" / "app-crypto.json")
@@ -117,3 +118,23 @@ def test_counts_are_the_same_at_every_run(tmp_path: Path) -> None:
     first.pop("seconds")
     again.pop("seconds")
     assert first == again
+
+
+def test_counts_of_any_length_are_written_in_full() -> None:
+    old, new = load_policies([OLD]), load_policies([NEW])
+    counted = count_difference(old, new, 1024, parts=False)
+    total = counted.new_only.total
+    assert total is not None and total.bit_length() > 10_000
+    written = json.loads(json.dumps(counted.to_json()))["new_only"]["total"]
+    assert written == _digits(total)
+    huge = 10 ** 9000 + 12345  # more digits than Python's int-to-text guard (4300) allows
+    assert json_int(huge) == "1" + "0" * 8995 + "12345"
+
+
+def _digits(value: int) -> str:
+    """Decimal digits, three at a time (no conversion of the whole number at once)."""
+    groups = []
+    while value >= 1000:
+        value, group = divmod(value, 1000)
+        groups.append(f"{group:03d}")
+    return str(value) + "".join(reversed(groups))
