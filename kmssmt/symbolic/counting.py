@@ -539,7 +539,8 @@ def count_set(space: CountSpace, families: Mapping[str, Sequence[Box]] | Counter
 
 
 def _uncounted_dimensions(space: CountSpace) -> dict[str, DimensionCount]:
-    return {axis.name: DimensionCount(axis.name, axis.kind, None if axis.uncounted else axis.total, axis.total,
+    """The dimensions of a set that is not counted: which of their values it holds is not known either."""
+    return {axis.name: DimensionCount(axis.name, axis.kind, None, axis.total,
                                       note=f"not counted: {axis.uncounted}" if axis.uncounted else "")
             for axis in space.axes}
 
