@@ -4,10 +4,10 @@ keys, aliases and secrets and every resource outside them (`symbolic.account_pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from kmssmt.account.snapshot import load_account
+from kmssmt.account.snapshot import Account, load_account
 from kmssmt.analyses.prove import Mode, Verdict
 from kmssmt.checks.query_lint import lint_query
 from kmssmt.semantics.query import Query, parse_query
@@ -52,4 +52,25 @@ def prove_account(path: str, query: Query, mode: Mode, timeout: float = DEFAULT_
     account = load_account(path)
     warnings = lint_query(query, account)
     proof = prove_on_account(AccountModel(account, timeout), query, mode, closed_world)
+    notes = _assumptions(account, query, mode, proof)
+    if notes:
+        proof = replace(proof, notes=proof.notes + notes)
     return AccountProveResult(account.id, mode, query.text, proof, warnings, closed_world)
+
+
+OTHER_ACCOUNTS = ("another account: its principals' own identity policies are not in the snapshot and are taken "
+                  "to allow, so this proof says what this account's policies allow them, not that their account "
+                  "lets them")
+OPEN_READING = ("control policies: a principal of another account is taken as not bounded by this account's "
+                "control policies; the documentation leaves open whether the resource owner's directory bounds "
+                "it too, and under that reading fewer of its requests are allowed (docs/semantics.md)")
+
+
+def _assumptions(account: Account, query: Query, mode: Mode, proof: AccountProof) -> tuple[str, ...]:
+    """What a proven `always` over principals of other accounts rests on: the worst case for `never`
+    (another account lets its principals do anything) is the best case for `always`, so it is said."""
+    if mode != "always" or proof.verdict != "proven":
+        return ()
+    if query.principal is not None and query.principal.startswith(f"acs:ram::{account.id}:"):
+        return ()
+    return (OTHER_ACCOUNTS,) + ((OPEN_READING,) if account.bounded is not None else ())
