@@ -36,6 +36,7 @@ from kmssmt.organisation.pool import OnResult, Outcome, run_pool
 from kmssmt.organisation.resume import Store
 from kmssmt.organisation.units import Renderer, account_unit, outside_unit, pair_unit, run_unit
 from kmssmt.parallel import worker_count
+from kmssmt.symbolic import second_opinion
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -152,13 +153,17 @@ class _Audit:
 
         if pending:
             self.ran += len(pending)
-            runner([json.dumps(units[n]) for n in pending], arrived)
+            solver = second_opinion.active()
+            extra = {"cross_check": solver} if solver else {}
+            runner([json.dumps(units[n] | extra) for n in pending], arrived)
         return [item for item in out if item is not None]
 
     def _whole(self, unit: dict[str, Any], stored: dict[str, Any]) -> bool:
         """A stored account answer is whole when its report file is there too."""
         import os
 
+        if second_opinion.active() is not None and "cross_check" not in stored:
+            return False  # answered without the second solver: asked again
         return unit["kind"] != "account" or not self.fmt or self.store is None or \
             os.path.exists(self.store.report_path(unit["name"], self.fmt))
 
@@ -169,6 +174,8 @@ class _Audit:
             if answer.get("error") == "input":
                 raise UnitInputError(answer["message"])
             raise InternalError(f"{unit['kind']} {unit['name']}: {answer['message']}")
+        if "cross_check" in answer:
+            second_opinion.absorb(second_opinion.Tally.of(answer["cross_check"]))
         if self.store is not None:
             report = answer.pop("report", None)
             if report is not None and self.fmt:

@@ -151,22 +151,42 @@ def _run_outside(unit: Mapping[str, Any]) -> dict[str, Any]:
     return {"cells": [c.to_json() for c in cells]}
 
 
+def _answer(unit: Mapping[str, Any], render: Renderer | None) -> dict[str, Any]:
+    from kmssmt.errors import InternalError
+
+    kind = unit.get("kind")
+    if kind == "account":
+        return _run_account(unit, render)
+    if kind == "pair":
+        return _run_pair(unit)
+    if kind == "outside":
+        return _run_outside(unit)
+    raise InternalError(f"unknown unit kind {kind!r}")
+
+
+def _cross_checked(unit: Mapping[str, Any], render: Renderer | None) -> dict[str, Any]:
+    """The unit's answer; with `cross_check` in the unit and run in a process of its own (a worker), every
+    question is decided by the second solver too and the answer carries the counts, for the process that
+    sent the unit to add (`second_opinion.absorb`). In the sending process they are counted already."""
+    from kmssmt.symbolic import second_opinion
+
+    solver = unit.get("cross_check")
+    if not solver or second_opinion.active() is not None:
+        return _answer(unit, render)
+    with second_opinion.cross_check(solver) as tally, \
+            second_opinion.question(f"organisation {unit.get('kind')}", repr(unit.get("name"))):
+        answer = _answer(unit, render)
+    return answer | {"cross_check": tally.to_json(solver)}
+
+
 def run_unit(text: str, render: Renderer | None = None) -> str:
     """Run one unit (JSON text) in this process; its answer as JSON text (one line)."""
-    from kmssmt.errors import InternalError
 
     wall, cpu = time.perf_counter(), time.process_time()
     unit = json.loads(text)
     kind = unit.get("kind")
     try:
-        if kind == "account":
-            answer = _run_account(unit, render)
-        elif kind == "pair":
-            answer = _run_pair(unit)
-        elif kind == "outside":
-            answer = _run_outside(unit)
-        else:
-            raise InternalError(f"unknown unit kind {kind!r}")
+        answer = _cross_checked(unit, render)
     except InputError as exc:
         return json.dumps({"status": "error", "error": "input", "message": exc.location_message(),
                            "kind": kind, "name": unit.get("name")})
