@@ -1,10 +1,10 @@
 """SDK clients for one run: the credentials (the SDK's default chain, or one named profile), and a RAM,
-an STS and one KMS client per region and thread, each built from an SDK `Config`.
+an STS, a Resource Manager and one KMS client per region and thread, each built from an SDK `Config`.
 
-Endpoints are the SDK's own (RAM and STS global, KMS regional) unless overridden: `Endpoints` maps
-`ram`, `sts` and each KMS region to a `host:port` and gives the protocol, for private endpoints or a
-test server (`KMSSMT_COLLECT_ENDPOINTS`, a JSON object of the same shape). The SDK's own retries are
-off: `kmssmt.collect.retry` decides what is repeated.
+Endpoints are the SDK's own (RAM, STS and Resource Manager global, KMS regional) unless overridden:
+`Endpoints` maps `ram`, `sts`, `resourcemanager` and each KMS region to a `host:port` and gives the
+protocol, for private endpoints or a test server (`KMSSMT_COLLECT_ENDPOINTS`, a JSON object of the
+same shape). The SDK's own retries are off: `kmssmt.collect.retry` decides what is repeated.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ class Endpoints:
     ram: str | None = None
     sts: str | None = None
     kms: Mapping[str, str] = field(default_factory=dict)
+    resourcemanager: str | None = None
 
     @staticmethod
     def parse(text: str) -> Endpoints:
-        """`{"protocol": "http", "ram": "127.0.0.1:8001", "sts": ..., "kms": {"cn-hangzhou": ...}}`."""
+        """`{"protocol": "http", "ram": "127.0.0.1:8001", "sts": ..., "resourcemanager": ...,
+        "kms": {"cn-hangzhou": ...}}`."""
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(f"{ENDPOINTS_VARIABLE} must be a JSON object")
@@ -45,11 +47,14 @@ class Endpoints:
         protocol = data.get("protocol", "https")
         if protocol not in ("http", "https"):
             raise ValueError(f"{ENDPOINTS_VARIABLE}: protocol must be http or https")
-        return Endpoints(protocol, data.get("ram"), data.get("sts"), dict(kms))
+        hosts = {name: data.get(name) for name in ("ram", "sts", "resourcemanager")}
+        if not all(value is None or isinstance(value, str) for value in hosts.values()):
+            raise ValueError(f"{ENDPOINTS_VARIABLE}: ram, sts and resourcemanager must be host:port")
+        return Endpoints(protocol, hosts["ram"], hosts["sts"], dict(kms), hosts["resourcemanager"])
 
     @property
     def overridden(self) -> bool:
-        return bool(self.ram or self.sts or self.kms)
+        return bool(self.ram or self.sts or self.kms or self.resourcemanager)
 
 
 class _ProfileProvider:
@@ -148,6 +153,12 @@ class Clients:
         from alibabacloud_sts20150401.client import Client
 
         return self._cached("sts", lambda: Client(self._config(self.region, self.endpoints.sts)))
+
+    def resourcemanager(self) -> Any:
+        from alibabacloud_resourcemanager20200331.client import Client
+
+        return self._cached("resourcemanager", lambda: Client(self._config(self.region,
+                                                                           self.endpoints.resourcemanager)))
 
     def kms(self, region: str) -> Any:
         from alibabacloud_kms20160120.client import Client

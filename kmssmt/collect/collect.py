@@ -2,9 +2,11 @@
 schemas/account.schema.json) ready for `snapshot_writer.write_snapshot`.
 
 The run: the credentials are resolved (and their secrets given to the redactor), STS names the
-account, RAM is read, then KMS region by region: the listings of every region side by side, then the
-keys (in chunks) and secrets of all regions side by side, on `jobs` threads (the work is waiting on
-the network). Every call that fails for good is a gap of the snapshot."""
+account, RAM is read, then Resource Directory (once, at its global endpoint: the control policies
+that bound the account, when it is a member and the feature is enabled), then KMS region by region:
+the listings of every region side by side, then the keys (in chunks) and secrets of all regions side
+by side, on `jobs` threads (the work is waiting on the network). Every call that fails for good is a
+gap of the snapshot."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from kmssmt.collect.clients import Clients, CredentialsError
 from kmssmt.collect.context import Context, Progress, chunks, text
 from kmssmt.collect.kms import TAG_BATCH, describe_regions, key_arn, list_region, read_keys, read_secret
 from kmssmt.collect.ram import collect_ram
+from kmssmt.collect.resource_directory import collect_resource_directory
 from kmssmt.collect.retry import ApiError, RetryPolicy
 
 SNAPSHOT_VERSION = 2
@@ -43,6 +46,12 @@ def _catalog_has(name: str) -> bool:
     return load_catalog().system_policy(name) is not None
 
 
+def _catalog_has_control(name: str) -> bool:
+    from kmssmt.catalog import load_catalog
+
+    return load_catalog().control_policy(name) is not None
+
+
 def collect_account(clients: Clients, options: CollectOptions = CollectOptions(), *,
                     retry: RetryPolicy | None = None, progress: Progress | None = None,
                     now: Callable[[], datetime.datetime] | None = None) -> dict[str, Any]:
@@ -65,6 +74,7 @@ def collect_account(clients: Clients, options: CollectOptions = CollectOptions()
             raise CollectError("the account could not be identified: GetCallerIdentity gave no account id")
         ctx.account_id = account
         ram = collect_ram(ctx, options.include_system_policies, _catalog_has)
+        directory = collect_resource_directory(ctx, options.include_system_policies, _catalog_has_control)
         regions = _regions(ctx, options.regions)
         keys, secrets = _collect_kms(ctx, regions)
     _check_encryption_keys(ctx, keys, secrets)
@@ -72,8 +82,13 @@ def collect_account(clients: Clients, options: CollectOptions = CollectOptions()
         "kind": "kmssmt/account-snapshot", "version": SNAPSHOT_VERSION, "account_id": account,
         "collected_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"), "collected_by": f"kmssmt {__version__} collect",
         "regions": list(regions), "policies": ram.policies, "groups": ram.groups, "users": ram.users,
-        "roles": ram.roles, "keys": keys, "secrets": secrets, "gaps": ctx.gaps,
+        "roles": ram.roles, "keys": keys, "secrets": secrets,
     }
+    if directory.control_policies:
+        snapshot["control_policies"] = directory.control_policies
+    if directory.resource_directory is not None:
+        snapshot["resource_directory"] = directory.resource_directory
+    snapshot["gaps"] = ctx.gaps
     return snapshot
 
 

@@ -1,13 +1,18 @@
 """A fake Alibaba Cloud API for the collector's tests: real `http.server.ThreadingHTTPServer`s on
-127.0.0.1 (port 0), one for RAM and STS and one per KMS region, answering the RPC-style requests the
-official SDKs send (the action in the `x-acs-action` header or an `Action` parameter, the parameters
-in the query string or a form body) with JSON shaped exactly as the SDKs' response models parse it.
+127.0.0.1 (port 0), one for RAM and STS, one for Resource Manager and one per KMS region, answering
+the RPC-style requests the official SDKs send (the action in the `x-acs-action` header or an `Action`
+parameter, the parameters in the query string or a form body) with JSON shaped exactly as the SDKs'
+response models parse it.
 
 The answers are built from an account snapshot (a dict as in examples/account.json): its users,
 groups, roles and custom policies become RAM's answers; its attachments that name no custom policy
 are system policies (documents from kmssmt's catalog, or `system_documents`); its keys and secrets
-become each region's KMS answers (a key or secret with a policy lives in a KMS instance). A document
-given as a string is served as that text, byte for byte.
+become each region's KMS answers (a key or secret with a policy lives in a KMS instance); its
+`resource_directory` and `control_policies` (as in examples/account-with-control-policies.json) become
+Resource Manager's: a member of a directory managed by `MANAGEMENT_ACCOUNT` (or the management account
+itself), in the folders its levels name, with the control policies attached there and the Control
+Policy feature in `control_policy_status`; a snapshot without `resource_directory` is an account in
+no directory. A document given as a string is served as that text, byte for byte.
 
 `Faults` bends the answers: a page size the server caps every listing at, throttling (N times, or
 forever), server errors, NoPermission for an action or for every KMS call of a region, a body that is
@@ -31,6 +36,10 @@ ACCESS_KEY_ID = "LTAI5tFakeCollectorKeyId42"
 ACCESS_KEY_SECRET = "fAkEsEcReT0123456789abcdefghij"
 ACCOUNT_ID = "1234567890123456"
 INSTANCE = "kst-hzz00fakeinstance"
+MANAGEMENT_ACCOUNT = "1000200030004000"
+DIRECTORY_ID = "rd-fake01"
+ROOT_FOLDER = "r-fakeroot"
+RESOURCE_MANAGER = "resourcemanager"  # the Resource Manager listener's name (RAM and STS: "")
 TRUST_POLICY = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                "Principal": {"Service": ["ecs.aliyuncs.com"]}}]}
 
@@ -50,7 +59,7 @@ class Faults:
 @dataclass(frozen=True)
 class Seen:
     action: str
-    region: str  # "" for RAM and STS
+    region: str  # "" for RAM and STS, RESOURCE_MANAGER for Resource Manager
     params: dict[str, str]
     authorization: str
     status: int
@@ -102,9 +111,11 @@ class FakeAliyun:
     """RAM, STS and KMS of one account. Use as a context manager (or start/stop)."""
 
     def __init__(self, account: dict[str, Any], faults: Faults | None = None,
-                 system_documents: dict[str, Any] | None = None, regions: list[str] | None = None):
+                 system_documents: dict[str, Any] | None = None, regions: list[str] | None = None,
+                 control_policy_status: str = "Enabled"):
         self.account = copy.deepcopy(account)
         self.faults = faults or Faults()
+        self.control_policy_status = control_policy_status
         self.system_documents = dict(system_documents or {})
         found = [k["region"] for k in account.get("keys", [])] + [s["region"] for s in account.get("secrets", [])]
         self.regions = list(dict.fromkeys(regions if regions is not None else found or ["cn-hangzhou"]))
@@ -128,6 +139,33 @@ class FakeAliyun:
         self.users = {u["name"]: u for u in account.get("users", [])}
         self.groups = {g["name"]: g for g in account.get("groups", [])}
         self.roles = {r["name"]: r for r in account.get("roles", [])}
+        self._index_directory()
+
+    def _index_directory(self) -> None:
+        """The directory the account is in: its levels (the account, its folders, the root folder) and
+        the control policies attached at each."""
+        directory = self.account.get("resource_directory")
+        self.in_directory = isinstance(directory, dict)
+        directory = directory if isinstance(directory, dict) else {}
+        self.management = bool(directory.get("management_account"))
+        levels = directory.get("levels") or []
+        self.master = self.account["account_id"] if self.management else MANAGEMENT_ACCOUNT
+        self.root = levels[-1]["target"] if len(levels) > 1 else ROOT_FOLDER
+        self.folders = [level["target"] for level in levels[1:]] or [self.root]  # the account's folder first
+        self.attachments = {level["target"]: list(level.get("policies", [])) for level in levels}
+        self.control = {p["name"]: p for p in self.account.get("control_policies", [])}
+
+    def control_policy(self, name: str) -> dict[str, Any] | None:
+        """A control policy as the service keeps it (its document as text), by name."""
+        if name in self.control:
+            policy = self.control[name]
+            return {"name": name, "type": policy.get("type", "Custom"), "description": policy.get("description", ""),
+                    "document": _doc_text(policy["document"])}
+        entry = load_catalog().control_policy(name)
+        if entry is None:
+            return None
+        return {"name": name, "type": "System", "description": entry.get("description", ""),
+                "document": json.dumps(entry["document"])}
 
     def system_document(self, name: str) -> str | None:
         if name in self.system_documents:
@@ -137,7 +175,7 @@ class FakeAliyun:
     # -- serving ---------------------------------------------------------------------------------------------
 
     def start(self) -> FakeAliyun:
-        for region in ["", *self.regions]:
+        for region in ["", RESOURCE_MANAGER, *self.regions]:
             listener = _Listener(self, region)
             thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
             thread.start()
@@ -165,7 +203,7 @@ class FakeAliyun:
     def endpoints(self) -> dict[str, Any]:
         """The collector's endpoint overrides (the shape of KMSSMT_COLLECT_ENDPOINTS)."""
         return {"protocol": "http", "ram": self.address(), "sts": self.address(),
-                "kms": {r: self.address(r) for r in self.regions}}
+                "resourcemanager": self.address(RESOURCE_MANAGER), "kms": {r: self.address(r) for r in self.regions}}
 
     def actions(self) -> list[str]:
         return [seen.action for seen in self.requests]
@@ -191,7 +229,7 @@ class FakeAliyun:
         if f"Credential={ACCESS_KEY_ID}," not in authorization:
             return _error(400, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
         faults = self.faults
-        if region and region in faults.deny_regions:
+        if region in faults.deny_regions:
             return _error(403, "Forbidden.RAM", f"User not authorized to operate on the resource in {region}.")
         if action in faults.deny:
             return _error(403, "NoPermission", f"You are not authorized to do this action. Action: {action}")
@@ -209,7 +247,8 @@ class FakeAliyun:
         if action in faults.malformed:
             return 200, '{"RequestId": "fake", "Users": {"User": [{"UserName": '
         handler = getattr(self, "_" + action, None)
-        if handler is None or (not region and action in KMS_ACTIONS) or (region and action not in KMS_ACTIONS):
+        service = RM_ACTIONS if region == RESOURCE_MANAGER else KMS_ACTIONS if region else None
+        if handler is None or (action in KMS_ACTIONS | RM_ACTIONS if service is None else action not in service):
             return _error(400, "InvalidAction.NotFound", f"Specified api is not found, please check your url "
                                                          f"and method. Action: {action}")
         if action == "ListTagResources" and faults.no_tag_batches:
@@ -467,6 +506,80 @@ class FakeAliyun:
         return {"Policy": _doc_text(secret["policy"])}
 
 
+    # -- Resource Manager ------------------------------------------------------------------------------------
+
+    def _no_directory(self) -> tuple[int, dict[str, Any]]:
+        return _error(404, "EntityNotExists.ResourceDirectory", "The resource directory for the account is not "
+                                                                "enabled.")
+
+    def _GetResourceDirectory(self, region: str, params: dict[str, str]) -> Any:
+        if not self.in_directory:
+            return _error(404, "ResourceDirectoryNotInUse", "The specified account is not an Alibaba Cloud account "
+                                                            "or a member account of the resource directory.")
+        return {"ResourceDirectory": {
+            "ResourceDirectoryId": DIRECTORY_ID, "RootFolderId": self.root, "MasterAccountId": self.master,
+            "MasterAccountName": "management", "CreateTime": "2026-01-01T00:00:00.000Z",
+            "ControlPolicyStatus": self.control_policy_status, "MemberDeletionStatus": "Disabled"}}
+
+    def _GetControlPolicyEnablementStatus(self, region: str, params: dict[str, str]) -> Any:
+        return {"EnablementStatus": self.control_policy_status} if self.in_directory else self._no_directory()
+
+    def _GetAccount(self, region: str, params: dict[str, str]) -> Any:
+        if not self.in_directory:
+            return self._no_directory()
+        account = self.account["account_id"]
+        if params.get("AccountId") != account:
+            return _error(404, "EntityNotExists.Account", "The account does not exist in the resource directory.")
+        path = "/".join([DIRECTORY_ID, *reversed(self.folders), account])
+        return {"Account": {"AccountId": account, "AccountName": f"{account}@example.com", "DisplayName": "member",
+                            "FolderId": self.folders[0], "ResourceDirectoryId": DIRECTORY_ID,
+                            "ResourceDirectoryPath": path, "JoinMethod": "invited",
+                            "JoinTime": "2026-01-01T00:00:00.000Z", "ModifyTime": "2026-01-01T00:00:00.000Z",
+                            "Status": "InviteSuccess", "Type": "CloudAccount", "Tags": []}}
+
+    def _ListAncestors(self, region: str, params: dict[str, str]) -> Any:
+        if not self.in_directory:
+            return self._no_directory()
+        child = params.get("ChildId", "")
+        if child not in self.folders:
+            return _error(404, "EntityNotExists.Folder", "The resource directory folder does not exist.")
+        above = self.folders[self.folders.index(child) + 1:]
+        folders = [{"FolderId": f, "FolderName": "root" if f.startswith("r-") else f.removeprefix("fd-"),
+                    "CreateTime": "2026-01-01T00:00:00.000Z"} for f in reversed(above)]  # the root folder first
+        return {"Folders": {"Folder": folders}}
+
+    def _ListControlPolicyAttachmentsForTarget(self, region: str, params: dict[str, str]) -> Any:
+        if not self.in_directory:
+            return self._no_directory()
+        target = params.get("TargetId", "")
+        if target not in self.attachments:
+            return _error(404, "EntityNotExists.Target", "The specified target does not exist.")
+        rows = []
+        for name in self.attachments[target]:  # the whole list in one answer: the API has no pages
+            policy = self.control_policy(name)
+            if policy is None:
+                continue
+            rows.append({"PolicyId": f"cp-{name}", "PolicyName": name, "PolicyType": policy["type"],
+                         "Description": policy["description"], "AttachDate": "2026-01-01T00:00:00Z",
+                         "EffectScope": "RAM"})
+        return {"ControlPolicyAttachments": {"ControlPolicyAttachment": rows}}
+
+    def _GetControlPolicy(self, region: str, params: dict[str, str]) -> Any:
+        if not self.in_directory:
+            return self._no_directory()
+        policy_id = params.get("PolicyId", "")
+        policy = self.control_policy(policy_id.removeprefix("cp-")) if policy_id.startswith("cp-") else None
+        if policy is None:
+            return _error(404, "EntityNotExists.ControlPolicy", "The control policy does not exist.")
+        attached = sum(policy["name"] in names for names in self.attachments.values())
+        return {"ControlPolicy": {"PolicyId": policy_id, "PolicyName": policy["name"], "PolicyType": policy["type"],
+                                  "Description": policy["description"], "EffectScope": "RAM",
+                                  "PolicyDocument": policy["document"], "AttachmentCount": str(attached),
+                                  "CreateDate": "2026-01-01T00:00:00Z", "UpdateDate": "2026-01-01T00:00:00Z"}}
+
+
+RM_ACTIONS = frozenset({"GetResourceDirectory", "GetControlPolicyEnablementStatus", "GetAccount", "ListAncestors",
+                        "ListControlPolicyAttachmentsForTarget", "GetControlPolicy"})
 KMS_ACTIONS = frozenset({"DescribeRegions", "ListKeys", "ListAliases", "DescribeKey", "GetKeyPolicy",
                          "ListTagResources", "ListResourceTags", "ListSecrets", "DescribeSecret", "GetSecretPolicy"})
 
