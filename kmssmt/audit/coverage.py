@@ -11,7 +11,11 @@ in either direction. `assess` says which checks may be affected, by what each AP
 * resource attributes that grants depend on (aliases, tags, a secret's encryption key): the checks
   that read the access matrix;
 * key metadata (DescribeKey) and trust policies (GetRole): shown in reports, read by no built-in
-  check (DescribeKey's gap comes with GetKeyPolicy's when the key policy could not be asked for).
+  check (DescribeKey's gap comes with GetKeyPolicy's when the key policy could not be asked for);
+* Resource Directory control policies (GetResourceDirectory, GetControlPolicyEnablementStatus,
+  GetAccount, ListAncestors, ListControlPolicyAttachmentsForTarget, GetControlPolicy): every check,
+  since the bound they put applies to all the account's RAM users and roles (a snapshot whose bound
+  could not be read has none, so access may be overstated).
 
 Custom checks (a checks file) read the whole account, so any gap may affect them."""
 
@@ -42,6 +46,9 @@ AREAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "DescribeSecret": ("secrets' encryption keys", ("AUD005", "AUD006")),
     "DescribeKey": ("key metadata (rotation, deletion protection)", ()),
     "GetRole": ("role trust policies", ()),
+    **{api: ("Resource Directory control policies (the bound on every RAM user and role)", ALL) for api in (
+        "GetResourceDirectory", "GetControlPolicyEnablementStatus", "GetAccount", "ListAncestors",
+        "ListControlPolicyAttachmentsForTarget", "GetControlPolicy")},
 }
 
 
@@ -57,8 +64,8 @@ class GapLike(Protocol):
 
 
 def _subject(resource: str) -> str | None:
-    """`user/x`, `group/x`, `role/x`, `key/x`, `secret/x` or `policy/x` for an ARN; None for a region or
-    the account."""
+    """`user/x`, `group/x`, `role/x`, `key/x`, `secret/x`, `policy/x`, `folder/x` or
+    `policy/controlpolicy/x` for an ARN; None for a region or the account."""
     if not resource.startswith("acs:"):
         return None
     parts = resource.split(":", 4)

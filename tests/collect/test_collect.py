@@ -252,32 +252,40 @@ def test_the_sdk_models_parse_every_answer_as_sent(collect: Collect, example: di
     and serialises back to itself."""
     import importlib
 
-    _, fake = collect(example, Faults(page_size=2), CollectOptions(page_size=2))
-    packages = {"GetCallerIdentity": "alibabacloud_sts20150401"}
-    from tests.collect.fake_aliyun import KMS_ACTIONS
+    from tests.collect.fake_aliyun import KMS_ACTIONS, RM_ACTIONS
 
+    _, fake = collect(example, Faults(page_size=2), CollectOptions(page_size=2))
+    member = json.loads((ROOT / "examples" / "account-with-control-policies.json").read_text(encoding="utf-8"))
+    _, directory = collect(member)
+    packages = {"GetCallerIdentity": "alibabacloud_sts20150401"}
     checked = set()
-    for action, body in fake.answers:
-        package = packages.get(action) or ("alibabacloud_kms20160120" if action in KMS_ACTIONS
-                                           else "alibabacloud_ram20150501")
+    for action, body in fake.answers + directory.answers:
+        package = packages.get(action) or ("alibabacloud_kms20160120" if action in KMS_ACTIONS else
+                                           "alibabacloud_resourcemanager20200331" if action in RM_ACTIONS else
+                                           "alibabacloud_ram20150501")
         model = getattr(importlib.import_module(package + ".models"), action + "ResponseBody")
         assert model().from_map(body).to_map() == body, action
         checked.add(action)
-    assert len(checked) >= 19
+    assert len(checked) >= 19 and RM_ACTIONS <= checked
 
 
 def test_the_read_only_policy_allows_every_call(collect: Collect, example: dict[str, Any]) -> None:
     """docs/collect-readonly-policy.json names every action a run calls (GetCallerIdentity needs no
-    permission), the fallbacks included."""
-    from tests.collect.fake_aliyun import KMS_ACTIONS
+    permission), the fallbacks included, and the Resource Directory reads of a member account."""
+    from tests.collect.fake_aliyun import KMS_ACTIONS, RM_ACTIONS
 
     policy = json.loads((ROOT / "docs" / "collect-readonly-policy.json").read_text(encoding="utf-8"))
     allowed = {a for s in policy["Statement"] for a in s["Action"]}
     example["users"][0]["policies"].append("AliyunRAMReadOnlyAccess")
     extra = {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "ram:List*", "Resource": "*"}]}
     _, fake = collect(example, Faults(no_tag_batches=True), system_documents={"AliyunRAMReadOnlyAccess": extra})
-    called = set(fake.actions()) - {"GetCallerIdentity"}
-    assert called and {("kms:" if a in KMS_ACTIONS else "ram:") + a for a in called} <= allowed
+    member = json.loads((ROOT / "examples" / "account-with-control-policies.json").read_text(encoding="utf-8"))
+    _, directory = collect(member, Faults(deny={"GetControlPolicyEnablementStatus"}))
+    called = set(fake.actions()) | set(directory.actions())
+    assert RM_ACTIONS <= called
+    called -= {"GetCallerIdentity"}
+    prefix = {**{a: "kms:" for a in KMS_ACTIONS}, **{a: "resourcemanager:" for a in RM_ACTIONS}}
+    assert called and {prefix.get(a, "ram:") + a for a in called} <= allowed
 
 
 def test_progress_reports_every_step(example: dict[str, Any]) -> None:

@@ -58,22 +58,28 @@ def example() -> dict[str, Any]:
     return data
 
 
-def test_round_trip_audit_is_the_example_audit(example: dict[str, Any], tmp_path: Path) -> None:
-    """Collecting the fake account built from examples/account.json gives a snapshot that validates
-    against the schema and whose audit is the example's, but for where things are written."""
+@pytest.mark.parametrize(("name", "summary"), [("account.json", "account 1234567890123456, 7 users"),
+                                              ("account-with-control-policies.json", "account 2222333344445555, 2 users")])
+def test_round_trip_audit_is_the_example_audit(name: str, summary: str, tmp_path: Path) -> None:
+    """Collecting the fake account built from an example gives a snapshot that validates against the
+    schema and whose audit is the example's, but for where things are written (the second example is
+    a member of a resource directory, with control policies at a folder and at the root folder)."""
     jsonschema = pytest.importorskip("jsonschema")
+    example = json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
     out = tmp_path / "account.json"
     with FakeAliyun(example, Faults(page_size=2)) as fake:
         done = kmssmt(["collect", "-o", str(out), "--jobs", "3"], environment(tmp_path, fake), tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
-    assert f"wrote {out}: account 1234567890123456, 7 users" in done.stderr
+    assert f"wrote {out}: {summary}" in done.stderr
     snapshot = json.loads(out.read_text(encoding="utf-8"))
     schema = json.loads((ROOT / "schemas" / "account.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(snapshot, schema)
     assert snapshot["collected_by"].startswith("kmssmt ") and snapshot["collected_by"].endswith(" collect")
+    assert {f: snapshot.get(f) for f in ("control_policies", "resource_directory")} == \
+        {f: example.get(f) for f in ("control_policies", "resource_directory")}
     collected = json.loads(audit_json.render(run_audit(str(out))))
-    original = json.loads(audit_json.render(run_audit(str(EXAMPLES / "account.json"))))
+    original = json.loads(audit_json.render(run_audit(str(EXAMPLES / name))))
     assert collected["coverage"] == {"complete": True}
     assert normalised(collected) == normalised(original)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".kmssmt-collect-")]  # no temporary left
@@ -104,6 +110,22 @@ def test_gaps_exit_1_and_audit_says_coverage_is_incomplete_first(example: dict[s
     html = kmssmt(["audit", str(out), "--format", "html"], environment(tmp_path), tmp_path).stdout
     header = html[html.index("<header>"):html.index("</header>")]
     assert header.index("Coverage incomplete") < header.index("<h1>")
+
+
+def test_a_directory_that_could_not_be_read_is_a_gap_every_check_may_feel(tmp_path: Path) -> None:
+    """A member refused GetResourceDirectory: the snapshot says nothing of control policies, exit 1, and
+    the audit's first line names the call and every check (the bound applies to all RAM identities)."""
+    from kmssmt.audit.coverage import ALL
+
+    member = json.loads((EXAMPLES / "account-with-control-policies.json").read_text(encoding="utf-8"))
+    out = tmp_path / "account.json"
+    with FakeAliyun(member, Faults(deny={"GetResourceDirectory"})) as fake:
+        done = kmssmt(["collect", "-o", str(out)], environment(tmp_path, fake), tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "not collected: 1 call(s) denied or failing (GetResourceDirectory)" in done.stderr
+    assert "resource_directory" not in json.loads(out.read_text(encoding="utf-8"))
+    first = audit_md.render(run_audit(str(out))).splitlines()[0]
+    assert "(GetResourceDirectory)" in first and f"checks that may be affected: {', '.join(ALL)}" in first
 
 
 def test_credentials_appear_nowhere(example: dict[str, Any], tmp_path: Path) -> None:

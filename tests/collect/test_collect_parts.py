@@ -199,6 +199,12 @@ def test_coverage_names_the_checks_a_gap_may_affect() -> None:
     assert set(region.affected_checks) == {c for c, _ in checks} and region.subjects == ("region cn-shanghai",)
     assert region.to_json()["gaps"] == [{"api": "ListKeys", "resource": "cn-shanghai", "region": "cn-shanghai",
                                          "error": "NoPermission: no"}]
+    # a control policy gap: the bound applies to every RAM user and role, so every check may be affected
+    folder = assess([Gap("ListControlPolicyAttachmentsForTarget", "acs:resourcemanager::1:folder/fd-prod")], checks)
+    assert set(folder.affected_checks) == {c for c, _ in checks} and folder.subjects == ("folder/fd-prod",)
+    assert "Resource Directory control policies" in folder.areas[0]
+    directory = assess([Gap("GetResourceDirectory", "account")], checks[:7])
+    assert directory.affected_checks == tuple(c for c, _ in checks[:7]) and directory.subjects == ()
 
 
 def test_coverage_knows_the_built_in_checks() -> None:
