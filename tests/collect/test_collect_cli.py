@@ -58,8 +58,9 @@ def example() -> dict[str, Any]:
     return data
 
 
-@pytest.mark.parametrize(("name", "summary"), [("account.json", "account 1234567890123456, 7 users"),
-                                              ("account-with-control-policies.json", "account 2222333344445555, 2 users")])
+@pytest.mark.parametrize(("name", "summary"), [
+    ("account.json", "account 1234567890123456, 7 users"),
+    ("account-with-control-policies.json", "account 2222333344445555, 2 users")])
 def test_round_trip_audit_is_the_example_audit(name: str, summary: str, tmp_path: Path) -> None:
     """Collecting the fake account built from an example gives a snapshot that validates against the
     schema and whose audit is the example's, but for where things are written (the second example is

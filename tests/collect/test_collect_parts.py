@@ -229,3 +229,12 @@ def test_the_collector_imports_no_solver_and_no_later_layer() -> None:
     allowed = ("kmssmt.collect", "kmssmt.commands", "kmssmt.language", "kmssmt.catalog", "kmssmt.policy",
                "kmssmt.account", "kmssmt.errors", "kmssmt.parallel")
     assert [m for m in loaded if not m.startswith(allowed) and m != "kmssmt.__init__"] == []
+
+
+def test_endpoint_overrides_cover_resource_manager() -> None:
+    from kmssmt.collect.clients import Endpoints
+
+    parsed = Endpoints.parse('{"protocol": "http", "resourcemanager": "127.0.0.1:9"}')
+    assert parsed.resourcemanager == "127.0.0.1:9" and parsed.overridden and parsed.ram is None
+    with pytest.raises(ValueError, match="host:port"):
+        Endpoints.parse('{"resourcemanager": 9}')
