@@ -38,8 +38,6 @@ class DirectorySection:
 
     resource_directory: dict[str, Any] | None = None
     control_policies: list[dict[str, Any]] = field(default_factory=list)
-    # why nothing is written (for the docs and the tests): "not in a directory", "feature Disabled", ...
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,31 +76,36 @@ def collect_resource_directory(ctx: Context, include_system: bool,
         directory = ctx.call("GetResourceDirectory", lambda: _rm(ctx).get_resource_directory_with_options(
             ctx.runtime()).body.resource_directory)
     except ApiError as error:
-        if error.code in NOT_IN_A_DIRECTORY:
-            return DirectorySection(note="not in a resource directory")
-        ctx.gap(error, "account")
-        return DirectorySection(note="unknown")
+        if error.code not in NOT_IN_A_DIRECTORY:  # refused or failing: unknown, not "no directory"
+            ctx.gap(error, "account")
+        return DirectorySection()
     master = text(getattr(directory, "master_account_id", None))
     if not master:
         ctx.gap(_malformed("GetResourceDirectory", "the answer names no management account (MasterAccountId)"),
                 "account")
-        return DirectorySection(note="unknown")
+        return DirectorySection()
     if master == ctx.account_id:
-        return DirectorySection({"management_account": True, "levels": []}, note="the management account")
-    status = _feature_status(ctx, text(getattr(directory, "control_policy_status", None)))
-    if status is None:
-        return DirectorySection(note="unknown")
-    if status != ENABLED:
-        return DirectorySection(note=f"the Control Policy feature is {status}")
+        return DirectorySection({"management_account": True, "levels": []})
+    if _feature_status(ctx, text(getattr(directory, "control_policy_status", None))) != ENABLED:
+        return DirectorySection()  # not enabled (control policies do not apply), or unknown (a gap)
+
+    def attachments(target: str) -> list[Attachment] | None:
+        try:
+            return _attachments(ctx, master, target)
+        except _Incomplete:
+            return None
+
     try:
         targets = _targets(ctx, master, text(getattr(directory, "root_folder_id", None)))
-        attached = ctx.map(lambda target: _attachments(ctx, master, target), targets)
-        policies = _policies(ctx, master, [a for found in attached for a in found], include_system,
-                             system_in_catalog)
+        attached = ctx.map(attachments, targets)
+        found = [level for level in attached if level is not None]
+        if len(found) != len(targets):
+            raise _Incomplete
+        policies = _policies(ctx, master, [a for level in found for a in level], include_system, system_in_catalog)
     except _Incomplete:
-        return DirectorySection(note="unknown")
-    levels = [{"target": target, "policies": list(dict.fromkeys(a.name for a in found))}
-              for target, found in zip(targets, attached, strict=True)]
+        return DirectorySection()
+    levels = [{"target": target, "policies": list(dict.fromkeys(a.name for a in level))}
+              for target, level in zip(targets, found, strict=True)]
     return DirectorySection({"management_account": False, "levels": levels}, policies)
 
 
