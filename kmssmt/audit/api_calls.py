@@ -73,12 +73,25 @@ def api_cell(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswe
     return CellLabel("fails", (answer.explain(), alone, *tags))
 
 
+class ApiOutcome(NamedTuple):
+    """What the checks read of an API answer: its status and its one-line explanation (plain data: a
+    worker process sends tens of thousands of them, and a whole `ApiAnswer` costs many times more to
+    send and to read back)."""
+
+    status: str  # "sat" | "unsat" | "unknown"
+    explanation: str
+
+    @staticmethod
+    def of(answer: ApiAnswer) -> ApiOutcome:
+        return ApiOutcome(answer.status, answer.explain())
+
+
 class ApiCell(NamedTuple):
     """One API-labelled cell of a resource's row."""
 
     position: int  # in the resource's row of the matrix
     principal: int
-    answer: ApiAnswer
+    answer: ApiOutcome
     grant: Grant  # the cell's grant with the API labels
 
 
@@ -123,16 +136,16 @@ def resource_api_cells(matrix: Matrix, account: Account, model: AccountModel,
                 model.api_ask(who, api, resource.arn)
             label = api_cell(model, who, resource, answer, actions, grant.conditions)
             labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
-            out.append(ApiCell(position, pindex, answer, labelled))
+            out.append(ApiCell(position, pindex, ApiOutcome.of(answer), labelled))
     return out
 
 
 def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
-                    ids: dict[Grant, int]) -> dict[tuple[int, int], ApiAnswer]:
+                    ids: dict[Grant, int]) -> dict[tuple[int, int], ApiOutcome]:
     """Write one resource's API-labelled cells into the matrix (new grants numbered in order, `ids`
     the grant table's index, kept up to date); the answers by (resource index, principal index)."""
     rows = matrix.rows[index]
-    answers: dict[tuple[int, int], ApiAnswer] = {}
+    answers: dict[tuple[int, int], ApiOutcome] = {}
     for cell in cells:
         answers[(index, cell.principal)] = cell.answer
         new = ids.get(cell.grant)
@@ -144,12 +157,12 @@ def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
 
 
 def label_api_cells(matrix: Matrix, account: Account, model: AccountModel, results: Sequence[ResourceResult]
-                    ) -> dict[tuple[int, int], ApiAnswer]:
+                    ) -> dict[tuple[int, int], ApiOutcome]:
     """Label the cells of `API_OF` columns with the API-level answer (in place), resource by
     resource in this process; the answers by (resource index, principal index)."""
     decrypters = decrypters_of(account, results)
     ids = {grant: i for i, grant in enumerate(matrix.grants)}
-    answers: dict[tuple[int, int], ApiAnswer] = {}
+    answers: dict[tuple[int, int], ApiOutcome] = {}
     for index in range(len(account.resources)):
         if has_api_columns(account, index):
             cells = resource_api_cells(matrix, account, model, decrypters, index)

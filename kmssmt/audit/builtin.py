@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from kmssmt.account.snapshot import Account, Resource
+from kmssmt.audit.api_calls import ApiOutcome
 from kmssmt.audit.matrix import POLICY_ACTIONS, CellRow, ResourceResult
 from kmssmt.audit.model import (
     CATEGORIES,
@@ -28,7 +29,6 @@ from kmssmt.language.glob import glob_match
 from kmssmt.policy.ast import Severity, Statement
 from kmssmt.semantics.evaluate import action_matches, principal_matches, resource_matches
 from kmssmt.semantics.request import Request
-from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 
@@ -43,7 +43,7 @@ class AuditContext:
     model: AccountModel
     matrix: Matrix
     results: list[ResourceResult]
-    api: dict[tuple[int, int], ApiAnswer]
+    api: dict[tuple[int, int], ApiOutcome]
     admins: tuple[str, ...] = ()
     by_label: dict[str, Resource] = field(init=False)
 
@@ -272,7 +272,7 @@ def _broken_readers(ctx: AuditContext) -> list[AuditFinding]:
         if not broken:
             continue
         first = matrix.make_cell(index, broken[0])
-        names = ", ".join(f"{matrix.principals[row[0]]} ({ctx.api[(index, row[0])].explain().split(': ', 1)[1]})"
+        names = ", ".join(f"{matrix.principals[row[0]]} ({ctx.api[(index, row[0])].explanation.split(': ', 1)[1]})"
                           for row in broken)
         out.append(_finding(
             "AUD005", f"{secret.label}: {len(broken)} reader(s) can never complete GetSecretValue "

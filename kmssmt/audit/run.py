@@ -40,7 +40,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from kmssmt.account.snapshot import Account, load_account
-from kmssmt.audit.api_calls import ApiCell, apply_api_cells, decrypters_of, has_api_columns, resource_api_cells
+from kmssmt.audit.api_calls import (
+    ApiCell,
+    ApiOutcome,
+    apply_api_cells,
+    decrypters_of,
+    has_api_columns,
+    resource_api_cells,
+)
 from kmssmt.audit.builtin import AuditContext, run_builtin
 from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
@@ -49,7 +56,6 @@ from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, Re
 from kmssmt.parallel import can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
 from kmssmt.symbolic import second_opinion
-from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
 
@@ -142,7 +148,7 @@ class _Run:
             self.tick(index + 1)
         return results, outcomes
 
-    def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiAnswer]:
+    def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiOutcome]:
         """Step 4: the API columns, labelled in place; the answers by (resource, principal)."""
         self.matrix, self.decrypters = matrix, decrypters_of(self.account, results)
         indices = [i for i in range(len(self.account.resources)) if has_api_columns(self.account, i)]
@@ -154,7 +160,7 @@ class _Run:
         else:
             cells = [self.api_of(i) for i in indices]
         ids = {grant: n for n, grant in enumerate(matrix.grants)}
-        out: dict[tuple[int, int], ApiAnswer] = {}
+        out: dict[tuple[int, int], ApiOutcome] = {}
         for index, found in zip(indices, cells, strict=True):
             out.update(apply_api_cells(matrix, index, found, ids))
         return out
