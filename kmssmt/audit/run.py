@@ -140,13 +140,23 @@ class _Run:
                     outcomes.append(answer)
         else:
             outcomes = [run_guardrail(g, self.model, self.closed_world) for g in self.config.guardrails]
-        # The rows are written here: no solver work is left, and sending every cell back from a
-        # worker costs more than writing it.
-        results: list[ResourceResult] = []
-        for index in resources:
+        return self.rows(), outcomes
+
+    def rows(self) -> list[ResourceResult]:
+        """Step 3: the matrix rows of every resource, in resource order. No solver work is left (the
+        classes are answered); on the pool, contiguous blocks of resources (neighbours share pairs)."""
+        count = len(self.account.resources)
+        if worker_count(self.jobs, count) > 1:
+            results: list[ResourceResult] = []
+            for block in _pooled(self, [("rows", block) for block in _blocks(count, self.jobs * 4)], []):
+                results += block
+                self.tick(len(results))
+            return results
+        results = []
+        for index in range(count):
             results.append(self.engine.run(index))
             self.tick(index + 1)
-        return results, outcomes
+        return results
 
     def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiOutcome]:
         """Step 4: the API columns, labelled in place; the answers by (resource, principal)."""
@@ -170,7 +180,7 @@ class _Run:
         return resource_api_cells(self.matrix, self.account, self.model, self.decrypters, index)
 
 
-# ("classes" | "api", (first, stop)) | ("guardrail", (n,))
+# ("classes" | "rows" | "api", (first, stop)) | ("guardrail", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
@@ -241,6 +251,8 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
     answer: Any
     if kind == "classes":
         answer = run.engine.solve_classes(keys[args[0]:args[1]])[0]
+    elif kind == "rows":
+        answer = [run.engine.run(index) for index in range(args[0], args[1])]
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
     else:
