@@ -13,6 +13,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from kmssmt.collector import frozen_for_fork
+
 Unit = TypeVar("Unit")
 Result = TypeVar("Result")
 
@@ -54,11 +56,13 @@ def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
-                             initargs=initargs) as pool:
+    with frozen_for_fork(), \
+            ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
+                                initargs=initargs) as pool:
         outcomes: Iterable[Result] = pool.map(work, units, chunksize=max(1, chunksize))
         for result in outcomes:
             results.append(result)
             if progress:
                 progress(len(results))
     return results
+

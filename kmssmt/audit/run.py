@@ -53,6 +53,7 @@ from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
 from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
+from kmssmt.collector import fewer_collections
 from kmssmt.parallel import can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
 from kmssmt.symbolic import second_opinion
@@ -67,7 +68,9 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
               progress: Progress | None = None, closed_world: bool = False) -> AuditReport:
     """Audit the snapshot at `path`."""
     started = time.perf_counter()
-    return audit_account(load_account(path), path, config, jobs, timeout, progress, closed_world, started)
+    with fewer_collections():
+        account = load_account(path)
+    return audit_account(account, path, config, jobs, timeout, progress, closed_world, started)
 
 
 def audit_account(account: Account, path: str, config: CheckConfig | None = None, jobs: int = 1,
@@ -75,6 +78,12 @@ def audit_account(account: Account, path: str, config: CheckConfig | None = None
                   started: float | None = None) -> AuditReport:
     """Audit a snapshot already read (`path` names it in the report); `started`: when the run began
     (default now), for the report's seconds."""
+    with fewer_collections():
+        return _audit(account, path, config, jobs, timeout, progress, closed_world, started)
+
+
+def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, timeout: float,
+           progress: Progress | None, closed_world: bool, started: float | None) -> AuditReport:
     config = config or CheckConfig()
     started = time.perf_counter() if started is None else started
     model = AccountModel(account, timeout)

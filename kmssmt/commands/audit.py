@@ -76,6 +76,7 @@ def _render(report: AuditReport, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.audit.run import run_audit
+    from kmssmt.collector import fewer_collections
 
     if audit_organisation.is_organisation(args):
         return audit_organisation.run(args)
@@ -95,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
             report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
     else:
         report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
-    text = _render(report, args.format)
+    with fewer_collections():  # a large report is millions of small objects, none in a cycle
+        text = _render(report, args.format)
     if args.output:
         directory = os.path.dirname(args.output)
         if directory:

@@ -13,11 +13,9 @@ the recovered meaning.
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from kmssmt.collector import paused
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.json_tree import parse_json
@@ -31,23 +29,9 @@ def parse_policy(text: str, file: str = "<string>", name: str | None = None, fas
     """Parse a policy document. Damage and schema problems are findings; fatal input raises InputError.
     `fast=False` reads it with the lenient reader even when it is plain JSON (the result is the same).
     `origin`: where the document starts in `file` (line, column), when it is a part of it."""
-    with _collector_paused():
+    with paused():
         doc = parse_json(text, file, fast, origin)
         return build_policy(doc.root, doc.findings, doc.pos, name, doc.outside_whitespace)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The reader makes tens of thousands of small objects and no reference cycle: the cycle collector,
-    which would walk them all several times over a large document (a third of its time), waits."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def load_policy(path: str) -> Policy:
