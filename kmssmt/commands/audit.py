@@ -6,15 +6,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
 
-from kmssmt import __version__
 from kmssmt.commands import audit_organisation, cross_check
 from kmssmt.commands.helptext import HelpFormatter
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
-
-if TYPE_CHECKING:
-    from kmssmt.audit.model import AuditReport
 
 EPILOG = """\
 exit codes:
@@ -55,28 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=cross_check.checked(run))
 
 
-def _render(report: AuditReport, fmt: str) -> str:
-    if fmt == "json":
-        from kmssmt.report import audit_json
-
-        return audit_json.render(report)
-    if fmt == "sarif":
-        from kmssmt.report import audit_sarif
-
-        return audit_sarif.render(report, __version__)
-    if fmt == "html":
-        from kmssmt.report import audit_html
-
-        return audit_html.render(report)
-    from kmssmt.report import audit_md
-
-    return audit_md.render(report)
-
-
 def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.audit.run import run_audit
     from kmssmt.collector import fewer_collections
+    from kmssmt.report.formats import render_audit
 
     if audit_organisation.is_organisation(args):
         return audit_organisation.run(args)
@@ -97,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
     with fewer_collections():  # a large report is millions of small objects, none in a cycle
-        text = _render(report, args.format)
+        text = render_audit(report, args.format)
     if args.output:
         directory = os.path.dirname(args.output)
         if directory:

@@ -8,7 +8,6 @@ import argparse
 import os
 import sys
 
-from kmssmt import __version__
 from kmssmt.errors import InputError
 
 DEFAULT_UNIT_TIMEOUT = 1800.0
@@ -40,31 +39,10 @@ def is_organisation(args: argparse.Namespace) -> bool:
     return len(find_snapshots([path])) > 1
 
 
-def render(report: object, fmt: str) -> str:
-    from kmssmt.organisation.model import OrganisationReport
-
-    assert isinstance(report, OrganisationReport)
-    if fmt == "json":
-        from kmssmt.report import org_json
-
-        return org_json.render(report)
-    if fmt == "sarif":
-        from kmssmt.report import org_sarif
-
-        return org_sarif.render(report, __version__)
-    if fmt == "html":
-        from kmssmt.report import org_html
-
-        return org_html.render(report)
-    from kmssmt.report import org_md
-
-    return org_md.render(report)
-
-
 def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.organisation.run import Execution, run_organisation
-    from kmssmt.organisation.worker import render_audit
+    from kmssmt.report.formats import render_audit, render_organisation
 
     if args.resume and not args.out_dir:
         raise InputError("--resume", "needs --out-dir DIR (where the answers of the earlier run are)")
@@ -90,11 +68,12 @@ def run(args: argparse.Namespace) -> int:
             report = run_organisation(args.account, execution, progress=tick, **common)
     else:
         report = run_organisation(args.account, execution, **common)
-    text = render(report, args.format)
+    text = render_organisation(report, args.format)
     if args.out_dir:
-        from kmssmt.organisation.resume import Store, write_atomic
+        from kmssmt.files import write_atomically
+        from kmssmt.organisation.resume import Store
 
-        write_atomic(Store(args.out_dir).organisation_path(args.format), text)
+        write_atomically(Store(args.out_dir).organisation_path(args.format), text)
     if args.output:
         directory = os.path.dirname(args.output)
         if directory:

@@ -15,8 +15,9 @@ def fix_paths(paths: Sequence[str], write: bool, out: TextIO | None = None, err:
     or holds damage that is not repaired, 2 when an input is unreadable."""
     from kmssmt.analyses.validate import collect_files
     from kmssmt.errors import InputError
+    from kmssmt.files import write_atomically
     from kmssmt.policy.embedded import extract
-    from kmssmt.policy.fix import fix_text, write_atomically
+    from kmssmt.policy.fix import fix_text
     from kmssmt.policy.loading import is_snapshot_file
     from kmssmt.policy.reading import read_text_file
 

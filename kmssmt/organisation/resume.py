@@ -16,28 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any
 
+from kmssmt.files import write_atomically
+
 FOLDERS = {"account": "accounts", "pair": "pairs", "outside": "outside"}
-
-
-def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".kmssmt-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 def _file_name(name: str) -> str:
@@ -65,14 +48,14 @@ class Store:
         return data
 
     def save(self, kind: str, name: str, answer: dict[str, Any]) -> None:
-        write_atomic(self.answer_path(kind, name), json.dumps(answer, indent=1) + "\n")
+        write_atomically(self.answer_path(kind, name), json.dumps(answer, indent=1) + "\n")
 
     def report_path(self, account: str, fmt: str) -> str:
         return os.path.join(self.root, FOLDERS["account"], f"{account}.{fmt}")
 
     def write_report(self, account: str, fmt: str, text: str) -> str:
         path = self.report_path(account, fmt)
-        write_atomic(path, text)
+        write_atomically(path, text)
         return path
 
     def organisation_path(self, fmt: str) -> str:

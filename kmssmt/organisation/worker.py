@@ -11,30 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kmssmt.audit.model import AuditReport
-
-
-def render_audit(report: AuditReport, fmt: str) -> str:
-    """One account's report in `fmt` (md, html, json or sarif), as `kmssmt audit ACCOUNT.json` writes it."""
-    if fmt == "json":
-        from kmssmt.report import audit_json
-
-        return audit_json.render(report)
-    if fmt == "sarif":
-        from kmssmt import __version__
-        from kmssmt.report import audit_sarif
-
-        return audit_sarif.render(report, __version__)
-    if fmt == "html":
-        from kmssmt.report import audit_html
-
-        return audit_html.render(report)
-    from kmssmt.report import audit_md
-
-    return audit_md.render(report)
+from typing import IO
 
 
 def serve(units: IO[str], answers: IO[str], run: Callable[[str], str]) -> None:
@@ -46,6 +23,7 @@ def serve(units: IO[str], answers: IO[str], run: Callable[[str], str]) -> None:
 
 def run(text: str) -> str:
     from kmssmt.organisation.units import run_unit
+    from kmssmt.report.formats import render_audit
 
     return run_unit(text, render_audit)
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import stat
-import tempfile
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -355,27 +353,3 @@ def unified_diff(old: str, new: str, path: str) -> str:
         if not line.endswith(("\n", "\r")):
             out.append("\n\\ No newline at end of file\n")
     return "".join(out)
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` (UTF-8, line breaks as they are) to `path` through a temporary file in the same
-    directory and a rename: a reader sees the old file or the new one, never half of it. The file keeps
-    its permissions; a symbolic link keeps pointing at the file it names, which is replaced."""
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target) or "."
-    mode = stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target) else None
-    fd, temporary = tempfile.mkstemp(prefix=".kmssmt-fix-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from kmssmt.organisation.run import Execution, run_organisation
-from kmssmt.organisation.worker import render_audit
+from kmssmt.report.formats import render_audit
 from kmssmt.symbolic.second_opinion import cross_check
 from tests.organisation.conftest import comparable
 

@@ -11,7 +11,7 @@ import pytest
 
 from kmssmt.organisation.model import NOT_COLLECTED
 from kmssmt.organisation.run import Execution, run_organisation
-from kmssmt.organisation.worker import render_audit
+from kmssmt.report.formats import render_audit
 from tests.organisation.conftest import FAULTY, comparable
 
 ROOT = Path(__file__).resolve().parents[2]

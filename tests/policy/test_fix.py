@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from kmssmt.analyses.diff import diff
+from kmssmt.files import write_atomically
 from kmssmt.policy.embedded import extract
-from kmssmt.policy.fix import FIXABLE, UNFIXABLE, VALUE_WARNINGS, fix_text, unified_diff, write_atomically
+from kmssmt.policy.fix import FIXABLE, UNFIXABLE, VALUE_WARNINGS, fix_text, unified_diff
 from kmssmt.policy.json_tree import parse_json
 from kmssmt.policy.loading import is_snapshot_file
 from kmssmt.policy.reading import parse_policy, read_text_file
