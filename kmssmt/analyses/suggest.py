@@ -38,6 +38,7 @@ from kmssmt.semantics.evaluate import evaluate
 from kmssmt.semantics.query import Query, parse_query, query_contains
 from kmssmt.semantics.query_clauses import Clause, comparisons, excluding_clause, matching_clause
 from kmssmt.semantics.request import Request
+from kmssmt.symbolic.dimensions import Engine
 from kmssmt.symbolic.problem import Problem
 from kmssmt.symbolic.smt import and_, not_
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, Session
@@ -66,15 +67,17 @@ class Collateral:
     added: Request | None
     relation: str
     lines: tuple[str, ...]
+    undecided: tuple[str, ...] = ()  # the directions the solver did not decide ("removed", "added")
 
     @property
     def nothing_else(self) -> bool:
-        return self.removed is None and self.added is None
+        """Proven: no request outside the query changes (both directions decided, neither has one)."""
+        return self.removed is None and self.added is None and not self.undecided
 
     def to_json(self) -> dict[str, Any]:
         return {"nothing_else": self.nothing_else, "removed_outside": self.removed.to_json() if self.removed else None,
-                "added_outside": self.added.to_json() if self.added else None, "relation": self.relation,
-                "differences": list(self.lines)}
+                "added_outside": self.added.to_json() if self.added else None, "undecided": list(self.undecided),
+                "relation": self.relation, "differences": list(self.lines)}
 
 
 @dataclass(frozen=True)
@@ -276,11 +279,14 @@ def _responsible(result: ProveResult, policies: Sequence[Policy], effect: str) -
     return [s for s in found if s is not None and s.effect == effect]
 
 
-def _edit_until_proven(documents: _Documents, query: Query, mode: Mode, effect: str, edit: StatementEdit,
-                       timeout: float) -> ProveResult | None:
+Proving = Callable[[Sequence[Policy]], ProveResult]  # the property, proven on a set of policies
+
+
+def _edit_until_proven(documents: _Documents, effect: str, edit: StatementEdit, proving: Proving
+                       ) -> ProveResult | None:
     for _ in range(MAX_ROUNDS):
         current = documents.policies()
-        result = prove(current, query, mode, timeout, explain=False)
+        result = proving(current)
         if result.verdict == "proven":
             return result
         if result.verdict != "refuted":
@@ -292,25 +298,33 @@ def _edit_until_proven(documents: _Documents, query: Query, mode: Mode, effect: 
 
 # -- what else changes --------------------------------------------------------------------------------
 
-def _outside(problem: Problem, session: Session, query: Query, gains: int, loses: int) -> Request | None:
-    term = and_([problem.allowed(gains), not_(problem.allowed(loses)), not_(problem.query_term(query))])
-    outcome = session.check(term)
-    return problem.decode(outcome.model) if outcome.status == "sat" else None
+def _outside(problem: Problem, session: Session, query: Query, gains: int, loses: int,
+             closed_world: bool) -> tuple[str, Request | None]:
+    """Is there a request outside the query that side `gains` allows and side `loses` denies: the
+    solver's status, and the request when there is one."""
+    terms = [problem.allowed(gains), not_(problem.allowed(loses)), not_(problem.query_term(query))]
+    if closed_world:
+        terms.append(problem.closed_world())
+    outcome = session.check(and_(terms))
+    return outcome.status, problem.decode(outcome.model) if outcome.status == "sat" else None
 
 
-def collateral(before: Sequence[Policy], after: Sequence[Policy], query: Query, timeout: float) -> Collateral:
+def collateral(before: Sequence[Policy], after: Sequence[Policy], query: Query, timeout: float,
+               closed_world: bool = False) -> Collateral:
     problem = Problem([before, after], [query])
     session = Session(problem.preamble(), timeout)
-    removed = _outside(problem, session, query, 0, 1)
-    added = _outside(problem, session, query, 1, 0)
+    removed_status, removed = _outside(problem, session, query, 0, 1, closed_world)
+    added_status, added = _outside(problem, session, query, 1, 0, closed_world)
+    undecided = tuple(name for name, status in (("removed", removed_status), ("added", added_status))
+                      if status == "unknown")
     for request, was, now in ((removed, True, False), (added, False, True)):
         if request is None:
             continue
         if query_contains(query, request) or (evaluate(before, request).allowed, evaluate(after, request).allowed) \
                 != (was, now):
             raise ReplayError(f"collateral request {request.to_json()} does not replay")
-    changed = diff(before, after, timeout, explain=False)
-    return Collateral(removed, added, changed.relation, tuple(d.sentence() for d in changed.summary))
+    changed = diff(before, after, timeout, closed_world=closed_world, explain=False)
+    return Collateral(removed, added, changed.relation, tuple(d.sentence() for d in changed.summary), undecided)
 
 
 # -- the candidates -----------------------------------------------------------------------------------
@@ -329,12 +343,26 @@ def _never_candidates(query: Query) -> list[tuple[str, str, StatementEdit]]:
     return out
 
 
+def _well_formed_as_before(documents: _Documents) -> bool:
+    """The patched documents have no error finding the originals did not have (a patch the service
+    would reject is no suggestion, whatever the lenient reader makes of it)."""
+    def errors(policies: Sequence[Policy]) -> int:
+        return sum(1 for p in policies if p.file in documents.texts for f in p.findings if f.severity == "error")
+
+    return errors(documents.policies()) <= errors(documents.original)
+
+
 def suggest(policies: Sequence[Policy], query: Query | str, mode: Mode, timeout: float = DEFAULT_TIMEOUT,
-            limit: int = MAX_SUGGESTIONS) -> Suggestions:
+            limit: int = MAX_SUGGESTIONS, closed_world: bool = False, engine: Engine = "exact") -> Suggestions:
     """Up to `limit` proven edits that make `mode` hold for `query` on `policies` (none when it holds
-    already, or when no candidate could be proven)."""
+    already, or when no candidate could be proven); each proof, and what else each edit changes, in the
+    world (`closed_world`) and with the `engine` of the proof that refuted it."""
     parsed = parse_query(query) if isinstance(query, str) else query
-    if prove(policies, parsed, mode, timeout, explain=False).verdict != "refuted":
+
+    def proving(candidate: Sequence[Policy]) -> ProveResult:
+        return prove(candidate, parsed, mode, timeout, engine, closed_world, explain=False)
+
+    if proving(policies).verdict != "refuted":
         return Suggestions((), ("the property is not refuted: nothing to suggest",))
     if not _Documents(policies).texts:
         return Suggestions((), ("no policy file of the set can be edited (system or embedded documents only)",))
@@ -347,19 +375,22 @@ def suggest(policies: Sequence[Policy], query: Query | str, mode: Mode, timeout:
         if proof is None or proof.verdict != "proven" or not documents.patches():
             notes.append(f"{kind}: no edit of this kind makes the property hold")
             return
+        if not _well_formed_as_before(documents):
+            notes.append(f"{kind}: the edit would leave a document the service rejects")
+            return
         found.append(Suggestion(kind, summary, documents.patches(), proof,
-                                collateral(policies, documents.policies(), parsed, timeout)))
+                                collateral(policies, documents.policies(), parsed, timeout, closed_world)))
 
     if mode == "never":
         for kind, summary, edit in _never_candidates(parsed):
             tried.append(kind)
             documents = _Documents(policies)
-            keep(kind, summary, documents, _edit_until_proven(documents, parsed, mode, "Allow", edit, timeout))
+            keep(kind, summary, documents, _edit_until_proven(documents, "Allow", edit, proving))
         tried.append("add-deny")
         documents = _Documents(policies)
         added = documents.add_statement(_scoped_statement("Deny", parsed, resource_set), resource_set)
         keep("add-deny", "add a Deny scoped to the query", documents,
-             prove(documents.policies(), parsed, mode, timeout, explain=False) if added else None)
+             proving(documents.policies()) if added else None)
     else:
         tried.append("add-allow")
         documents = _Documents(policies)
@@ -369,7 +400,7 @@ def suggest(policies: Sequence[Policy], query: Query | str, mode: Mode, timeout:
                 _narrow("Action", "NotAction", parsed.actions, _catalog_actions, True)
             keep("add-allow", "add an Allow scoped to the query (and take the query out of the Deny statements "
                  "that still deny part of it)", documents,
-                 _edit_until_proven(documents, parsed, mode, "Deny", edit, timeout))
+                 _edit_until_proven(documents, "Deny", edit, proving))
     found.sort(key=lambda s: (not s.collateral.nothing_else, len(s.collateral.lines),
                               sum(p.diff.count("\n") for p in s.patches)))
     return Suggestions(tuple(found[:limit]), tuple(notes), tuple(tried))

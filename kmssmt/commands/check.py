@@ -122,7 +122,7 @@ def _with_suggestions(args: argparse.Namespace, text: str) -> str:
     if len(args.policies) == 1 and is_snapshot_file(args.policies[0]):
         raise InputError(args.policies[0], "--suggest edits policy files; give the policies, not a snapshot")
     query = access_query(split_values(args.actions), split_values(args.resources or ["*"]) or ["*"], args.principal)
-    found = suggest(load_policies(args.policies), query, "never", args.timeout)
+    found = suggest(load_policies(args.policies), query, "never", args.timeout, closed_world=args.closed_world)
     if args.format == "json":
         return json.dumps(json.loads(text) | {"suggestions": found.to_json()}, indent=2)
     if args.format == "sarif":

@@ -138,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         if args.suggest and result.verdict == "refuted":
             from kmssmt.analyses.suggest import suggest
 
-            suggestions = suggest(policies, query, mode, args.timeout)
+            suggestions = suggest(policies, query, mode, args.timeout, closed_world=args.closed_world,
+                                  engine=args.engine)
     _report_warnings(result.warnings, args.strict)
     _save_request(args.save_counterexample, counterexample)
     if args.format == "json":

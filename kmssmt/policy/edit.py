@@ -41,7 +41,17 @@ def statement_text(text: str, statement: Statement) -> StatementText:
                           "first with `kmssmt validate --fix`") from None
     if not isinstance(value, dict):
         raise NotEditable(f"{statement.span}: the statement is not a JSON object")
+    if not _in_array(text, start):
+        raise NotEditable(f"{statement.span}: the Statement element is one object, not a list of them")
     return StatementText(start, end, value)
+
+
+def _in_array(text: str, start: int) -> bool:
+    """The value at `start` follows `[` or `,` (an element of a list), not `:` (a member's value)."""
+    before = start - 1
+    while before >= 0 and text[before] in " \t\r\n":
+        before -= 1
+    return before >= 0 and text[before] in "[,"
 
 
 def _indent_of(text: str, offset: int) -> str:

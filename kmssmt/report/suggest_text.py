@@ -18,6 +18,9 @@ def _suggestion(number: int, suggestion: Suggestion) -> list[str]:
              f"    proven: the property holds on the patched documents ({suggestion.proof.reason})"]
     if collateral.nothing_else:
         lines.append("    changes nothing outside the query (proven)")
+    for direction in collateral.undecided:
+        what = "takes away" if direction == "removed" else "grants"
+        lines.append(f"    whether it also {what} access outside the query is unknown (the solver did not decide)")
     if collateral.removed is not None:
         lines.append(f"    also takes away access outside the query, e.g. {_request(collateral.removed)}")
     if collateral.added is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,3 +127,45 @@ def test_every_suggestion_is_proven_on_generated_refuted_queries(tmp_path: Path,
     result = suggest(policies, query, mode)
     for suggestion in result.suggestions:
         check_suggestion(policies, query, mode, suggestion)
+
+
+def test_undecided_collateral_is_never_called_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kmssmt.analyses import suggest as module
+
+    def undecided(*args: object, **kwargs: object) -> tuple[str, None]:
+        return "unknown", None
+
+    monkeypatch.setattr(module, "_outside", undecided)
+    result = suggest([load_policy(APP)], OUTSIDE_OFFICE, "never")
+    assert result.suggestions
+    for suggestion in result.suggestions:
+        assert not suggestion.collateral.nothing_else
+        assert suggestion.collateral.undecided == ("removed", "added")
+        assert suggestion.collateral.to_json()["nothing_else"] is False
+
+
+def test_a_lone_statement_object_is_not_edited_into_a_broken_document(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"Version": "1", "Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}\n')
+    policies = [load_policy(str(path))]
+    result = suggest(policies, "can anyone kms:Decrypt on *", "never")
+    for suggestion in result.suggestions:
+        check_suggestion(policies, "can anyone kms:Decrypt on *", "never", suggestion)
+        for patch in suggestion.patches:
+            assert not [f for f in parse_policy(patch.after, patch.file).findings if f.severity == "error"]
+    assert result.suggestions == ()
+
+
+def test_closed_world_collateral_ranges_over_catalog_actions(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"Version": "1", "Statement": [
+        {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, indent=2))
+    policies = [load_policy(str(path))]
+    query = "can anyone kms:Decrypt on *"
+    open_world = suggest(policies, query, "never")
+    closed = suggest(policies, query, "never", closed_world=True)
+    narrowed = {s.kind: s for s in closed.suggestions}["narrow-actions"]
+    # kms:* expanded to the catalog's actions but kms:Decrypt: nothing else is lost among catalog names
+    assert narrowed.collateral.nothing_else
+    assert not {s.kind: s for s in open_world.suggestions}["narrow-actions"].collateral.nothing_else
+    assert all(s.proof.closed_world for s in closed.suggestions)
