@@ -4,7 +4,8 @@ asks for a key or secret of another (the owner).
 Both accounts must allow the one request (docs/semantics.md, "Another account"): the owner's side is
 `decide` on the owner's snapshot, which for a principal of another account reads the key or secret
 policy alone; the caller's side is `decide` on the caller's snapshot, which reads the caller's identity
-policies (the resource is not in that snapshot). The request is the same on both sides: the same
+policies (the resource is not in that snapshot; the caller account's root identity is not restricted
+by RAM policies, so its side always allows). The request is the same on both sides: the same
 action, resource ARN (an alias ARN as written), principal and context, except that the resource's tags
 (`kms:tag/K`, `acs:ResourceTag/K`) are the owner's resource's own on both sides, whatever the request
 claims. A Deny on either side denies; an Allow is needed on both.
@@ -55,12 +56,24 @@ def caller_request(owner: Account, request: Request) -> Request:
     return replace(request, context=resource_context(request.context, owner.owner_of(request.resource)))
 
 
+def root_arn(account: Account) -> str:
+    return f"acs:ram::{account.id}:root"
+
+
+def _root_side(caller: Account, request: Request) -> AccountDecision | None:
+    """The caller's side for the caller account's root identity: RAM policies do not restrict it, so its
+    own account always allows (the resource's policy alone decides); None for any other principal."""
+    if request.principal != root_arn(caller):
+        return None
+    return AccountDecision(True, "allowed", "cross-account", (), None)
+
+
 def decide_cross(owner: Account, caller: Account, request: Request) -> CrossDecision:
     """Decide a request of a principal of `caller` on a resource of `owner` (two different accounts)."""
     if owner.id == caller.id:
         raise ValueError("a cross-account request needs two different accounts")
     resource_side = decide(owner, request)
-    identity_side = decide(caller, caller_request(owner, request))
+    identity_side = _root_side(caller, request) or decide(caller, caller_request(owner, request))
     reasons = (resource_side.reason, identity_side.reason)
     reason: Reason = "explicit-deny" if "explicit-deny" in reasons else \
         ("allowed" if reasons == ("allowed", "allowed") else "implicit-deny")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from kmssmt.account.cross_account import decide_cross
+from kmssmt.account.cross_account import decide_cross, root_arn
 from kmssmt.account.decide import decide
 from kmssmt.account.snapshot import Account, Resource
 from kmssmt.audit.cells import cell_answer, describe_cell
@@ -60,7 +60,8 @@ def profile(account: Account) -> dict[str, Any]:
             for text in ("*",) if statement.principals is None else (v.text for v in statement.principals):
                 if _account_field(text) != account.id:
                     patterns.add(text)
-    return {"account": account.id, "principals": [p.arn for p in account.principals], "patterns": sorted(patterns)}
+    return {"account": account.id, "principals": [p.arn for p in account.principals] + [root_arn(account)],
+            "patterns": sorted(patterns)}
 
 
 def reaches(owner: dict[str, Any], caller: dict[str, Any]) -> bool:
@@ -102,6 +103,44 @@ def pair_cells(owner_model: AccountModel, caller_model: AccountModel) -> list[Or
                 cell = _pair_cell(questions, resource, principal.label, principal.arn, category, actions)
                 if cell is not None:
                     cells.append(cell)
+        cells += _root_cells(owner_model, caller, resource)
+    return cells
+
+
+ROOT_LABEL = "root"
+
+
+def _root_cells(model: AccountModel, caller: Account, resource: Resource) -> list[OrgCell]:
+    """The cells of the caller account's root identity on one resource: RAM policies do not restrict a
+    root, so its own side always allows and the resource policy alone decides, for that one principal."""
+    owner, root = model.account, root_arn(caller)
+    assert resource.policy is not None
+    cells: list[OrgCell] = []
+    for category in CATEGORIES:
+        actions = category_actions(resource.kind, category)
+        if not actions:
+            continue
+        statements = [kept_rewrite(model, s, resource, False) for s in resource.policy.statements
+                      if principal_matches(s, root) and model.resource_hit(s, resource.arn)
+                      and any(model.hit(s, a) for a in actions)]
+        relevant = [s for s in statements if s is not None]
+        if not any(s.effect == "Allow" for s in relevant):
+            continue
+        answer = cell_answer(model, relevant, root, resource.arn, actions, False, {})
+        if answer is None:
+            continue
+        access, labels, request, applying = answer
+        base = OrgCell(owner.id, resource.label, resource.arn, caller.id, ROOT_LABEL, root, category, "unknown",
+                       labels)
+        if request is None:
+            cells.append(base)
+            continue
+        witness = replace(request, principal=root)
+        decision = decide_cross(owner, caller, witness)
+        if not decision.allowed:
+            raise ReplayError(f"root witness {witness.to_json()} is {decision.reason} by the evaluator")
+        cells.append(replace(base, access="unconditional" if access == "unconditional" else "conditional",
+                             witness=witness, statements=_refs(applying), granted_by=decision.resource_side.statements))
     return cells
 
 

@@ -105,3 +105,19 @@ def test_the_org_copy_of_the_example_account_is_the_example_account() -> None:
     original = json.loads((ROOT / "examples/account.json").read_text())
     copy.pop("$schema"), original.pop("$schema")
     assert copy == original
+
+
+def test_a_collected_account_root_is_decided_by_the_resource_policy_alone() -> None:
+    retail = load_account(str(ROOT / "examples/org/retail.json"))
+    partner = load_account(str(ROOT / "examples/org/partner.json"))
+    root = "acs:ram::9876543210987654:root"
+    smtp = "acs:kms:cn-hangzhou:1234567890123456:secret/legacy-smtp"
+    decision = decide_cross(retail, partner, Request("kms:GetSecretValue", smtp, root))
+    assert decision.allowed and decision.identity_side.allowed  # RAM policies do not restrict a root
+    assert not decide_cross(retail, partner, Request("kms:DeleteSecret", smtp, root)).allowed
+    cells = [c for c in pair_cells(AccountModel(retail), AccountModel(partner)) if c.principal == "root"]
+    # "acs:ram::*:root" on the secret, and "*" (over TLS) on key-payments, name the partner's root too
+    assert {c.resource for c in cells} == {"secret/legacy-smtp", "key/key-payments"}
+    for cell in cells:
+        assert cell.witness is not None and cell.witness.principal == root
+        assert decide_cross(retail, partner, cell.witness).allowed
