@@ -40,11 +40,22 @@ def marker_pages(api: str, fetch: Callable[[str | None], tuple[Sequence[T], bool
     raise _stuck(api, f"more than {MAX_PAGES} pages")
 
 
+def _comparable(item: object) -> object:
+    """An item as data (an SDK model's `to_map()`), to tell a repeated page from a new one."""
+    to_map = getattr(item, "to_map", None)
+    return to_map() if callable(to_map) else item
+
+
 def number_pages(api: str, fetch: Callable[[int, int], tuple[Sequence[T], int]], page_size: int) -> Iterator[T]:
     """`fetch(page_number, page_size) -> (items, total_count)`."""
     got = 0
+    previous: list[object] | None = None
     for page in range(1, MAX_PAGES + 1):
         items, total = fetch(page, page_size)
+        seen = [_comparable(item) for item in items]
+        if seen and seen == previous:
+            raise _stuck(api, f"page {page} repeats page {page - 1} (PageNumber ignored)")
+        previous = seen
         yield from items
         got += len(items)
         # TotalCount decides (a server may give fewer items than asked); without one, a short page ends it

@@ -137,11 +137,16 @@ def collect_ram(ctx: Context, include_system: bool, system_in_catalog: Any) -> R
                                                      version_id=text(policy.default_version))
             return ctx.clients.ram().get_policy_version_with_options(request, ctx.runtime()).body
 
-        body = ctx.attempt("GetPolicyVersion", _arn(ctx, "policy", name), None, get)
+        resource = _arn(ctx, "policy", name)
+        body = ctx.attempt("GetPolicyVersion", resource, None, get)
         step()
-        if body is None or body.policy_version is None:
-            return None
-        return document_value(body.policy_version.policy_document)
+        if body is None:
+            return None  # the call failed: attempt recorded the gap
+        document = document_value(body.policy_version.policy_document) if body.policy_version is not None else None
+        if document is None:  # answered, but with no document: not collected, never "grants nothing"
+            ctx.gap(ApiError("GetPolicyVersion", "malformed", "MissingDocument", "the answer has no policy document"),
+                    resource)
+        return document
 
     documents = ctx.map(custom_document, listed)
     section = RamSection()

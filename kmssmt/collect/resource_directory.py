@@ -188,6 +188,9 @@ def _attachments(ctx: Context, master: str, target: str) -> list[Attachment]:
     if any(not a.name or not a.policy_id for a in out):
         ctx.gap(_malformed(api, "an attachment has no PolicyName or PolicyId"), resource)
         raise _Incomplete
+    if not out:  # every node has a control policy attached; a level with none would deny everything
+        ctx.gap(_malformed(api, "no control policy is attached to this level"), resource)
+        raise _Incomplete
     return out
 
 

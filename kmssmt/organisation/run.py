@@ -139,6 +139,8 @@ class _Audit:
                 if self.store is not None and self.resume else None
             if stored is not None and self._whole(unit, stored):
                 out[n] = (unit, ("done", json.dumps(stored | {"resumed": True})))
+                if "cross_check" in stored:  # its questions were cross-checked when it ran
+                    second_opinion.absorb(second_opinion.Tally.of(stored["cross_check"]))
                 self.resumed += 1
                 self.tick()
             else:
@@ -156,6 +158,9 @@ class _Audit:
             solver = second_opinion.active()
             extra = {"cross_check": solver} if solver else {}
             runner([json.dumps(units[n] | extra) for n in pending], arrived)
+        missing = [units[n]["name"] for n, item in enumerate(out) if item is None]
+        if missing:  # every unit is answered, or said undecided: none may vanish from the report
+            raise InternalError(f"no outcome for the unit(s) {', '.join(map(str, missing))}")
         return [item for item in out if item is not None]
 
     def _whole(self, unit: dict[str, Any], stored: dict[str, Any]) -> bool:

@@ -298,3 +298,10 @@ def test_progress_reports_every_step(example: dict[str, Any]) -> None:
         collect_account(clients_for(fake), CollectOptions(jobs=3), progress=lambda *a: seen.append(a))
     last = {step: (done, total) for step, done, total in seen}
     assert last["RAM"] == (23, 23) and last["keys"] == (4, 4) and last["secrets"] == (3, 3)
+
+
+def test_a_policy_answered_without_its_document_is_a_gap(collect: Collect, example: dict[str, Any]) -> None:
+    example["policies"][0]["document"] = ""  # GetPolicyVersion answers, with an empty PolicyDocument
+    name = example["policies"][0]["name"]
+    snapshot, _ = collect(example)
+    assert [(g["api"], g["resource"].rsplit("/", 1)[-1]) for g in snapshot["gaps"]] == [("GetPolicyVersion", name)]

@@ -138,6 +138,15 @@ def test_number_pages() -> None:
     assert list(number_pages("L", fetch(3), 3)) == items
     assert list(number_pages("L", fetch(2), 100)) == items  # the server gives fewer than asked
     assert list(number_pages("L", fetch(3, total=0), 3)) == items  # no TotalCount: a short page ends
+    calls: list[int] = []
+
+    def ignores_page_number(number: int, asked: int) -> tuple[Sequence[int], int]:
+        calls.append(number)
+        return items[:3], 0  # always the first full page, no TotalCount
+
+    with pytest.raises(ApiError, match="repeats page 1"):
+        list(number_pages("L", ignores_page_number, 3))
+    assert calls == [1, 2]
 
 
 def test_token_pages() -> None:

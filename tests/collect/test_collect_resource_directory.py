@@ -229,3 +229,14 @@ def test_a_document_that_is_not_strict_json_is_kept_as_text(collect: Collect, me
     assert snapshot["control_policies"][0]["document"] == damaged
     control = loads(snapshot, tmp_path).control
     assert control is not None and len(control.policies["NoKeyDeletion"].policy.statements) == 1
+
+
+def test_a_level_with_no_attachment_is_a_gap_not_a_deny_everything_bound(collect: Collect, member: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    member["resource_directory"]["levels"][1]["policies"] = []
+    snapshot, _ = collect(member)
+    assert [(g["api"], g["resource"]) for g in snapshot["gaps"]] == [
+        (ATTACHMENTS, f"acs:resourcemanager::{MANAGEMENT_ACCOUNT}:folder/fd-production")]
+    assert not set(DIRECTORY_FIELDS) & set(snapshot)
+    assert loads(snapshot, tmp_path).control is None
+
