@@ -4,11 +4,11 @@ checks, 2 bad input)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from kmssmt.commands import audit_organisation, cross_check
 from kmssmt.commands.helptext import HelpFormatter
+from kmssmt.commands.output import write_output
 from kmssmt.symbolic.limits import DEFAULT_TIMEOUT
 
 EPILOG = """\
@@ -76,12 +76,5 @@ def run(args: argparse.Namespace) -> int:
         report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
     with fewer_collections():  # a large report is millions of small objects, none in a cycle
         text = render_audit(report, args.format)
-    if args.output:
-        directory = os.path.dirname(args.output)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 1 if report.failed else 0

@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 
+from kmssmt.commands.output import write_output
 from kmssmt.errors import InputError
 
 DEFAULT_UNIT_TIMEOUT = 1800.0
@@ -74,12 +75,5 @@ def run(args: argparse.Namespace) -> int:
         from kmssmt.organisation.resume import Store
 
         write_atomically(Store(args.out_dir).organisation_path(args.format), text)
-    if args.output:
-        directory = os.path.dirname(args.output)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        with open(args.output, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 1 if report.failed else 0
