@@ -18,7 +18,7 @@ from typing import Any
 
 from kmssmt.errors import InputError
 from kmssmt.policy.ast import Policy, Span
-from kmssmt.policy.positions import Positions
+from kmssmt.policy.positions import Positions, skip_space
 
 # Fields whose value is a policy document (an object, or the document's text as a string).
 DOCUMENT_KEYS = ("document", "policy", "trust_policy")
@@ -47,7 +47,10 @@ class SnapshotText:
         return Span(self.file, *self.positions.line_col(offset))
 
     def error(self, reason: str, path: str) -> InputError:
-        return InputError(self.file, f"{path}: {reason}")
+        """`file:line:col: path: reason`, at the value `path` names (`users[2].policies`), else at the
+        nearest enclosing value that is written."""
+        line, column = self.positions.line_col(value_offset(self.text, path))
+        return InputError(self.file, f"{path}: {reason}", line, column)
 
     def inline_policy(self, document: Any, key: str, path: str, name: str | None) -> Policy:
         """Parse an inline document from its own text in the snapshot, so that its statements carry
@@ -85,3 +88,60 @@ class SnapshotText:
         full = os.path.join(os.path.dirname(os.path.abspath(self.file)), rel) if not os.path.isabs(rel) else rel
         policy = load_policy(os.path.relpath(full) if not os.path.isabs(rel) else full)
         return replace(policy, name=name)
+
+
+_STEP = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
+
+
+def value_offset(text: str, path: str) -> int:
+    """Where the value a snapshot path (`gaps[0].error`, `keys`) names starts in the JSON `text`: found
+    by walking the text's members and elements; the nearest enclosing value when a step is not there
+    (0, the snapshot itself, for a path that names no member)."""
+    decoder = json.JSONDecoder()
+    at = skip_space(text, 0)
+    for name, indices in _STEP.findall(path):
+        found = _member(decoder, text, at, name)
+        if found is None:
+            return at
+        at = found
+        for index in re.findall(r"\d+", indices):
+            found = _element(decoder, text, at, int(index))
+            if found is None:
+                return at
+            at = found
+    return at
+
+
+def _member(decoder: json.JSONDecoder, text: str, at: int, name: str) -> int | None:
+    if not text.startswith("{", at):
+        return None
+    at = skip_space(text, at + 1)
+    try:
+        while text.startswith('"', at):
+            key, at = decoder.raw_decode(text, at)
+            at = skip_space(text, skip_space(text, at) + 1)
+            if key == name:
+                return at
+            _, at = decoder.raw_decode(text, at)
+            at = skip_space(text, at)
+            if text.startswith(",", at):
+                at = skip_space(text, at + 1)
+    except json.JSONDecodeError:
+        return None
+    return None
+
+
+def _element(decoder: json.JSONDecoder, text: str, at: int, index: int) -> int | None:
+    if not text.startswith("[", at):
+        return None
+    at = skip_space(text, at + 1)
+    try:
+        for _ in range(index):
+            _, at = decoder.raw_decode(text, at)
+            at = skip_space(text, at)
+            if not text.startswith(",", at):
+                return None
+            at = skip_space(text, at + 1)
+    except json.JSONDecodeError:
+        return None
+    return at if at < len(text) and not text.startswith("]", at) else None

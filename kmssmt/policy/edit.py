@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kmssmt.policy.ast import Policy, Statement
-from kmssmt.policy.positions import Positions
+from kmssmt.policy.positions import Positions, skip_space
 
 JsonObject = dict[str, Any]
 
@@ -69,27 +69,21 @@ class _Member(NamedTuple):
 _DECODER = json.JSONDecoder()
 
 
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " \t\r\n":
-        at += 1
-    return at
-
-
 def _members(text: str) -> tuple[list[_Member], str, str]:
     """The members of the JSON object `text` as written, the space after its `{` and before its `}`."""
     members: list[_Member] = []
-    at = _skip_space(text, 1)
+    at = skip_space(text, 1)
     opening = text[1:at]
     closing = ""
     while at < len(text) and text[at] == '"':
         key, after_key = _DECODER.raw_decode(text, at)
-        colon = _skip_space(text, after_key)
-        value, end = _DECODER.raw_decode(text, _skip_space(text, colon + 1))
+        colon = skip_space(text, after_key)
+        value, end = _DECODER.raw_decode(text, skip_space(text, colon + 1))
         members.append(_Member(key, value, text[at:end]))
-        at = _skip_space(text, end)
+        at = skip_space(text, end)
         closing = text[end:at]
         if at < len(text) and text[at] == ",":
-            at = _skip_space(text, at + 1)
+            at = skip_space(text, at + 1)
     return members, opening, closing
 
 

@@ -75,3 +75,10 @@ def line_end(text: str, offset: int) -> int:
     """The offset at which the line holding `offset` ends: its line break, or the end of the text."""
     found = _BREAK_RE.search(text, offset)
     return len(text) if found is None else found.start()
+
+
+def skip_space(text: str, at: int) -> int:
+    """The first offset from `at` that is not JSON whitespace (or the end of the text)."""
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at

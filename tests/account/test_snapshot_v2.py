@@ -111,3 +111,15 @@ def test_version_1_still_loads_without_the_new_fields() -> None:
         del data[name]
     account = load(data)
     assert account.version == 1 and account.gaps == () and account.regions == ()
+
+
+def test_a_malformed_field_is_reported_at_its_line_and_column() -> None:
+    text = json.dumps(snapshot(gaps=[{"api": "ListKeys", "resource": "cn-hangzhou", "error": ""}]), indent=2)
+    with pytest.raises(InputError) as info:
+        parse_account(text, "collected.json")
+    error = info.value
+    lines = text.splitlines()
+    assert error.line is not None and error.column is not None
+    assert lines[error.line - 1][error.column - 1:].startswith('{')  # the gap's object
+    assert lines[error.line - 2].strip() == '"gaps": ['
+    assert str(error).startswith(f"collected.json:{error.line}:{error.column}: gaps[0]: ")
