@@ -51,8 +51,8 @@ class UnitInputError(InputError):
     """Bad input found by a unit (a malformed snapshot): its message as the unit wrote it."""
 
     def __init__(self, message: str):
+        self.message = message  # before the base class, which asks for location_message()
         super().__init__("unit", message)
-        self.message = message
 
     def location_message(self) -> str:
         return self.message

@@ -87,3 +87,13 @@ def test_accounts_that_are_not_collected_stay_another_account() -> None:
     for cell in outside:
         assert cell.witness is not None and cell.witness.principal is not None
         assert cell.witness.principal.split(":")[3] not in {"1234567890123456", "9876543210987654"}
+
+
+def test_a_malformed_snapshot_in_an_organisation_is_an_input_error(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kmssmt.cli import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"account_id": "1", "version": 2,\n "gaps": [{"api": 1}]}\n')
+    assert main(["audit", str(bad), str(ROOT / "examples" / "account.json")]) == 2
+    assert capsys.readouterr().err.strip() == f'{bad}:2:11: gaps[0]: "api" must be a non-empty string'
