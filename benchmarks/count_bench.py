@@ -17,8 +17,8 @@ import math
 import sys
 from dataclasses import dataclass, field
 
-from benchmarks.diff_bench import HEADLINE_SIZE, LABELS, PAIRS, Times, pair
-from benchmarks.results import ROOT, Clock, Run, clear_caches, ms, percentile, publish
+from benchmarks.diff_bench import HEADLINE_SIZE, LABELS, PAIRS, pair
+from benchmarks.results import ROOT, Clock, Run, Times, clear_caches, ms, percentile, publish
 from kmssmt.analyses.counts import DiffCount, count_difference
 from kmssmt.analyses.diff import diff
 from kmssmt.policy.loading import load_policies

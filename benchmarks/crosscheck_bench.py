@@ -29,7 +29,7 @@ from typing import Any
 from benchmarks import diff_bench
 from benchmarks.generate import QUERIES
 from benchmarks.prove_bench import GENERATORS, LABELS, compile_formula
-from benchmarks.results import ROOT, Clock, Run, ms, percentile, publish
+from benchmarks.results import ROOT, Clock, Run, Times, ms, percentile, publish
 from kmssmt.analyses.diff import diff
 from kmssmt.analyses.prove import prove
 from kmssmt.policy.reading import parse_policy
@@ -37,24 +37,6 @@ from kmssmt.symbolic.second_opinion import RESOURCE_LIMIT, Cvc5Session, Tally, c
 from kmssmt.symbolic.solver import DEFAULT_TIMEOUT, check
 
 HEADLINE_SIZE = 100
-
-
-@dataclass
-class Times:
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def add(self, clock: Clock) -> None:
-        self.wall.append(clock.wall)
-        self.cpu.append(clock.cpu)
-
-    def p(self, q: float) -> float:
-        return percentile(self.wall, q)
-
-    def cell(self, q: float) -> str:
-        if not self.wall:
-            return "–"
-        return f"{ms(percentile(self.wall, q))} (CPU {ms(percentile(self.cpu, q))})"
 
 
 @dataclass

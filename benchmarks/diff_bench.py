@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks import generate, independent
-from benchmarks.results import Clock, Run, clear_caches, goal, ms, percentile, publish
+from benchmarks.results import Clock, Run, Times, clear_caches, percentile, publish
 from kmssmt.analyses.diff import diff
 from kmssmt.policy.ast import Policy
 from kmssmt.policy.reading import parse_policy
@@ -65,23 +65,6 @@ def pair(generator: str, statements: int, seed: int) -> Pair:
 def parsed(documents: tuple[dict[str, Any], dict[str, Any]], seed: int) -> Pair:
     old, new = documents
     return ([parse_policy(json.dumps(old), f"old-{seed}.json")], [parse_policy(json.dumps(new), f"new-{seed}.json")])
-
-
-@dataclass
-class Times:
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-
-    def add(self, clock: Clock) -> None:
-        self.wall.append(clock.wall)
-        self.cpu.append(clock.cpu)
-
-    def cell(self, q: float, limit: float | None = None) -> str:
-        if not self.wall:
-            return "–"
-        wall = percentile(self.wall, q)
-        verdict = f" {goal(wall, limit)}" if limit is not None else ""
-        return f"{ms(wall)} (CPU {ms(percentile(self.cpu, q))}){verdict}"
 
 
 @dataclass

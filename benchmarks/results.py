@@ -188,6 +188,29 @@ def goal(value: float, limit: float) -> str:
 
 
 @dataclass
+class Times:
+    """Wall and CPU times of repeated runs (`Clock`s), read as percentiles."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, clock: Clock) -> None:
+        self.wall.append(clock.wall)
+        self.cpu.append(clock.cpu)
+
+    def p(self, q: float) -> float:
+        return percentile(self.wall, q)
+
+    def cell(self, q: float, limit: float | None = None) -> str:
+        """`wall (CPU cpu)` at percentile `q`, with the verdict against `limit` when one is given."""
+        if not self.wall:
+            return "–"
+        wall = percentile(self.wall, q)
+        verdict = f" {goal(wall, limit)}" if limit is not None else ""
+        return f"{ms(wall)} (CPU {ms(percentile(self.cpu, q))}){verdict}"
+
+
+@dataclass
 class Timing:
     """Repeated measurements of one thing: wall and CPU seconds, and their medians."""
 

@@ -16,9 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.diff_bench import Times
 from benchmarks.generate import QUERIES, policy_text
-from benchmarks.results import Clock, Run, percentile, publish
+from benchmarks.results import Clock, Run, Times, percentile, publish
 from kmssmt.analyses.prove import prove
 from kmssmt.analyses.suggest import suggest
 from kmssmt.policy.reading import load_policy
