@@ -13,7 +13,7 @@ key policy says and what really happens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -115,32 +115,56 @@ def _root_cells(model: AccountModel, caller: Account, resource: Resource) -> lis
     root, so its own side always allows and the resource policy alone decides, for that one principal."""
     owner, root = model.account, root_arn(caller)
     assert resource.policy is not None
+    policy = resource.policy
+
+    def statements(actions: Sequence[str]) -> list[Statement]:
+        found = [kept_rewrite(model, s, resource, False) for s in policy.statements
+                 if principal_matches(s, root) and model.resource_hit(s, resource.arn)
+                 and any(model.hit(s, a) for a in actions)]
+        return [s for s in found if s is not None]
+
+    def witness(request: Request, applying: list[Statement]) -> tuple[Request, tuple[StatementRef, ...]]:
+        probe = replace(request, principal=root)
+        decision = decide_cross(owner, caller, probe)
+        if not decision.allowed:
+            raise ReplayError(f"root witness {probe.to_json()} is {decision.reason} by the evaluator")
+        return probe, decision.resource_side.statements
+
+    return _by_resource_policy(model, resource, caller.id, ROOT_LABEL, root, statements, witness)
+
+
+Witness = Callable[[Request, list[Statement]], tuple[Request, tuple[StatementRef, ...]] | None]
+
+
+def _by_resource_policy(model: AccountModel, resource: Resource, caller: str | None, label: str,
+                        principal: str | None, statements: Callable[[Sequence[str]], list[Statement]],
+                        witness: Witness) -> list[OrgCell]:
+    """The cells of callers the owner's resource policy alone decides (a root of a collected account, a
+    principal of an account that is not collected: `principal` None), one per category with access: its
+    labels, and a witness replayed by `witness` (None: no witness among such callers)."""
+    owner = model.account
     cells: list[OrgCell] = []
     for category in CATEGORIES:
         actions = category_actions(resource.kind, category)
-        if not actions:
-            continue
-        statements = [kept_rewrite(model, s, resource, False) for s in resource.policy.statements
-                      if principal_matches(s, root) and model.resource_hit(s, resource.arn)
-                      and any(model.hit(s, a) for a in actions)]
-        relevant = [s for s in statements if s is not None]
+        relevant = statements(actions)
         if not any(s.effect == "Allow" for s in relevant):
             continue
-        answer = cell_answer(model, relevant, root, resource.arn, actions, False, {})
+        answer = cell_answer(model, relevant, principal, resource.arn, actions, principal is None, {})
         if answer is None:
             continue
         access, labels, request, applying = answer
-        base = OrgCell(owner.id, resource.label, resource.arn, caller.id, ROOT_LABEL, root, category, "unknown",
-                       labels)
+        base = OrgCell(owner.id, resource.label, resource.arn, caller, label, principal, category, "unknown", labels)
         if request is None:
             cells.append(base)
             continue
-        witness = replace(request, principal=root)
-        decision = decide_cross(owner, caller, witness)
-        if not decision.allowed:
-            raise ReplayError(f"root witness {witness.to_json()} is {decision.reason} by the evaluator")
+        found = witness(request, applying)
+        if found is None:
+            cells.append(replace(base, conditions=("no witness outside the collected accounts was found",)))
+            continue
+        probe, granted_by = found
         cells.append(replace(base, access="unconditional" if access == "unconditional" else "conditional",
-                             witness=witness, statements=_refs(applying), granted_by=decision.resource_side.statements))
+                             principal_arn=probe.principal, witness=probe, statements=_refs(applying),
+                             granted_by=granted_by))
     return cells
 
 
@@ -206,31 +230,21 @@ def outside_cells(model: AccountModel, collected: frozenset[str]) -> list[OrgCel
     """The cells of principals of accounts outside `collected` (and other than the owner's) on the
     owner's keys and secrets, by the resource policy alone (their identity policies are not known)."""
     owner = model.account
+    excluded = collected | {owner.id}
     cells: list[OrgCell] = []
     for resource in owner.resources:
         if resource.policy is None:
             continue
-        for category in CATEGORIES:
-            actions = category_actions(resource.kind, category)
-            statements = _outside_statements(model, resource, actions, collected | {owner.id})
-            if not any(s.effect == "Allow" for s in statements):
-                continue
-            answer = cell_answer(model, statements, None, resource.arn, actions, True, {})
-            if answer is None:
-                continue
-            access, labels, request, applying = answer
-            base = OrgCell(owner.id, resource.label, resource.arn, None, NOT_COLLECTED, None, category, "unknown",
-                           labels)
-            if request is None:
-                cells.append(base)
-                continue
-            witness = _outside_witness(owner, request, collected | {owner.id}, _refs(applying))
-            if witness is None:
-                cells.append(replace(base, conditions=("no witness outside the collected accounts was found",)))
-                continue
-            cells.append(replace(base, access="unconditional" if access == "unconditional" else "conditional",
-                                 principal_arn=witness.principal, witness=witness, statements=_refs(applying),
-                                 granted_by=_refs(applying)))
+
+        def statements(actions: Sequence[str], resource: Resource = resource) -> list[Statement]:
+            return _outside_statements(model, resource, actions, excluded)
+
+        def witness(request: Request, applying: list[Statement]) -> tuple[Request, tuple[StatementRef, ...]] | None:
+            refs = _refs(applying)
+            found = _outside_witness(owner, request, excluded, refs)
+            return None if found is None else (found, refs)
+
+        cells += _by_resource_policy(model, resource, None, NOT_COLLECTED, None, statements, witness)
     return cells
 
 
