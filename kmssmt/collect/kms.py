@@ -10,7 +10,7 @@ DescribeKey and GetKeyPolicy per key) and the secrets one by one."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,19 +156,11 @@ def read_keys(ctx: Context, listing: RegionListing, key_ids: Sequence[str]) -> l
         if metadata is not None:
             entry["deletion_protection"] = text(metadata.deletion_protection) == "Enabled"
             entry["rotation"] = _rotation(metadata)
-        entry["policy"] = None
-        if metadata is None:
-            ctx.gap(ApiError("GetKeyPolicy", "client", "NotCalled",
-                             "DescribeKey failed, so whether the key lives in a KMS instance is unknown"),
-                    arn, region)
-        elif text(metadata.dkmsinstance_id):
-            def policy(key_id: str = key_id) -> Any:
-                return _kms(ctx, region).get_key_policy_with_options(
-                    models.GetKeyPolicyRequest(key_id=key_id, policy_name="default"), ctx.runtime()).body
+        def policy(key_id: str = key_id) -> Any:
+            return _kms(ctx, region).get_key_policy_with_options(
+                models.GetKeyPolicyRequest(key_id=key_id, policy_name="default"), ctx.runtime()).body
 
-            answer = ctx.attempt("GetKeyPolicy", arn, region, policy)
-            if answer is not None:
-                entry["policy"] = document_value(answer.policy)
+        entry["policy"] = _resource_policy(ctx, region, arn, "GetKeyPolicy", "DescribeKey", "key", metadata, policy)
         out.append(entry)
     return out
 
@@ -190,20 +182,27 @@ def read_secret(ctx: Context, region: str, name: str, listed_tags: dict[str, str
     entry["encryption_key"] = (text(body.encryption_key_id) or None) if body is not None else None
     tags = _tags(body.tags) if body is not None and body.tags is not None else listed_tags
     entry["tags"] = dict(sorted(tags.items()))
-    entry["policy"] = None
-    if body is None:
-        ctx.gap(ApiError("GetSecretPolicy", "client", "NotCalled",
-                         "DescribeSecret failed, so whether the secret lives in a KMS instance is unknown"),
-                arn, region)
-    elif text(body.dkmsinstance_id):
-        def policy() -> Any:
-            return _kms(ctx, region).get_secret_policy_with_options(
-                models.GetSecretPolicyRequest(secret_name=name, policy_name="default"), ctx.runtime()).body
+    def policy() -> Any:
+        return _kms(ctx, region).get_secret_policy_with_options(
+            models.GetSecretPolicyRequest(secret_name=name, policy_name="default"), ctx.runtime()).body
 
-        answer = ctx.attempt("GetSecretPolicy", arn, region, policy)
-        if answer is not None:
-            entry["policy"] = document_value(answer.policy)
+    entry["policy"] = _resource_policy(ctx, region, arn, "GetSecretPolicy", "DescribeSecret", "secret", body, policy)
     return entry
+
+
+def _resource_policy(ctx: Context, region: str, arn: str, api: str, described_by: str, kind: str,
+                     described: Any, fetch: Callable[[], Any]) -> Any:
+    """The key or secret policy: asked only of a key or secret in a KMS instance (the service keeps such
+    policies only there), a gap when the describe call failed and that is not known; None: none."""
+    if described is None:
+        ctx.gap(ApiError(api, "client", "NotCalled",
+                         f"{described_by} failed, so whether the {kind} lives in a KMS instance is unknown"),
+                arn, region)
+        return None
+    if not text(described.dkmsinstance_id):
+        return None
+    answer = ctx.attempt(api, arn, region, fetch)
+    return document_value(answer.policy) if answer is not None else None
 
 
 def describe_regions(ctx: Context) -> list[str]:
