@@ -21,7 +21,7 @@ from typing import Any
 
 from kmssmt.analyses.diff import diff
 from kmssmt.analyses.prove import Mode, ProveResult, prove
-from kmssmt.errors import ReplayError
+from kmssmt.errors import InputError, ReplayError
 from kmssmt.language.glob import fold, glob_match
 from kmssmt.policy.ast import Policy, Statement
 from kmssmt.policy.edit import (
@@ -217,17 +217,41 @@ class _Documents:
     """The texts of the policy files of a set, as patched so far; system and embedded documents are
     read but never edited."""
 
-    def __init__(self, policies: Sequence[Policy]):
+    def __init__(self, policies: Sequence[Policy], texts: dict[str, str]):
         self.original = list(policies)
-        self.texts: dict[str, str] = {}
+        self.texts = texts
+        self.patched = dict(texts)
+        self._read: dict[str, tuple[str, Policy]] = {}  # the last text read of each file, and its policy
+
+    @staticmethod
+    def editable(policies: Sequence[Policy]) -> dict[str, str]:
+        """The texts of the policy files of a set that are the documents themselves: read back, each gives
+        the statements it was loaded with (not a system policy, not a template with embedded documents)."""
+        texts: dict[str, str] = {}
         for policy in policies:
-            if not policy.file.startswith("system:") and os.path.isfile(policy.file):
-                self.texts.setdefault(policy.file, read_text_file(policy.file))
-        self.patched = dict(self.texts)
+            if policy.file in texts or policy.file.startswith("system:") or not os.path.isfile(policy.file):
+                continue
+            try:
+                text = read_text_file(policy.file)
+                same = parse_policy(text, policy.file, name=policy.name).statements == policy.statements
+            except InputError:
+                same = False
+            if same:
+                texts[policy.file] = text
+        return texts
 
     def policies(self) -> list[Policy]:
-        return [parse_policy(self.patched[p.file], p.file, name=p.name) if p.file in self.patched else p
-                for p in self.original]
+        out = []
+        for policy in self.original:
+            text = self.patched.get(policy.file)
+            if text is None or text == self.texts[policy.file]:
+                out.append(policy)  # unedited: the policy as it was loaded from this very text
+                continue
+            known = self._read.get(policy.file)
+            if known is None or known[0] != text:
+                known = self._read[policy.file] = (text, parse_policy(text, policy.file, name=policy.name))
+            out.append(known[1])
+        return out
 
     def patches(self) -> tuple[Patch, ...]:
         return tuple(Patch(f, self.texts[f], self.patched[f]) for f in self.texts if self.patched[f] != self.texts[f])
@@ -364,7 +388,8 @@ def suggest(policies: Sequence[Policy], query: Query | str, mode: Mode, timeout:
 
     if proving(policies).verdict != "refuted":
         return Suggestions((), ("the property is not refuted: nothing to suggest",))
-    if not _Documents(policies).texts:
+    texts = _Documents.editable(policies)
+    if not texts:
         return Suggestions((), ("no policy file of the set can be edited (system or embedded documents only)",))
     found: list[Suggestion] = []
     tried: list[str] = []
@@ -384,16 +409,16 @@ def suggest(policies: Sequence[Policy], query: Query | str, mode: Mode, timeout:
     if mode == "never":
         for kind, summary, edit in _never_candidates(parsed):
             tried.append(kind)
-            documents = _Documents(policies)
+            documents = _Documents(policies, texts)
             keep(kind, summary, documents, _edit_until_proven(documents, "Allow", edit, proving))
         tried.append("add-deny")
-        documents = _Documents(policies)
+        documents = _Documents(policies, texts)
         added = documents.add_statement(_scoped_statement("Deny", parsed, resource_set), resource_set)
         keep("add-deny", "add a Deny scoped to the query", documents,
              proving(documents.policies()) if added else None)
     else:
         tried.append("add-allow")
-        documents = _Documents(policies)
+        documents = _Documents(policies, texts)
         if documents.add_statement(_scoped_statement("Allow", parsed, resource_set), resource_set):
             exclude = [c for c in (excluding_clause(x) for x in comparisons(parsed.condition)) if c is not None]
             edit = _excluding_condition(exclude[0]) if exclude else \

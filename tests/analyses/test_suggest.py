@@ -169,3 +169,13 @@ def test_closed_world_collateral_ranges_over_catalog_actions(tmp_path: Path) -> 
     assert narrowed.collateral.nothing_else
     assert not {s.kind: s for s in open_world.suggestions}["narrow-actions"].collateral.nothing_else
     assert all(s.proof.closed_world for s in closed.suggestions)
+
+
+def test_a_file_that_no_longer_holds_the_loaded_policy_is_not_edited(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    allow = {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}
+    path.write_text(json.dumps({"Version": "1", "Statement": [allow]}))
+    policies = [load_policy(str(path))]
+    path.write_text(json.dumps({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}))
+    result = suggest(policies, "can anyone kms:Decrypt on *", "never")
+    assert result.suggestions == () and "can be edited" in result.notes[0]
