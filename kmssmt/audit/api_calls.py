@@ -8,14 +8,14 @@ when the call can never succeed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from kmssmt.account.decide import api_needs
+from kmssmt.account.decide import Need, api_needs
 from kmssmt.account.snapshot import Account, Key, Resource
 from kmssmt.audit.cells import cubes_text, describe_cell
-from kmssmt.audit.matrix import Grant, ResourceResult, category_actions
-from kmssmt.audit.model import CATEGORIES, CellLabel, Matrix
+from kmssmt.audit.matrix import DECRYPT, ClassKey, Grant, ResourceResult, category_actions
+from kmssmt.audit.model import CATEGORIES, Access, CellLabel, Matrix
 from kmssmt.errors import ReplayError
 from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL, Who
@@ -35,22 +35,45 @@ def api_answer(model: AccountModel, who: Who, resource: Resource, category: str)
 
 
 def _api_label(answer: ApiAnswer) -> str:
+    """The answer's own line in a cell's label."""
     if answer.status == "sat":
         return f"{answer.api} succeeds (with " + ", ".join(n.label for n in answer.needs[1:]) + ")"
     return answer.explain()
 
 
+class ApiShape(NamedTuple):
+    """An API cell's label apart from the resources the answer names: its access and the labels
+    around the answer's own line (`ApiShape.label` writes them for one answer). Cells whose
+    statements have the same content for every need share it."""
+
+    access: Access
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    def label(self, answer: ApiAnswer, conditions: tuple[str, ...]) -> CellLabel:
+        """The cell's label for `answer`; `conditions`: the permission-level labels the matrix found
+        (its "with tag" labels are kept)."""
+        if self.access == "unknown":
+            return CellLabel("unknown", (answer.explain(),))
+        tags = tuple(c for c in conditions if c.startswith("with tag "))
+        return CellLabel(self.access, (*self.before, _api_label(answer), *self.after, *tags))
+
+
 def api_cell(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswer, actions: Sequence[str],
              conditions: tuple[str, ...]) -> CellLabel:
+    """How a cell whose column stands for an API call reads (`api_shape`, then its label for `answer`)."""
+    return api_shape(model, who, resource, answer, actions).label(answer, conditions)
+
+
+def api_shape(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswer,
+              actions: Sequence[str]) -> ApiShape:
     """How a cell whose column stands for an API call reads (the column's permission is
     `answer.needs[0].action`, one of the category's `actions`), from the API answer, never a "yes" for
     a call that cannot succeed: the call's action counts as allowed exactly where every permission of
     the call is allowed in one request (`AccountModel.describe_api`); the category's other actions keep
-    their own allowed sets. "fails" when nothing of the cell is left. `conditions`: the permission-level
-    labels the matrix found (its "with tag" labels are kept)."""
-    tags = tuple(c for c in conditions if c.startswith("with tag "))
+    their own allowed sets. "fails" when nothing of the cell is left."""
     if answer.status == "unknown":
-        return CellLabel("unknown", (answer.explain(),))
+        return ApiShape("unknown", (), ())
     action = answer.needs[0].action
     groups = model.describe_allowed(model.relevant(who, resource.arn, actions), actions, who is None)
     rest = [(tuple(a for a in members if a != action), cubes) for members, cubes in groups]
@@ -61,16 +84,15 @@ def api_cell(model: AccountModel, who: Who, resource: Resource, answer: ApiAnswe
             raise ReplayError(f"{answer.api} on {resource.label} succeeds for {who.label if who else EXTERNAL}, "
                               "but no request context is described")
         unconditional, labels, _ = describe_cell([((action,), cubes), *rest], actions)
-        return CellLabel("unconditional" if unconditional else "conditional",
-                         (*labels, _api_label(answer), *tags))
+        return ApiShape("unconditional" if unconditional else "conditional", tuple(labels), ())
     if rest:
         unconditional, labels, _ = describe_cell(rest, actions)
-        return CellLabel("unconditional" if unconditional else "conditional", (*labels, answer.explain(), *tags))
+        return ApiShape("unconditional" if unconditional else "conditional", tuple(labels), ())
     alone = f"{action} alone is allowed"
     own = next((cubes_text(cubes) for members, cubes in groups if action in members), None)
     if own is not None:
         alone += f" ({own})"
-    return CellLabel("fails", (answer.explain(), alone, *tags))
+    return ApiShape("fails", (), (alone,))
 
 
 class ApiOutcome(NamedTuple):
@@ -106,38 +128,102 @@ def has_api_columns(account: Account, index: int) -> bool:
                for (kind, _), api in API_OF.items())
 
 
-def resource_api_cells(matrix: Matrix, account: Account, model: AccountModel,
-                       decrypters: Mapping[str, frozenset[int]], index: int) -> list[ApiCell]:
-    """The cells of `API_OF` columns of one resource, labelled with the API-level answer (the matrix
-    is not changed: `apply_api_cells` does that). The same answers as `api_answer`, found cheaply
-    where the matrix already knows them: the cell proves the first need (the permission of the
+# Per (resource index, principal): the class of each question's cell (`MatrixEngine.classes_of`).
+Classes = Callable[[int, int], tuple[ClassKey | None, ...]]
+
+
+class ApiLabeller:
+    """Labels the cells of `API_OF` columns with the API-level answer, resource by resource (the
+    matrix is not changed: `apply_api_cells` does that). The same answers as `api_answer`, found
+    cheaply where the matrix already knows them: the cell proves the first need (the permission of the
     column); a kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt
     question has no answer for the principal (proven by the matrix); otherwise
-    `AccountModel.api_ask` decides (one solve and replay per content class)."""
-    resource = account.resources[index]
-    out: list[ApiCell] = []
-    for category in (c for kind, c in API_OF if kind == resource.kind):
-        api = API_OF[(resource.kind, category)]
-        needs = api_needs(account, api, resource.arn)
-        if len(needs) < 2:
-            continue
-        column = CATEGORIES.index(category)
-        actions = category_actions(resource.kind, category)
-        for position, row in enumerate(matrix.rows[index]):
-            pindex, cat, grant_index, _ = row
-            grant = matrix.grants[grant_index]
-            if cat != column or grant[0] == "unknown":
+    `AccountModel.api_ask` decides (one solve and replay per content class).
+
+    With `classes` (the matrix's classes of cells): cells whose own class and whose needs' classes
+    (kms:Decrypt on a key of the snapshot named by its own ARN: the key's kms:Decrypt class) are the
+    same have the same statements for every need, hence the same answer and the same label up to the
+    resources the needs name. Such a combination is decided once for the account (`ApiShape` and the
+    answer's status and missing needs) and written once per resource."""
+
+    def __init__(self, matrix: Matrix, account: Account, model: AccountModel,
+                 decrypters: Mapping[str, frozenset[int]], classes: Classes | None = None):
+        self.matrix = matrix
+        self.account = account
+        self.model = model
+        self.decrypters = decrypters
+        self.classes = classes
+        self.positions = {resource.arn: i for i, resource in enumerate(account.resources)}
+        self._shapes: dict[tuple[object, ...], tuple[ApiAnswer, ApiShape]] = {}
+
+    def cells(self, index: int) -> list[ApiCell]:
+        """The API-labelled cells of one resource."""
+        account, matrix = self.account, self.matrix
+        resource = account.resources[index]
+        out: list[ApiCell] = []
+        for category in (c for kind, c in API_OF if kind == resource.kind):
+            api = API_OF[(resource.kind, category)]
+            needs = api_needs(account, api, resource.arn)
+            if len(needs) < 2:
                 continue
-            who = account.principals[pindex] if pindex < len(account.principals) else None
-            missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
-                            and isinstance(account.owner_of(n.resource), Key)
-                            and pindex not in decrypters.get(n.resource, frozenset()))
-            answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
-                model.api_ask(who, api, resource.arn)
-            label = api_cell(model, who, resource, answer, actions, grant.conditions)
-            labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
-            out.append(ApiCell(position, pindex, ApiOutcome.of(answer), labelled))
-    return out
+            column = CATEGORIES.index(category)
+            actions = category_actions(resource.kind, category)
+            others = self._need_places(needs)
+            written: dict[tuple[object, ...], tuple[ApiOutcome, Grant]] = {}
+            for position, (pindex, cat, grant_index, _) in enumerate(matrix.rows[index]):
+                grant = matrix.grants[grant_index]
+                if cat != column or grant[0] == "unknown":
+                    continue
+                combination: tuple[object, ...] | None = None
+                if self.classes is not None and others is not None:
+                    classes = self.classes
+                    combination = (api, column, classes(index, pindex)[column], grant_index,
+                                   tuple(classes(place, pindex)[question] for place, question in others))
+                    found = written.get(combination)
+                    if found is not None:
+                        out.append(ApiCell(position, pindex, found[0], found[1]))
+                        continue
+                answer, shape = self._decide(combination, pindex, resource, api, needs, actions)
+                label = shape.label(answer, grant.conditions)
+                labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
+                outcome = ApiOutcome.of(answer)
+                if combination is not None:
+                    written[combination] = (outcome, labelled)
+                out.append(ApiCell(position, pindex, outcome, labelled))
+        return out
+
+    def _decide(self, combination: tuple[object, ...] | None, pindex: int, resource: Resource, api: str,
+                needs: tuple[Need, ...], actions: Sequence[str]) -> tuple[ApiAnswer, ApiShape]:
+        """The API answer of one cell (its needs named) and its shape: from the account-wide
+        combination when it was decided before, asked otherwise."""
+        known = self._shapes.get(combination) if combination is not None else None
+        if known is not None:
+            first, shape = known
+            missing = tuple(needs[first.needs.index(n)] for n in first.missing)
+            return ApiAnswer(first.api, first.status, needs, missing=missing, reason=first.reason), shape
+        account = self.account
+        who = account.principals[pindex] if pindex < len(account.principals) else None
+        missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
+                        and isinstance(account.owner_of(n.resource), Key)
+                        and pindex not in self.decrypters.get(n.resource, frozenset()))
+        answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
+            self.model.api_ask(who, api, resource.arn)
+        shape = api_shape(self.model, who, resource, answer, actions)
+        if combination is not None:
+            self._shapes[combination] = (answer, shape)
+        return answer, shape
+
+    def _need_places(self, needs: Sequence[Need]) -> list[tuple[int, int]] | None:
+        """Per need after the first, the (resource index, question) of the matrix whose class holds
+        exactly the need's statements: only kms:Decrypt on a key of the snapshot named by its own ARN
+        (None when some need is not such: its cells are then decided one by one)."""
+        out = []
+        for need in needs[1:]:
+            place = self.positions.get(need.resource)
+            if need.action != "kms:Decrypt" or place is None or self.account.resources[place].kind != "key":
+                return None
+            out.append((place, DECRYPT))
+        return out
 
 
 def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
@@ -153,18 +239,4 @@ def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
             new = ids[cell.grant] = len(matrix.grants)
             matrix.grants.append(cell.grant)
         rows[cell.position] = rows[cell.position]._replace(grant=new)
-    return answers
-
-
-def label_api_cells(matrix: Matrix, account: Account, model: AccountModel, results: Sequence[ResourceResult]
-                    ) -> dict[tuple[int, int], ApiOutcome]:
-    """Label the cells of `API_OF` columns with the API-level answer (in place), resource by
-    resource in this process; the answers by (resource index, principal index)."""
-    decrypters = decrypters_of(account, results)
-    ids = {grant: i for i, grant in enumerate(matrix.grants)}
-    answers: dict[tuple[int, int], ApiOutcome] = {}
-    for index in range(len(account.resources)):
-        if has_api_columns(account, index):
-            cells = resource_api_cells(matrix, account, model, decrypters, index)
-            answers.update(apply_api_cells(matrix, index, cells, ids))
     return answers

@@ -168,6 +168,20 @@ class _Info:
         self.masks = masks  # kind -> per question: does the Action reach one of its actions
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What the pairs of one resource share: the identity statements its ARN and kind admit (bits),
+    the resource-policy statements that govern it (with the principals they name), the control
+    statements that bound it (with their views) and their identity."""
+
+    resource: Resource
+    mask: int
+    tags: tuple[tuple[str, str], ...]
+    owner: list[tuple[_Info, frozenset[int]]]
+    control: list[tuple[_Info, tuple[int, ...]]]
+    bound: tuple[int, ...]
+
+
 class MatrixEngine:
     """Computes the matrix rows of one resource at a time (in the main process or a worker)."""
 
@@ -210,6 +224,8 @@ class MatrixEngine:
         self.classes = 0
         self._planning: dict[ClassKey, None] | None = None
         self._planned: set[tuple[object, ...]] = set()  # pairs whose classes a plan has noted
+        self._places: dict[int, _Place] = {}
+        self._class_memo: dict[tuple[object, ...], tuple[ClassKey | None, ...]] = {}
 
     # -- classes solved apart from the cells (the pool's units) -------------------------------------
     def plan(self, indices: Sequence[int]) -> list[ClassKey]:
@@ -298,14 +314,13 @@ class MatrixEngine:
         return found
 
     # -- one resource ----------------------------------------------------------------------------
-    def run(self, index: int) -> ResourceResult:
+    def _place(self, index: int) -> _Place:
+        """What every pair of one resource shares (cached per resource)."""
+        place = self._places.get(index)
+        if place is not None:
+            return place
         resource = self.account.resources[index]
-        calls_before = self.model.solver_calls
-        result = ResourceResult(index)
-        grant_ids: dict[Grant, int] = {}
         kind = resource.kind
-        mask = self.index.resource_mask(resource.arn) & self._kind_mask[kind]
-        tags = tuple(resource.tags.items())
         owner: list[tuple[_Info, frozenset[int]]] = []
         if resource.policy is not None:
             for statement in resource.policy.statements:
@@ -320,7 +335,70 @@ class MatrixEngine:
             view = self._view(info, resource, "", False)
             if view is not None:
                 control.append((info, view))
-        bound = tuple(id(info) for info, _ in control)
+        place = self._places[index] = _Place(resource, self.index.resource_mask(resource.arn) & self._kind_mask[kind],
+                                             tuple(resource.tags.items()), owner, control,
+                                             tuple(id(info) for info, _ in control))
+        return place
+
+    def _reach(self, place: _Place, pindex: int) -> tuple[int, list[_Info], tuple[object, ...] | None]:
+        """A pair's matched identity statements (bits), the resource-policy statements naming its
+        principal, and, when there are none of those, the key its cells are cached under (the same
+        for every resource its identity statements meet alike)."""
+        principal = None if pindex == self.external else self.principals[pindex]
+        matched = 0 if principal is None else (self.index.principal_mask(principal) or 0) & place.mask
+        mine = [info for info, principals in place.owner if principal is None or pindex in principals]
+        if mine or not matched:
+            return matched, mine, None
+        return matched, mine, (self.identity_of[pindex], matched, place.resource.kind,
+                               place.tags if matched & self._tagged else None, place.bound)
+
+    def _pair_views(self, place: _Place, pindex: int, matched: int,
+                    mine: list[_Info]) -> list[tuple[_Info, tuple[int, ...]]]:
+        """The pair's statements with their content ids under each question."""
+        resource = place.resource
+        external = pindex == self.external
+        views: list[tuple[_Info, tuple[int, ...]]] = []
+        if not external and matched:
+            for statement in self.index.ordered(self.principals[pindex], matched):
+                info = self._info(statement)
+                view = self._view(info, resource, "", False)
+                if view is not None:
+                    views.append((info, view))
+        for info in mine:
+            view = self._view(info, resource, "|external" if external else "", external)
+            if view is not None:
+                views.append((info, view))
+        if not external:
+            views += place.control
+        return views
+
+    def classes_of(self, index: int, pindex: int) -> tuple[ClassKey | None, ...]:
+        """Per question of the resource's kind, the class of the (principal, resource) cell (None:
+        no Allow reaches it). Cells of one class have the same answer, so any answer that is a function
+        of the cells' statements (an API call's, `kmssmt.audit.api_calls`) is too."""
+        place = self._place(index)
+        count = len(self.questions[place.resource.kind])
+        matched, mine, key = self._reach(place, pindex)
+        if not matched and not mine:
+            return (None,) * count
+        if key is not None:
+            found = self._class_memo.get(key)
+            if found is not None:
+                return found
+        views = self._pair_views(place, pindex, matched, mine)
+        external = pindex == self.external
+        out = tuple(self._class_key(external, question, place.resource.kind, views)[0] for question in range(count))
+        if key is not None:
+            if len(self._class_memo) > 400_000:
+                self._class_memo.clear()
+            self._class_memo[key] = out
+        return out
+
+    def run(self, index: int) -> ResourceResult:
+        place = self._place(index)
+        calls_before = self.model.solver_calls
+        result = ResourceResult(index)
+        grant_ids: dict[Grant, int] = {}
 
         def grant_index(grant: Grant) -> int:
             found = grant_ids.get(grant)
@@ -330,15 +408,10 @@ class MatrixEngine:
             return found
 
         for pindex in range(len(self.principals) + 1):
-            external = pindex == self.external
-            principal = None if external else self.principals[pindex]
-            matched = 0 if principal is None else (self.index.principal_mask(principal) or 0) & mask
-            mine = [info for info, principals in owner if external or pindex in principals]
+            matched, mine, key = self._reach(place, pindex)
             if not matched and not mine:
                 continue
-            key: tuple[object, ...] | None = None
-            if not mine:  # identity statements only: the same for every resource matching the same ones
-                key = (self.identity_of[pindex], matched, kind, tags if matched & self._tagged else None, bound)
+            if key is not None:  # identity statements only: the same for every resource matching the same ones
                 if self._planning is not None:
                     if key in self._planned:
                         continue
@@ -348,20 +421,8 @@ class MatrixEngine:
                     self.pair_hits += 1
                     self._emit(result, pindex, out, grant_index)
                     continue
-            views: list[tuple[_Info, tuple[int, ...]]] = []
-            if principal is not None and matched:
-                for statement in self.index.ordered(principal, matched):
-                    info = self._info(statement)
-                    view = self._view(info, resource, "", False)
-                    if view is not None:
-                        views.append((info, view))
-            for info in mine:
-                view = self._view(info, resource, "|external" if external else "", external)
-                if view is not None:
-                    views.append((info, view))
-            if not external:
-                views += control
-            out = self._pair(resource, pindex, external, views)
+            out = self._pair(place.resource, pindex, pindex == self.external,
+                             self._pair_views(place, pindex, matched, mine))
             if key is not None and self._planning is None:
                 if len(self._pairs) > 400_000:
                     self._pairs.clear()
@@ -390,11 +451,10 @@ class MatrixEngine:
             return ((), False, None)
         kind = resource.kind
         for question in range(len(self.questions[kind])):
-            members = [(view[question], info) for info, view in views if view[question] >= 0]
-            if not members or not any(self._contents[cid].allow for cid, _ in members):
+            key, members = self._class_key(external, question, kind, views)
+            if key is None:
                 continue
-            cids = tuple(sorted(cid for cid, _ in members))
-            payload = self._payload(external, question, kind, cids)
+            payload = self._payload(*key)
             if payload.grant is None:
                 continue
             if question == DECRYPT:
@@ -414,6 +474,15 @@ class MatrixEngine:
         return (tuple(cells), decrypts, no_network)
 
     # -- classes ---------------------------------------------------------------------------------
+    def _class_key(self, external: bool, question: int, kind: str, views: list[tuple[_Info, tuple[int, ...]]]
+                   ) -> tuple[ClassKey | None, list[tuple[int, _Info]]]:
+        """The class of a pair's cell under one question, from its statements' views, and the
+        statements reaching the question (content id, statement); no class when no Allow does."""
+        members = [(view[question], info) for info, view in views if view[question] >= 0]
+        if not members or not any(self._contents[cid].allow for cid, _ in members):
+            return None, members
+        return (external, question, kind, tuple(sorted(cid for cid, _ in members))), members
+
     def _payload(self, external: bool, question: int, kind: str, cids: tuple[int, ...]) -> _Payload:
         key = (external, question, kind, cids)
         payload = self._payloads.get(key)

@@ -42,11 +42,11 @@ from typing import Any
 from kmssmt.account.snapshot import Account, load_account
 from kmssmt.audit.api_calls import (
     ApiCell,
+    ApiLabeller,
     ApiOutcome,
     apply_api_cells,
     decrypters_of,
     has_api_columns,
-    resource_api_cells,
 )
 from kmssmt.audit.builtin import AuditContext, run_builtin
 from kmssmt.audit.coverage import assess
@@ -122,8 +122,7 @@ class _Run:
     jobs: int
     progress: Progress | None
     worker_solver_calls: int = 0  # solver calls made in worker processes
-    matrix: Matrix | None = None
-    decrypters: dict[str, frozenset[int]] | None = None
+    labeller: ApiLabeller | None = None  # step 4's, made once the matrix is merged
 
     @property
     def total(self) -> int:
@@ -169,7 +168,8 @@ class _Run:
 
     def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiOutcome]:
         """Step 4: the API columns, labelled in place; the answers by (resource, principal)."""
-        self.matrix, self.decrypters = matrix, decrypters_of(self.account, results)
+        self.labeller = ApiLabeller(matrix, self.account, self.model, decrypters_of(self.account, results),
+                                    self.engine.classes_of)
         indices = [i for i in range(len(self.account.resources)) if has_api_columns(self.account, i)]
         if worker_count(self.jobs, len(indices)) > 1:
             # Neighbouring resources share content classes: contiguous blocks keep them in one worker.
@@ -185,8 +185,8 @@ class _Run:
         return out
 
     def api_of(self, index: int) -> list[ApiCell]:
-        assert self.matrix is not None and self.decrypters is not None
-        return resource_api_cells(self.matrix, self.account, self.model, self.decrypters, index)
+        assert self.labeller is not None
+        return self.labeller.cells(index)
 
 
 # ("classes" | "rows" | "api", (first, stop)) | ("guardrail", (n,))
