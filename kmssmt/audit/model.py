@@ -169,11 +169,15 @@ class Matrix:
         witness with the resource's ARN and the principal's ARN (`principal_arns[p]`; for another
         account, the grant's own witness principal)."""
         used: dict[int, int] = {}
+        renumbered: dict[tuple[int, ...], tuple[int, ...]] = {}  # cells share few statement lists
         resources = []
         for (label, _), rows in zip(self.resources, self.rows, strict=True):
             cells = []
             for pindex, category, grant, refs in rows:
-                cells.append([pindex, category, grant, [used.setdefault(n, len(used)) for n in refs]])
+                mine = renumbered.get(refs)
+                if mine is None:
+                    mine = renumbered[refs] = tuple(used.setdefault(n, len(used)) for n in refs)
+                cells.append((pindex, category, grant, mine))  # a JSON array, as a list would be
             resources.append({"resource": label, "cells": cells})
         grants = []
         for access, conditions, action, other, context in self.grants:
