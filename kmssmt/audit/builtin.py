@@ -27,7 +27,7 @@ from kmssmt.audit.model import (
 from kmssmt.catalog import load_catalog
 from kmssmt.language.glob import glob_match
 from kmssmt.policy.ast import Severity, Statement
-from kmssmt.semantics.evaluate import action_matches, principal_matches, resource_matches
+from kmssmt.semantics.evaluate import action_matches, resource_matches
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_filter import EXTERNAL
 from kmssmt.symbolic.account_model import AccountModel
@@ -350,15 +350,22 @@ def _escalation(ctx: AuditContext) -> list[AuditFinding]:
         for name in principal.policies:
             graph.add_edge(node, f"policy:{name}")
     ram_probe = f"acs:ram::{account.id}:user/escalation-probe"
+    reaches: dict[tuple[object, ...], tuple[tuple[str, ...], dict[str, bool]]] = {}  # by the Action element
     for name, named in sorted(account.policies.items()):
         for statement in named.policy.statements:
             if statement.effect != "Allow":
                 continue
-            for action in ESCALATION_ACTIONS:
-                if action_matches(statement, action) and resource_matches(statement, ram_probe):
+            shape = (tuple(v.text for v in statement.actions), statement.not_action)
+            reach = reaches.get(shape)
+            if reach is None:
+                reach = reaches[shape] = (
+                    tuple(a for a in ESCALATION_ACTIONS if action_matches(statement, a)),
+                    {kind: action_matches(statement, acts[0]) for kind, acts in POLICY_ACTIONS.items()})
+            capabilities, setters = reach
+            for action in capabilities:
+                if resource_matches(statement, ram_probe):
                     graph.add_edge(f"policy:{name}", f"capability:{action}")
                     graph.add_edge(f"capability:{action}", ANY_RIGHT)
-            setters = {kind: action_matches(statement, acts[0]) for kind, acts in POLICY_ACTIONS.items()}
             if not any(setters.values()):
                 continue
             for resource in account.resources:
@@ -374,8 +381,9 @@ def _escalation(ctx: AuditContext) -> list[AuditFinding]:
         for statement in resource.policy.statements:
             if statement.effect != "Allow" or not action_matches(statement, action):
                 continue
+            granted = model.principals_named(statement)  # what principal_matches says of each
             for principal in account.principals:
-                if principal_matches(statement, principal.arn):
+                if principal.arn in granted:
                     graph.add_edge(f"principal:{principal.label}", node)
                     graph.add_edge(node, f"capability:{action} on {resource.label}")
                     graph.add_edge(f"capability:{action} on {resource.label}", ANY_RIGHT)

@@ -129,6 +129,7 @@ class ResourceResult:
     decrypters: list[int] = field(default_factory=list)
     no_network: list[tuple[int, int, tuple[int, ...]]] = field(default_factory=list)  # (principal, grant, refs)
     solver_calls: int = 0
+    planned: list[int] = field(default_factory=list)  # planning only (`MatrixEngine.plan`)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,9 @@ class _Place:
     owner: list[tuple[_Info, frozenset[int]]]
     control: list[tuple[_Info, tuple[int, ...]]]
     bound: tuple[int, ...]
+    named: frozenset[int]  # the principals its own policy names
+    # Resources of one group give each principal their policies do not name the same pair key.
+    group: tuple[object, ...]
 
 
 class MatrixEngine:
@@ -233,9 +237,19 @@ class MatrixEngine:
         cells meet them, found without the solver (the statements' views are computed and kept, so a
         worker forked afterwards knows every content id)."""
         self._planning = {}
+        # Resources whose identity statements are met alike (`_Place.group`) give a principal the same
+        # pair key unless their own policy names it: after the first such resource, a principal whose
+        # key was planned there is visited again only where a resource policy names it.
+        everyone = range(len(self.principals) + 1)
+        pending: dict[tuple[object, ...], set[int]] = {}
         try:
             for index in indices:
-                self.run(index)
+                place = self._place(index)
+                left = pending.get(place.group)
+                if left is None:
+                    left = pending[place.group] = set(everyone)
+                visit = sorted(left.union(place.named, (self.external,)))
+                left.difference_update(self.run(index, visit).planned)
             return list(self._planning)
         finally:
             self._planning = None
@@ -335,9 +349,12 @@ class MatrixEngine:
             view = self._view(info, resource, "", False)
             if view is not None:
                 control.append((info, view))
-        place = self._places[index] = _Place(resource, self.index.resource_mask(resource.arn) & self._kind_mask[kind],
-                                             tuple(resource.tags.items()), owner, control,
-                                             tuple(id(info) for info, _ in control))
+        mask = self.index.resource_mask(resource.arn) & self._kind_mask[kind]
+        tags = tuple(resource.tags.items())
+        bound = tuple(id(info) for info, _ in control)
+        place = self._places[index] = _Place(resource, mask, tags, owner, control, bound,
+                                             frozenset().union(*(principals for _, principals in owner)),
+                                             (mask, kind, tags if mask & self._tagged else None, bound))
         return place
 
     def _reach(self, place: _Place, pindex: int) -> tuple[int, list[_Info], tuple[object, ...] | None]:
@@ -394,7 +411,9 @@ class MatrixEngine:
             self._class_memo[key] = out
         return out
 
-    def run(self, index: int) -> ResourceResult:
+    def run(self, index: int, principals: Sequence[int] | None = None) -> ResourceResult:
+        """The matrix rows of one resource (when planning: only the pairs of `principals`, default
+        all, and the principals whose pair key the plan noted, in `planned`)."""
         place = self._place(index)
         calls_before = self.model.solver_calls
         result = ResourceResult(index)
@@ -407,12 +426,15 @@ class MatrixEngine:
                 result.grants.append(grant)
             return found
 
-        for pindex in range(len(self.principals) + 1):
+        for pindex in range(len(self.principals) + 1) if principals is None else principals:
             matched, mine, key = self._reach(place, pindex)
             if not matched and not mine:
+                if self._planning is not None:
+                    result.planned.append(pindex)  # no pair here, nor on a like resource not naming it
                 continue
             if key is not None:  # identity statements only: the same for every resource matching the same ones
                 if self._planning is not None:
+                    result.planned.append(pindex)
                     if key in self._planned:
                         continue
                     self._planned.add(key)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kmssmt.account.snapshot import Account, Principal
-from kmssmt.language.glob import glob_match, has_wildcard
+from kmssmt.language.glob import has_wildcard
+from kmssmt.language.glob_index import GlobIndex
 from kmssmt.policy.ast import Statement
 
 
@@ -47,6 +48,7 @@ class IdentityIndex:
             if statement.not_resource:
                 self._not_all |= 1 << bit
         self.wildcards = sorted(p for p in {*self._pattern_bits, *self._not_bits} if has_wildcard(p))
+        self._wildcard_index = GlobIndex(self.wildcards)
         self._resource_masks: dict[str, int] = {}
         self._selections: dict[object, int] = {}
         self._orders: dict[tuple[int, ...], dict[int, int]] = {}
@@ -72,7 +74,7 @@ class IdentityIndex:
         """The bits of the identity statements whose Resource (or NotResource) admits the ARN (cached)."""
         mask = self._resource_masks.get(resource_arn)
         if mask is None:
-            matched = [p for p in self.wildcards if glob_match(p, resource_arn)]
+            matched = self._wildcard_index.matching(resource_arn)
             if not has_wildcard(resource_arn) and (resource_arn in self._pattern_bits
                                                    or resource_arn in self._not_bits):
                 matched.append(resource_arn)
