@@ -8,14 +8,14 @@ when the call can never succeed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from kmssmt.account.decide import Need, api_needs
 from kmssmt.account.snapshot import Account, Key, Resource
 from kmssmt.audit.cells import cubes_text, describe_cell
-from kmssmt.audit.matrix import DECRYPT, ClassKey, Grant, ResourceResult, category_actions
-from kmssmt.audit.model import CATEGORIES, Access, CellLabel, Matrix
+from kmssmt.audit.matrix import DECRYPT, Grant, MatrixEngine, ResourceResult, category_actions
+from kmssmt.audit.model import CATEGORIES, Access, CellLabel
 from kmssmt.errors import ReplayError
 from kmssmt.symbolic.account_api import ApiAnswer
 from kmssmt.symbolic.account_filter import EXTERNAL, Who
@@ -108,59 +108,38 @@ class ApiOutcome(NamedTuple):
         return ApiOutcome(answer.status, answer.explain())
 
 
-class ApiCell(NamedTuple):
-    """One API-labelled cell of a resource's row."""
-
-    position: int  # in the resource's row of the matrix
-    principal: int
-    answer: ApiOutcome
-    grant: Grant  # the cell's grant with the API labels
-
-
-def decrypters_of(account: Account, results: Sequence[ResourceResult]) -> dict[str, frozenset[int]]:
-    """Per key ARN, the principals whose kms:Decrypt question the matrix answered."""
-    return {account.resources[r.index].arn: frozenset(r.decrypters) for r in results}
-
-
 def has_api_columns(account: Account, index: int) -> bool:
     resource = account.resources[index]
     return any(kind == resource.kind and len(api_needs(account, api, resource.arn)) >= 2
                for (kind, _), api in API_OF.items())
 
 
-# Per (resource index, principal): the class of each question's cell (`MatrixEngine.classes_of`).
-Classes = Callable[[int, int], tuple[ClassKey | None, ...]]
-
-
 class ApiLabeller:
-    """Labels the cells of `API_OF` columns with the API-level answer, resource by resource (the
-    matrix is not changed: `apply_api_cells` does that). The same answers as `api_answer`, found
-    cheaply where the matrix already knows them: the cell proves the first need (the permission of the
-    column); a kms:Decrypt need on a key of the snapshot is never allowed when the key's kms:Decrypt
-    question has no answer for the principal (proven by the matrix); otherwise
-    `AccountModel.api_ask` decides (one solve and replay per content class).
+    """Labels the cells of `API_OF` columns with the API-level answer, one resource's matrix row at a
+    time, right after the row is written (in the process that wrote it). The same answers as
+    `api_answer`, found cheaply where the matrix already knows them: the cell proves the first need
+    (the permission of the column); a kms:Decrypt need on a key of the snapshot is never allowed when
+    the key's kms:Decrypt question has no answer for the principal (the matrix's class proves it);
+    otherwise `AccountModel.api_ask` decides (one solve and replay per content class).
 
-    With `classes` (the matrix's classes of cells): cells whose own class and whose needs' classes
-    (kms:Decrypt on a key of the snapshot named by its own ARN: the key's kms:Decrypt class) are the
-    same have the same statements for every need, hence the same answer and the same label up to the
-    resources the needs name. Such a combination is decided once for the account (`ApiShape` and the
-    answer's status and missing needs) and written once per resource."""
+    Cells whose own class and whose needs' classes (kms:Decrypt on a key of the snapshot named by its
+    own ARN: the key's kms:Decrypt class, `MatrixEngine.classes_of`) are the same have the same
+    statements for every need, hence the same answer and the same label up to the resources the needs
+    name. Such a combination is decided once per process (`ApiShape` and the answer's status and
+    missing needs) and written once per resource."""
 
-    def __init__(self, matrix: Matrix, account: Account, model: AccountModel,
-                 decrypters: Mapping[str, frozenset[int]], classes: Classes | None = None):
-        self.matrix = matrix
+    def __init__(self, account: Account, model: AccountModel, engine: MatrixEngine):
         self.account = account
         self.model = model
-        self.decrypters = decrypters
-        self.classes = classes
+        self.engine = engine
         self.positions = {resource.arn: i for i, resource in enumerate(account.resources)}
         self._shapes: dict[tuple[object, ...], tuple[ApiAnswer, ApiShape]] = {}
 
-    def cells(self, index: int) -> list[ApiCell]:
-        """The API-labelled cells of one resource."""
-        account, matrix = self.account, self.matrix
+    def label(self, result: ResourceResult) -> None:
+        """Label the API columns' cells of one resource's row in place (a labelled cell points to a
+        new grant of the row) and note their answers in `result.api`."""
+        account, index = self.account, result.index
         resource = account.resources[index]
-        out: list[ApiCell] = []
         for category in (c for kind, c in API_OF if kind == resource.kind):
             api = API_OF[(resource.kind, category)]
             needs = api_needs(account, api, resource.arn)
@@ -169,33 +148,37 @@ class ApiLabeller:
             column = CATEGORIES.index(category)
             actions = category_actions(resource.kind, category)
             others = self._need_places(needs)
-            written: dict[tuple[object, ...], tuple[ApiOutcome, Grant]] = {}
-            for position, (pindex, cat, grant_index, _) in enumerate(matrix.rows[index]):
-                grant = matrix.grants[grant_index]
-                if cat != column or grant[0] == "unknown":
+            written: dict[tuple[object, ...], tuple[tuple[str, str], int]] = {}
+            grant_ids = {grant: n for n, grant in enumerate(result.grants)}
+            for position, (pindex, question, grant_index, refs) in enumerate(result.cells):
+                grant = result.grants[grant_index]
+                if question != column or grant.access == "unknown":
                     continue
                 combination: tuple[object, ...] | None = None
-                if self.classes is not None and others is not None:
-                    classes = self.classes
-                    combination = (api, column, classes(index, pindex)[column], grant_index,
-                                   tuple(classes(place, pindex)[question] for place, question in others))
-                    found = written.get(combination)
-                    if found is not None:
-                        out.append(ApiCell(position, pindex, found[0], found[1]))
-                        continue
-                answer, shape = self._decide(combination, pindex, resource, api, needs, actions)
-                label = shape.label(answer, grant.conditions)
-                labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
-                outcome = ApiOutcome.of(answer)
-                if combination is not None:
-                    written[combination] = (outcome, labelled)
-                out.append(ApiCell(position, pindex, outcome, labelled))
-        return out
+                if others is not None:
+                    classes = self.engine.classes_of
+                    combination = (api, column, classes(index, pindex)[column], grant,
+                                   tuple(classes(place, pindex)[q] for place, q in others))
+                found = written.get(combination) if combination is not None else None
+                if found is None:
+                    answer, shape = self._decide(combination, pindex, resource, api, needs, actions)
+                    label = shape.label(answer, grant.conditions)
+                    labelled = Grant(label.access, label.conditions, grant.action, grant.other, grant.context)
+                    new = grant_ids.get(labelled)
+                    if new is None:
+                        new = grant_ids[labelled] = len(result.grants)
+                        result.grants.append(labelled)
+                    found = ((answer.status, answer.explain()), new)
+                    if combination is not None:
+                        written[combination] = found
+                (status, explanation), new = found
+                result.cells[position] = (pindex, question, new, refs)
+                result.api.append((pindex, status, explanation))
 
     def _decide(self, combination: tuple[object, ...] | None, pindex: int, resource: Resource, api: str,
                 needs: tuple[Need, ...], actions: Sequence[str]) -> tuple[ApiAnswer, ApiShape]:
-        """The API answer of one cell (its needs named) and its shape: from the account-wide
-        combination when it was decided before, asked otherwise."""
+        """The API answer of one cell (its needs named) and its shape: from the combination when it
+        was decided before in this process, asked otherwise."""
         known = self._shapes.get(combination) if combination is not None else None
         if known is not None:
             first, shape = known
@@ -203,15 +186,21 @@ class ApiLabeller:
             return ApiAnswer(first.api, first.status, needs, missing=missing, reason=first.reason), shape
         account = self.account
         who = account.principals[pindex] if pindex < len(account.principals) else None
-        missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt"
-                        and isinstance(account.owner_of(n.resource), Key)
-                        and pindex not in self.decrypters.get(n.resource, frozenset()))
+        missing = tuple(n for n in needs[1:] if n.action == "kms:Decrypt" and not self._decrypts(n.resource, pindex))
         answer = ApiAnswer(api, "unsat", needs, missing=missing) if missing else \
             self.model.api_ask(who, api, resource.arn)
         shape = api_shape(self.model, who, resource, answer, actions)
         if combination is not None:
             self._shapes[combination] = (answer, shape)
         return answer, shape
+
+    def _decrypts(self, key_arn: str, pindex: int) -> bool:
+        """False when the matrix proves the principal never allowed kms:Decrypt on a key of the
+        snapshot named by its own ARN; True otherwise (the solver decides)."""
+        place = self.positions.get(key_arn)
+        if place is None or not isinstance(self.account.resources[place], Key):
+            return True
+        return self.engine.allows(place, pindex, DECRYPT)
 
     def _need_places(self, needs: Sequence[Need]) -> list[tuple[int, int]] | None:
         """Per need after the first, the (resource index, question) of the matrix whose class holds
@@ -220,23 +209,7 @@ class ApiLabeller:
         out = []
         for need in needs[1:]:
             place = self.positions.get(need.resource)
-            if need.action != "kms:Decrypt" or place is None or self.account.resources[place].kind != "key":
+            if need.action != "kms:Decrypt" or place is None or not isinstance(self.account.resources[place], Key):
                 return None
             out.append((place, DECRYPT))
         return out
-
-
-def apply_api_cells(matrix: Matrix, index: int, cells: Sequence[ApiCell],
-                    ids: dict[Grant, int]) -> dict[tuple[int, int], ApiOutcome]:
-    """Write one resource's API-labelled cells into the matrix (new grants numbered in order, `ids`
-    the grant table's index, kept up to date); the answers by (resource index, principal index)."""
-    rows = matrix.rows[index]
-    answers: dict[tuple[int, int], ApiOutcome] = {}
-    for cell in cells:
-        answers[(index, cell.principal)] = cell.answer
-        new = ids.get(cell.grant)
-        if new is None:
-            new = ids[cell.grant] = len(matrix.grants)
-            matrix.grants.append(cell.grant)
-        rows[cell.position] = rows[cell.position]._replace(grant=new)
-    return answers

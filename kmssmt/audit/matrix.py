@@ -25,9 +25,10 @@ class that a process meets, and its granting statements compared with the evalua
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from kmssmt.account.decide import TAG_PREFIXES, decide, resource_context
 from kmssmt.account.snapshot import Account, Principal, Resource
@@ -130,6 +131,8 @@ class ResourceResult:
     no_network: list[tuple[int, int, tuple[int, ...]]] = field(default_factory=list)  # (principal, grant, refs)
     solver_calls: int = 0
     planned: list[int] = field(default_factory=list)  # planning only (`MatrixEngine.plan`)
+    # The answers of the API columns' cells (`kmssmt.audit.api_calls.ApiLabeller`): (principal, status, why)
+    api: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,7 @@ class MatrixEngine:
         self._planned: set[tuple[object, ...]] = set()  # pairs whose classes a plan has noted
         self._places: dict[int, _Place] = {}
         self._class_memo: dict[tuple[object, ...], tuple[ClassKey | None, ...]] = {}
+        self._groups: dict[tuple[object, ...], tuple[ResourceResult, frozenset[int]]] = {}
 
     # -- classes solved apart from the cells (the pool's units) -------------------------------------
     def plan(self, indices: Sequence[int]) -> list[ClassKey]:
@@ -411,13 +415,60 @@ class MatrixEngine:
             self._class_memo[key] = out
         return out
 
+    def allows(self, index: int, pindex: int, question: int) -> bool:
+        """Does the (principal, resource) cell of `question` have access (its class's answer)?"""
+        key = self.classes_of(index, pindex)[question]
+        return key is not None and self._payload(*key).grant is not None
+
     def run(self, index: int, principals: Sequence[int] | None = None) -> ResourceResult:
         """The matrix rows of one resource (when planning: only the pairs of `principals`, default
         all, and the principals whose pair key the plan noted, in `planned`)."""
         place = self._place(index)
         calls_before = self.model.solver_calls
-        result = ResourceResult(index)
-        grant_ids: dict[Grant, int] = {}
+        if self._planning is None and principals is None:
+            result = self._grouped(index, place)
+        else:
+            result = ResourceResult(index)
+            self._walk(place, result, range(len(self.principals) + 1) if principals is None else principals)
+        result.solver_calls = self.model.solver_calls - calls_before
+        return result
+
+    def _grouped(self, index: int, place: _Place) -> ResourceResult:
+        """The rows of one resource from its group's rows (`_group_rows`), with the principals its
+        own policy names, those the group's rows leave out, and another account walked here."""
+        shared, left_out = self._group_rows(place)
+        result = ResourceResult(index, list(shared.grants))
+        own = ResourceResult(index, result.grants)  # the walked principals' rows, numbering grants on
+        walked = sorted(place.named | left_out)
+        self._walk(place, own, [*walked, self.external])
+        if not walked:
+            result.cells = shared.cells + own.cells
+            result.decrypters = shared.decrypters + own.decrypters
+            result.no_network = shared.no_network + own.no_network
+            return result
+        result.cells = _replace_principals(shared.cells, own.cells, walked)
+        result.decrypters = sorted((set(shared.decrypters) - set(walked)) | set(own.decrypters))
+        result.no_network = _replace_principals(shared.no_network, own.no_network, walked)
+        return result
+
+    def _group_rows(self, place: _Place) -> tuple[ResourceResult, frozenset[int]]:
+        """The rows of the principals of the account on every resource of a group whose own policy
+        does not name them (the same pair keys: `_Place.group`), computed on the first resource met,
+        and the principals left out: those its own policy names (their witnesses are replayed on a
+        resource that does not name them)."""
+        found = self._groups.get(place.group)
+        if found is None:
+            rows = ResourceResult(-1)
+            self._walk(place, rows, [p for p in range(len(self.principals)) if p not in place.named])
+            if len(self._groups) > 10_000:
+                self._groups.clear()
+            found = self._groups[place.group] = (rows, place.named)
+        return found
+
+    def _walk(self, place: _Place, result: ResourceResult, principals: Iterable[int]) -> None:
+        """The pairs of `principals` with one resource, their rows added to `result` (grants numbered
+        in `result.grants`, which may hold some already)."""
+        grant_ids: dict[Grant, int] = {grant: n for n, grant in enumerate(result.grants)}
 
         def grant_index(grant: Grant) -> int:
             found = grant_ids.get(grant)
@@ -426,7 +477,7 @@ class MatrixEngine:
                 result.grants.append(grant)
             return found
 
-        for pindex in range(len(self.principals) + 1) if principals is None else principals:
+        for pindex in principals:
             matched, mine, key = self._reach(place, pindex)
             if not matched and not mine:
                 if self._planning is not None:
@@ -450,8 +501,6 @@ class MatrixEngine:
                     self._pairs.clear()
                 self._pairs[key] = out
             self._emit(result, pindex, out, grant_index)
-        result.solver_calls = self.model.solver_calls - calls_before
-        return result
 
     @staticmethod
     def _emit(result: ResourceResult, pindex: int, out: _PairOut, grant_index: Any) -> None:
@@ -568,6 +617,31 @@ class MatrixEngine:
             effective = replace(request, context=resource_context(request.context, resource))
             if not query_contains(Query(None, ("*",), ("*",), condition), effective):
                 raise ReplayError(f"account witness {request.to_json()} is outside the condition")
+
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+
+def _replace_principals(shared: list[_Row], own: list[_Row], walked: Sequence[int]) -> list[_Row]:
+    """`shared` rows (sorted by principal, their first field) with those of the `walked` principals
+    (sorted) replaced by `own` (sorted too, and holding nothing but walked principals and another
+    account, the last principal)."""
+    keys = [row[0] for row in shared]
+    out: list[_Row] = []
+    first = 0
+    taken = 0
+    for pindex in walked:
+        low = bisect_left(keys, pindex, first)
+        high = bisect_right(keys, pindex, low)
+        out += shared[first:low]
+        stop = taken
+        while stop < len(own) and own[stop][0] == pindex:
+            stop += 1
+        out += own[taken:stop]
+        first, taken = high, stop
+    out += shared[first:]
+    out += own[taken:]
+    return out
 
 
 def _grant(access: str, conditions: tuple[str, ...], request: Request, external: bool) -> Grant:

@@ -15,18 +15,18 @@ that resource type), whether some request of the category is allowed, and how:
 * a column that stands for an API call (reading a secret: GetSecretValue, which also needs
   kms:Decrypt on the secret's customer key) shows the API answer (kmssmt/audit/api_calls.py).
 
-Each cell keeps the statements that grant its witness. The run, in four steps, each of which is
+Each cell keeps the statements that grant its witness. The run, in three steps, each of which is
 one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
 
 1. plan: the cells of every resource are sorted into classes (cells whose statements have the same
    content share one answer), without the solver, in this process;
 2. the classes are solved, each once, split over the workers; the guardrails
    (kmssmt/audit/guardrails.py), which depend on nothing else, run beside them;
-3. the matrix rows of every resource are written from the class answers, here (no solver work is
-   left, only the replays of witnesses through the account evaluator; shipping the cells back from
-   workers would cost more than writing them);
-4. the API columns are labelled resource by resource (kmssmt/audit/api_calls.py), split over the
-   workers; then the built-in checks (kmssmt/audit/builtin.py) run here.
+3. the matrix rows of every resource are written from the class answers, in contiguous blocks of
+   resources over the workers (no solver work is left for the permission cells, only the replays of
+   witnesses through the account evaluator); each secret's API columns are labelled with its row
+   (kmssmt/audit/api_calls.py). The rows are merged into one matrix here, then the built-in checks
+   (kmssmt/audit/builtin.py) run here.
 
 Workers are forked after the step before theirs, so they hold everything it computed; what they
 send back is plain data. The report is the same for any `--jobs`.
@@ -35,19 +35,12 @@ send back is plain data. The report is the same for any `--jobs`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kmssmt.account.snapshot import Account, load_account
-from kmssmt.audit.api_calls import (
-    ApiCell,
-    ApiLabeller,
-    ApiOutcome,
-    apply_api_cells,
-    decrypters_of,
-    has_api_columns,
-)
+from kmssmt.audit.api_calls import ApiLabeller, ApiOutcome, has_api_columns
 from kmssmt.audit.builtin import AuditContext, run_builtin
 from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
@@ -91,7 +84,8 @@ def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, t
                jobs if can_fork() else 1, progress)
     results, outcomes = run.matrix_and_guardrails()
     matrix = _merge(account, run.engine, results)
-    api = run.api_cells(matrix, results)
+    api = {(result.index, principal): ApiOutcome(status, why)
+           for result in results for principal, status, why in result.api}
     builtin = run_builtin(AuditContext(account, model, matrix, results, api, config.admins), config.disabled)
     checks, findings = builtin.checks, builtin.findings
     for outcome in outcomes:
@@ -122,7 +116,7 @@ class _Run:
     jobs: int
     progress: Progress | None
     worker_solver_calls: int = 0  # solver calls made in worker processes
-    labeller: ApiLabeller | None = None  # step 4's, made once the matrix is merged
+    labeller: ApiLabeller | None = None  # made at the first row with API columns
 
     @property
     def total(self) -> int:
@@ -162,34 +156,21 @@ class _Run:
             return results
         results = []
         for index in range(count):
-            results.append(self.engine.run(index))
+            results.append(self.row(index))
             self.tick(index + 1)
         return results
 
-    def api_cells(self, matrix: Matrix, results: Sequence[ResourceResult]) -> dict[tuple[int, int], ApiOutcome]:
-        """Step 4: the API columns, labelled in place; the answers by (resource, principal)."""
-        self.labeller = ApiLabeller(matrix, self.account, self.model, decrypters_of(self.account, results),
-                                    self.engine.classes_of)
-        indices = [i for i in range(len(self.account.resources)) if has_api_columns(self.account, i)]
-        if worker_count(self.jobs, len(indices)) > 1:
-            # Neighbouring resources share content classes: contiguous blocks keep them in one worker.
-            cells = [found for block in _pooled(self, [("api", (indices[a], indices[b - 1] + 1))
-                                                      for a, b in _blocks(len(indices), self.jobs * 4)], [])
-                     for found in block]
-        else:
-            cells = [self.api_of(i) for i in indices]
-        ids = {grant: n for n, grant in enumerate(matrix.grants)}
-        out: dict[tuple[int, int], ApiOutcome] = {}
-        for index, found in zip(indices, cells, strict=True):
-            out.update(apply_api_cells(matrix, index, found, ids))
-        return out
-
-    def api_of(self, index: int) -> list[ApiCell]:
-        assert self.labeller is not None
-        return self.labeller.cells(index)
+    def row(self, index: int) -> ResourceResult:
+        """One resource's matrix row, its API columns labelled (`ApiLabeller`)."""
+        result = self.engine.run(index)
+        if has_api_columns(self.account, index):
+            if self.labeller is None:
+                self.labeller = ApiLabeller(self.account, self.model, self.engine)
+            self.labeller.label(result)
+        return result
 
 
-# ("classes" | "rows" | "api", (first, stop)) | ("guardrail", (n,))
+# ("classes" | "rows", (first, stop)) | ("guardrail", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
@@ -261,28 +242,30 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
     if kind == "classes":
         answer = run.engine.solve_classes(keys[args[0]:args[1]])[0]
     elif kind == "rows":
-        answer = [run.engine.run(index) for index in range(args[0], args[1])]
+        answer = [run.row(index) for index in range(args[0], args[1])]
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
     else:
-        answer = [run.api_of(index) for index in range(args[0], args[1])
-                  if has_api_columns(run.account, index)]
+        raise ValueError(f"unknown unit {kind}")
     return answer, model.solver_calls - before, model.memo_since(mark), second_opinion.handover()
 
 
 def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]) -> Matrix:
-    """One grant table for all resources (numbered in resource order, so the same for any --jobs)."""
+    """One grant table for all resources: the grants a cell or a kms:Decrypt with no network key
+    (AUD002) points to, numbered in resource order (so the same for any --jobs)."""
     grants: list[Grant] = []
     ids: dict[Grant, int] = {}
     rows: list[list[CellRow]] = []
     for result in results:
+        used = {cell[2] for cell in result.cells}
+        used.update(grant for _, grant, _ in result.no_network)
         local = []
-        for grant in result.grants:
+        for number, grant in enumerate(result.grants):
             found = ids.get(grant)
-            if found is None:
+            if found is None and number in used:
                 found = ids[grant] = len(grants)
                 grants.append(grant)
-            local.append(found)
+            local.append(-1 if found is None else found)
         rows.append([CellRow(p, c, local[g], refs) for p, c, g, refs in result.cells])
     return Matrix([p.label for p in account.principals] + [EXTERNAL], [p.arn for p in account.principals] + [None],
                   [ResourceName(r.label, r.arn) for r in account.resources], grants,
