@@ -34,13 +34,20 @@ from kmssmt.symbolic.account_model import AccountModel
 
 
 @dataclass
-class AuditContext:
+class ModelContext:
+    """What the built-in checks that read no matrix cell read (`builtin(..., early=True)`: they can
+    run before the matrix, beside the solving of its classes): the account and its model."""
+
+    account: Account
+    model: AccountModel
+
+
+@dataclass
+class AuditContext(ModelContext):
     """What the built-in checks read: the account and its model, the merged matrix and the
     per-resource results it was merged from, the answers of its API columns by (resource index,
     principal index), and the admin set of the checks file."""
 
-    account: Account
-    model: AccountModel
     matrix: Matrix
     results: list[ResourceResult]
     api: dict[tuple[int, int], ApiOutcome]
@@ -61,23 +68,37 @@ class BuiltinCheck:
     severity: Severity
     function: BuiltinFunction
     proven: str = ""  # what a pass proves, one line ({admins}: the admin set)
+    early: bool = False  # reads the account and model only (`ModelContext`)
 
 
 BUILTIN: dict[str, BuiltinCheck] = {}
 
 
-def builtin(id: str, severity: Severity, proven: str) -> Callable[[BuiltinFunction], BuiltinFunction]:
+def builtin(id: str, severity: Severity, proven: str, early: bool = False
+            ) -> Callable[[BuiltinFunction], BuiltinFunction]:
     """Register a built-in check under `id`; the first line of its docstring is its title, `proven`
-    what a pass proves (the detail of a passing result)."""
+    what a pass proves (the detail of a passing result); `early`: it reads no matrix cell."""
 
     def decorate(function: BuiltinFunction) -> BuiltinFunction:
         title = inspect.cleandoc(function.__doc__ or function.__name__).partition("\n")[0].strip()
         if id in BUILTIN and BUILTIN[id].function is not function:
             raise ValueError(f"built-in check {id} registered twice")
-        BUILTIN[id] = BuiltinCheck(id, title, severity, function, proven)
+        BUILTIN[id] = BuiltinCheck(id, title, severity, function, proven, early)
         return function
 
     return decorate
+
+
+def early_checks() -> list[str]:
+    """The ids of the built-in checks that read no matrix cell, in id order."""
+    return [entry.id for entry in BUILTIN.values() if entry.early]
+
+
+def run_early(check: str, ctx: ModelContext) -> list[AuditFinding]:
+    """The findings of one early built-in check (`early_checks`)."""
+    entry = BUILTIN[check]
+    assert entry.early
+    return entry.function(ctx)  # type: ignore[arg-type]  # an early check reads the ModelContext part only
 
 
 class BuiltinOutcome(NamedTuple):
@@ -85,11 +106,14 @@ class BuiltinOutcome(NamedTuple):
     findings: list[AuditFinding]
 
 
-def run_builtin(ctx: AuditContext, disabled: Sequence[str] = ()) -> BuiltinOutcome:
-    """Every built-in check in id order; the results and findings of those not `disabled`."""
+def run_builtin(ctx: AuditContext, disabled: Sequence[str] = (),
+                early: dict[str, list[AuditFinding]] | None = None) -> BuiltinOutcome:
+    """Every built-in check in id order; the results and findings of those not `disabled`. `early`:
+    findings of early checks (`run_early`) already run, by id."""
     findings: list[AuditFinding] = []
     for entry in BUILTIN.values():
-        findings += entry.function(ctx)
+        done = (early or {}).get(entry.id)
+        findings += entry.function(ctx) if done is None else done
     checks: list[CheckResult] = []
     for entry in BUILTIN.values():
         if entry.id in disabled:
@@ -329,8 +353,8 @@ ANY_RIGHT = "any right"
 @builtin("AUD007", "security",
          "no principal reaches any right: no path principal → group → policy → capability (attach or "
          "rewrite a RAM policy, join a group, set a key or secret policy) exists, or each one's capability "
-         "is proven denied")
-def _escalation(ctx: AuditContext) -> list[AuditFinding]:
+         "is proven denied", early=True)
+def _escalation(ctx: ModelContext) -> list[AuditFinding]:
     """Privilege escalation path
 
     Paths principal → group → policy → capability → any right in a networkx graph. An edge

@@ -20,7 +20,8 @@ equality), Principal patterns of key and secret policies once per pattern list, 
 the same attached policies and groups share their identity statements.
 
 Each class's witness is replayed through the account evaluator (`decide`) on the first cell of the
-class that a process meets, and its granting statements compared with the evaluator's.
+class that a process meets (with a plan: where the class is solved, on the first cell the plan met),
+and its granting statements compared with the evaluator's.
 """
 
 from __future__ import annotations
@@ -234,6 +235,8 @@ class MatrixEngine:
         self._places: dict[int, _Place] = {}
         self._class_memo: dict[tuple[object, ...], tuple[ClassKey | None, ...]] = {}
         self._groups: dict[tuple[object, ...], tuple[ResourceResult, frozenset[int]]] = {}
+        # The first cell the plan met of each class: (resource, principal, (content id, statement number)...)
+        self._first_cells: dict[ClassKey, tuple[Resource, int, tuple[tuple[int, int], ...]]] = {}
 
     # -- classes solved apart from the cells (the pool's units) -------------------------------------
     def plan(self, indices: Sequence[int]) -> list[ClassKey]:
@@ -269,7 +272,13 @@ class MatrixEngine:
         """The answers of the planned classes `keys` and the solver calls they took (run where the
         plan was made, or in a worker forked after it)."""
         before = self.model.solver_calls
-        solved = [(key, self._payload(*key)) for key in keys]
+        solved = []
+        for key in keys:
+            payload = self._payload(*key)
+            first = self._first_cells.get(key)
+            if first is not None:  # the plan met the class: its witness is replayed here, once
+                self._replay_first(payload, key[1], *first)
+            solved.append((key, payload))
         return solved, self.model.solver_calls - before
 
     def adopt(self, solved: Sequence[tuple[ClassKey, _Payload]]) -> None:
@@ -525,24 +534,33 @@ class MatrixEngine:
             key, members = self._class_key(external, question, kind, views)
             if key is None:
                 continue
+            numbered = tuple((cid, info.number) for cid, info in members)
+            if self._planning is not None:
+                self._first_cells.setdefault(key, (resource, pindex, numbered))
             payload = self._payload(*key)
             if payload.grant is None:
                 continue
+            self._replay_first(payload, question, resource, pindex, numbered)
             if question == DECRYPT:
                 decrypts = True
                 if payload.nn_grant is not None:
-                    refs = tuple(info.number for cid, info in members if cid in payload.nn_applying)
-                    if not payload.replayed:
-                        self._replay(resource, pindex, payload.nn_grant, refs, NO_NETWORK)
-                    no_network = (payload.nn_grant, refs)
-                payload.replayed = True
+                    no_network = (payload.nn_grant, _refs(numbered, payload.nn_applying))
                 continue
-            refs = tuple(info.number for cid, info in members if cid in payload.applying)
-            if not payload.replayed and payload.grant[2] is not None:
-                self._replay(resource, pindex, payload.grant, refs, None)
-                payload.replayed = True
-            cells.append((question, payload.grant, refs))
+            cells.append((question, payload.grant, _refs(numbered, payload.applying)))
         return (tuple(cells), decrypts, no_network)
+
+    def _replay_first(self, payload: _Payload, question: int, resource: Resource, pindex: int,
+                      numbered: tuple[tuple[int, int], ...]) -> None:
+        """Replay a class's witness on its first cell met (`numbered`: the cell's statements as
+        (content id, statement number)), once per class and process."""
+        if payload.replayed or payload.grant is None:
+            return
+        if question == DECRYPT:
+            if payload.nn_grant is not None:
+                self._replay(resource, pindex, payload.nn_grant, _refs(numbered, payload.nn_applying), NO_NETWORK)
+        elif payload.grant.action is not None:
+            self._replay(resource, pindex, payload.grant, _refs(numbered, payload.applying), None)
+        payload.replayed = True
 
     # -- classes ---------------------------------------------------------------------------------
     def _class_key(self, external: bool, question: int, kind: str, views: list[tuple[_Info, tuple[int, ...]]]
@@ -617,6 +635,11 @@ class MatrixEngine:
             effective = replace(request, context=resource_context(request.context, resource))
             if not query_contains(Query(None, ("*",), ("*",), condition), effective):
                 raise ReplayError(f"account witness {request.to_json()} is outside the condition")
+
+
+def _refs(numbered: tuple[tuple[int, int], ...], applying: frozenset[int]) -> tuple[int, ...]:
+    """The numbers of a cell's statements whose content is among a class's `applying`."""
+    return tuple(number for cid, number in numbered if cid in applying)
 
 
 _Row = TypeVar("_Row", bound=tuple[Any, ...])

@@ -21,7 +21,8 @@ one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
 1. plan: the cells of every resource are sorted into classes (cells whose statements have the same
    content share one answer), without the solver, in this process;
 2. the classes are solved, each once, split over the workers; the guardrails
-   (kmssmt/audit/guardrails.py), which depend on nothing else, run beside them;
+   (kmssmt/audit/guardrails.py) and the built-in checks that read no cell (`early_checks`), which
+   depend on nothing else, run beside them;
 3. the matrix rows of every resource are written from the class answers, in contiguous blocks of
    resources over the workers (no solver work is left for the permission cells, only the replays of
    witnesses through the account evaluator); each secret's API columns are labelled with its row
@@ -36,12 +37,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kmssmt.account.snapshot import Account, load_account
 from kmssmt.audit.api_calls import ApiLabeller, ApiOutcome, has_api_columns
-from kmssmt.audit.builtin import AuditContext, run_builtin
+from kmssmt.audit.builtin import AuditContext, ModelContext, early_checks, run_builtin, run_early
 from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
 from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
@@ -86,7 +87,8 @@ def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, t
     matrix = _merge(account, run.engine, results)
     api = {(result.index, principal): ApiOutcome(status, why)
            for result in results for principal, status, why in result.api}
-    builtin = run_builtin(AuditContext(account, model, matrix, results, api, config.admins), config.disabled)
+    builtin = run_builtin(AuditContext(account, model, matrix, results, api, config.admins), config.disabled,
+                          run.early)
     checks, findings = builtin.checks, builtin.findings
     for outcome in outcomes:
         checks.append(outcome.result)
@@ -117,6 +119,7 @@ class _Run:
     progress: Progress | None
     worker_solver_calls: int = 0  # solver calls made in worker processes
     labeller: ApiLabeller | None = None  # made at the first row with API columns
+    early: dict[str, list[AuditFinding]] = field(default_factory=dict)  # early built-in checks run on the pool
 
     @property
     def total(self) -> int:
@@ -133,11 +136,15 @@ class _Run:
         outcomes: list[GuardrailOutcome] = []
         if worker_count(self.jobs, len(resources) + guardrails) > 1:
             keys, blocks = _family_blocks(self.engine, self.engine.plan(resources), self.jobs * 16)
+            early = early_checks()
             units: list[_Unit] = [("guardrail", (g,)) for g in range(guardrails)]
+            units += [("early", (n,)) for n in range(len(early))]
             units += [("classes", block) for block in blocks]
             for unit, answer in zip(units, _pooled(self, units, keys), strict=True):
                 if unit[0] == "classes":
                     self.engine.adopt(answer)
+                elif unit[0] == "early":
+                    self.early[early[unit[1][0]]] = answer
                 else:
                     outcomes.append(answer)
         else:
@@ -170,7 +177,7 @@ class _Run:
         return result
 
 
-# ("classes" | "rows", (first, stop)) | ("guardrail", (n,))
+# ("classes" | "rows", (first, stop)) | ("guardrail" | "early", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
 
@@ -245,6 +252,8 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
         answer = [run.row(index) for index in range(args[0], args[1])]
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
+    elif kind == "early":
+        answer = run_early(early_checks()[args[0]], ModelContext(run.account, model))
     else:
         raise ValueError(f"unknown unit {kind}")
     return answer, model.solver_calls - before, model.memo_since(mark), second_opinion.handover()
@@ -266,7 +275,8 @@ def _merge(account: Account, engine: MatrixEngine, results: list[ResourceResult]
                 found = ids[grant] = len(grants)
                 grants.append(grant)
             local.append(-1 if found is None else found)
-        rows.append([CellRow(p, c, local[g], refs) for p, c, g, refs in result.cells])
+        make = tuple.__new__  # a CellRow without its Python-level constructor (hundreds of thousands of cells)
+        rows.append([make(CellRow, (p, c, local[g], refs)) for p, c, g, refs in result.cells])
     return Matrix([p.label for p in account.principals] + [EXTERNAL], [p.arn for p in account.principals] + [None],
                   [ResourceName(r.label, r.arn) for r in account.resources], grants,
                   [StatementRef.of(s) for s in engine.statements], rows)
