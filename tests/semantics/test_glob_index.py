@@ -32,3 +32,13 @@ def test_arn_shapes() -> None:
         "acs:kms:*", "*", "acs:kms:cn-*:123:secret/app-?"]
     assert index.matching("acs:kms:cn-beijing:123:secret/app-xy") == ["acs:kms:*", "*"]
     assert index.matching("") == ["*"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="aAbBkK\u212a\u017fsS*?:", max_size=8), st.text(alphabet="aAbBkK\u212a\u017fsS:", max_size=8))
+def test_ignore_case_folds_ascii_letters_only(pattern: str, text: str) -> None:
+    """`glob_match(ignore_case=True)` is the match of the folded pattern against the folded text
+    (`fold`: ASCII letters only; the Kelvin sign and the long s are not letters k and s)."""
+    from kmssmt.language.glob import fold
+
+    assert glob_match(pattern, text, ignore_case=True) == glob_match(fold(pattern), fold(text))
