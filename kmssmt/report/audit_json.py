@@ -7,6 +7,8 @@ from typing import Any
 
 from kmssmt.audit.model import AuditReport
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one row per line, made once (not per row)
+
 
 def render(report: AuditReport) -> str:
     """Indented, except that the matrix's tables (cells, grants, statements) have one entry per
@@ -18,7 +20,7 @@ def render(report: AuditReport) -> str:
 
     def compact(rows: list[Any]) -> str:
         token = f"@@matrix-{len(placeholders)}@@"
-        inner = ",\n      ".join(json.dumps(row, separators=(",", ":")) for row in rows)
+        inner = ",\n      ".join(map(_COMPACT.encode, rows))
         placeholders[json.dumps(token)] = "[\n      " + inner + "\n    ]" if rows else "[]"
         return token
 
