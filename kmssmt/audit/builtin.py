@@ -279,7 +279,7 @@ def _broken_readers(ctx: AuditContext) -> list[AuditFinding]:
     """Secret reader whose GetSecretValue call cannot succeed (broken)
 
     One finding per secret: its readers (kms:GetSecretValue allowed) whose GetSecretValue call can
-    never succeed, by the catalog's API dependencies (`resource_api_cells`): kms:Decrypt on its
+    never succeed, by the catalog's API dependencies (`ApiLabeller`): kms:Decrypt on its
     customer key is missing, or never allowed in the same request context as the read."""
     matrix, account = ctx.matrix, ctx.account
     position = {label: i for i, (label, _) in enumerate(matrix.resources)}
