@@ -164,13 +164,13 @@ class _Info:
 
     __slots__ = ("statement", "patterns", "not_resource", "has_tags", "number", "masks")
 
-    def __init__(self, statement: Statement, number: int, masks: dict[str, tuple[bool, ...]]):
+    def __init__(self, statement: Statement, number: int, masks: dict[str, tuple[tuple[str, ...], ...]]):
         self.statement = statement
         self.patterns = tuple(v.text for v in statement.resources)
         self.not_resource = statement.not_resource
         self.has_tags = any(fold(c.key).startswith(TAG_PREFIXES) for c in statement.conditions)
         self.number = number
-        self.masks = masks  # kind -> per question: does the Action reach one of its actions
+        self.masks = masks  # kind -> per question: the question's actions the Action reaches (empty: none)
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ class MatrixEngine:
                 self.numbers.setdefault(id(statement), len(self.statements))
                 self.statements.append(statement)
         self._infos: dict[int, _Info] = {}
-        self._masks: dict[tuple[tuple[str, ...], bool], dict[str, tuple[bool, ...]]] = {}
+        self._masks: dict[tuple[tuple[str, ...], bool], dict[str, tuple[tuple[str, ...], ...]]] = {}
         # Identity statements as bits of the account's index: a pair's statements are a mask AND, its
         # cells are cached by (policies, matched statements, tags) across resources.
         self.index = model.index
@@ -294,7 +294,7 @@ class MatrixEngine:
             masks = self._masks.get(shape)
             if masks is None:  # the same for every statement with this Action
                 masks = self._masks[shape] = {
-                    kind: tuple(any(self.model.hit(statement, a) for a in actions) for actions in qs)
+                    kind: tuple(tuple(a for a in actions if self.model.hit(statement, a)) for actions in qs)
                     for kind, qs in self.questions.items()}
             info = self._infos[id(statement)] = _Info(statement, self.numbers.get(id(statement), -1), masks)
         return info
@@ -315,12 +315,12 @@ class MatrixEngine:
         anchored = key_text(replace(rewritten, actions=(), not_action=False)) + question_key
         shape = self._shape_ids.setdefault((anchored, labels), len(self._shape_ids))
         ids = []
-        for index, actions in enumerate(self.questions[resource.kind]):
-            if not info.masks[resource.kind][index]:
+        for reached in info.masks[resource.kind]:
+            if not reached:
                 ids.append(-1)
                 continue
-            normal = replace(rewritten, actions=tuple(Value(a, rewritten.span) for a in actions
-                                                      if self.model.hit(info.statement, a)), not_action=False)
+            index = len(ids)
+            normal = replace(rewritten, actions=tuple(Value(a, rewritten.span) for a in reached), not_action=False)
             key = key_text(normal)
             content_key = (index, key + question_key, labels)
             cid = self._content_ids.get(content_key)
