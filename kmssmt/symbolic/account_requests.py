@@ -359,6 +359,12 @@ class RequestQuestions(AccountStatements):
         from kmssmt.symbolic.solver import Session
 
         groups = [self.plain(group, None) for group in groups]
+        if len(groups) > 1:
+            # A group that allows every request of the domain takes nothing from the conjunction: the
+            # others alone are described (often a question asked before, of one permission).
+            kept = [group for group in groups if not _allows_everything(group, external)]
+            if kept and len(kept) < len(groups):
+                groups = kept
         anchored = [sorted((self._anchored(s) for s in group), key=lambda pair: pair[1]) for group in groups]
         normal = [[statement for statement, _ in group] for group in anchored]
         key = ("describe", external, tuple(tuple(text for _, text in g) for g in anchored))
@@ -368,11 +374,8 @@ class RequestQuestions(AccountStatements):
         cubes: list[list[CubeLiteral]] | None
         if not all(any(s.effect == "Allow" for s in g) for g in normal):
             cubes = []
-        elif all(not any(s.effect == "Deny" for s in g) and
-                 any(s.effect == "Allow" and not s.conditions and
-                     (not external or s.principals is None or any(v.text == "*" for v in s.principals))
-                     for s in g) for g in normal):
-            cubes = [[]]  # an Allow with no condition for every caller of the domain, and no Deny
+        elif all(_allows_everything(g, external) for g in normal):
+            cubes = [[]]
         else:
             cubes = None
             flat = [s for g in normal for s in g]
@@ -393,3 +396,13 @@ class RequestQuestions(AccountStatements):
                 self.solver_calls += session.calls
         self._describe_cache[key] = cubes
         return cubes
+
+
+def _allows_everything(statements: Sequence[Statement], external: bool) -> bool:
+    """Filtered, rewritten statements of one permission allow every request of the domain: an Allow
+    with no condition for every caller of the domain (any principal of another account when
+    `external`), and no Deny."""
+    return not any(s.effect == "Deny" for s in statements) and any(
+        s.effect == "Allow" and not s.conditions
+        and (not external or s.principals is None or any(v.text == "*" for v in s.principals))
+        for s in statements)
