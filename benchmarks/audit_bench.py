@@ -157,13 +157,37 @@ def section(run: Run, rows: list[dict[str, Any]], repeat: int, before: str = "")
                      f"{row['cpu']:.1f} ({cpu_runs}) | {cpu} |")
     lines += ["", "The matrix has a cell for every principal and resource, so doubling the input multiplies the "
               "cells by about 4. Cells are decided by classes that share one answer (the same statement "
-              "content): solver calls grow with the distinct statement shapes, not with the cells; per pair the "
-              "work is a bit-mask AND and a cache look-up, per cell with access one compact row. × previous size "
+              "content): solver calls grow with the distinct statement shapes, not with the cells; resources "
+              "whose ARNs meet the same identity statements share their rows (each walks only the principals "
+              "its own policy names), and per cell with access the work is one compact row. × previous size "
               "compares with the row of half the size and the same --jobs; the speed-up compares with --jobs 1 "
               "at the same size, the runs of both interleaved."]
+    lines += goals(rows)
     if before:
         lines += ["", before]
     return "\n".join(lines)
+
+
+def goals(rows: list[dict[str, Any]]) -> list[str]:
+    """The goals' verdicts on the rows measured: 1x under 5 s and at most 2.2x per doubling with --jobs 1,
+    --jobs 2 at least 1.6x faster than --jobs 1 at 2x and beyond."""
+    out = []
+    by = {(r["scale"], r["jobs"]): r for r in rows}
+    if (1, 1) in by:
+        seconds = by[(1, 1)]["seconds"]
+        out.append(f"- 1x with --jobs 1 under 5 s: {seconds:.1f} s, {'met' if seconds < 5 else '**not met**'}")
+    for (scale, jobs), row in sorted(by.items()):
+        half = by.get((scale / 2 if scale % 2 else scale // 2, jobs))
+        if jobs == 1 and half is not None:
+            ratio = row["seconds"] / half["seconds"]
+            out.append(f"- {half['scale']}x → {scale}x with --jobs 1 at most ×2.2: ×{ratio:.2f}, "
+                       f"{'met' if ratio <= 2.2 else '**not met**'}")
+        alone = by.get((scale, 1))
+        if jobs == 2 and scale >= 2 and alone is not None:
+            speedup = alone["seconds"] / row["seconds"]
+            out.append(f"- {scale}x: --jobs 2 at least 1.6× faster than --jobs 1: {speedup:.2f}×, "
+                       f"{'met' if speedup >= 1.6 else '**not met**'}")
+    return ["", "Goals (medians above):", "", *out] if out else []
 
 
 def scale_arg(text: str) -> float:

@@ -15,9 +15,12 @@ its statements sorted by content (the answer then depends on nothing else: the s
 granting statements (those whose content is among the statements granting the class's witness).
 
 Per pair, the only work left is finding the pair's statements: the Resource patterns of identity
-statements are matched once per resource (each distinct wildcard pattern once, literal patterns by
-equality), Principal patterns of key and secret policies once per pattern list, and principals with
-the same attached policies and groups share their identity statements.
+statements are matched once per resource (`GlobIndex`: wildcard patterns component by component,
+literal patterns by equality), Principal patterns of key and secret policies once per pattern list,
+and principals with the same attached policies and groups share their identity statements. Resources
+whose ARNs meet the same identity statements (and whose tags and control policies read alike) form a
+*group*: a principal their own policies do not name has the same cells on each of them, so a group's
+rows are written once and each resource walks only the principals its policy names and another account.
 
 Each class's witness is replayed through the account evaluator (`decide`) on the first cell of the
 class that a process meets (with a plan: where the class is solved, on the first cell the plan met),
