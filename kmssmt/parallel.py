@@ -41,9 +41,13 @@ def can_fork() -> bool:
 
 def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
               initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = (),
-              progress: Callable[[int], None] | None = None, chunksize: int = 1) -> list[Result]:
+              progress: Callable[[int], None] | None = None, chunksize: int = 1,
+              main_works: bool = False) -> list[Result]:
     """`[work(u) for u in units]`, on `worker_count(jobs, len(units))` processes; in this process
-    when that is one. `progress(done)` is called as results arrive (in order)."""
+    when that is one. `progress(done)` is called as results arrive (in order). `main_works`: this
+    process is one of the workers (it takes units too, beside one process fewer in the pool; forked
+    workers only: what this process computed meanwhile is not theirs), so it neither idles nor has
+    its share of the results pickled back; `work` must then be safe to run here."""
     workers = worker_count(jobs, len(units))
     results: list[Result] = []
     if workers == 1:
@@ -56,13 +60,48 @@ def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    main_works = main_works and can_fork()
     with frozen_for_fork(), \
-            ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
-                                initargs=initargs) as pool:
+            ProcessPoolExecutor(max_workers=workers - 1 if main_works else workers, mp_context=context,
+                                initializer=initializer, initargs=initargs) as pool:
+        if main_works:
+            return _sharing(pool, work, units, workers - 1, progress)
         outcomes: Iterable[Result] = pool.map(work, units, chunksize=max(1, chunksize))
         for result in outcomes:
             results.append(result)
             if progress:
                 progress(len(results))
     return results
+
+
+def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], pooled: int,
+             progress: Callable[[int], None] | None) -> list[Result]:
+    """The units shared by this process and a pool of `pooled` workers: the pool is kept two units
+    ahead per worker from the front of the list, this process takes the next unit itself in between;
+    the results in the order of the units."""
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+    found: dict[int, Result] = {}
+    flying: dict[Future[Result], int] = {}
+    following = 0
+
+    def collect(done: Iterable[Future[Result]]) -> None:
+        for future in list(done):
+            found[flying.pop(future)] = future.result()
+            if progress:
+                progress(len(found))
+
+    while following < len(units) or flying:
+        while following < len(units) and len(flying) < 2 * pooled:
+            flying[pool.submit(work, units[following])] = following
+            following += 1
+        if following < len(units):
+            found[following] = work(units[following])
+            following += 1
+            if progress:
+                progress(len(found))
+            collect([f for f in flying if f.done()])
+        elif flying:
+            collect(wait(flying, return_when=FIRST_COMPLETED).done)
+    return [found[n] for n in range(len(units))]
 

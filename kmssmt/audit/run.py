@@ -35,6 +35,7 @@ send back is plain data. The report is the same for any `--jobs`.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ class _Run:
         count = len(self.account.resources)
         if worker_count(self.jobs, count) > 1:
             results: list[ResourceResult] = []
-            for block in _pooled(self, [("rows", block) for block in _blocks(count, self.jobs * 4)], []):
+            for block in _pooled(self, [("rows", block) for block in _blocks(count, self.jobs * 16)], []):
                 results += block
                 self.tick(len(results))
             return results
@@ -179,7 +180,7 @@ class _Run:
 
 # ("classes" | "rows", (first, stop)) | ("guardrail" | "early", (n,))
 _Unit = tuple[str, tuple[int, ...]]
-_STATE: tuple[_Run, list[ClassKey]] | None = None  # what forked workers inherit
+_STATE: tuple[_Run, list[ClassKey], int] | None = None  # what forked workers inherit, and the parent's pid
 
 
 def _blocks(count: int, parts: int) -> list[tuple[int, int]]:
@@ -221,10 +222,10 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     solver answers adopted by this process. The workers cross-check as this process does (the setting
     is handed to them explicitly) and their cross-check counts are added to this process's."""
     global _STATE
-    _STATE = (run, keys)
+    _STATE = (run, keys, os.getpid())
     try:
         outcomes = run_units(_work, units, run.jobs, initializer=second_opinion.adopt,
-                             initargs=(second_opinion.setting(),))
+                             initargs=(second_opinion.setting(),), main_works=True)
     finally:
         _STATE = None
     answers = []
@@ -241,7 +242,7 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
     parent adopts them, so later steps, and the workers forked for them, never solve them again) and
     its cross-check counts."""
     assert _STATE is not None
-    run, keys = _STATE
+    run, keys, parent = _STATE
     kind, args = unit
     model = run.model
     before, mark = model.solver_calls, model.memo_mark()
@@ -256,6 +257,8 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
         answer = run_early(early_checks()[args[0]], ModelContext(run.account, model))
     else:
         raise ValueError(f"unknown unit {kind}")
+    if os.getpid() == parent:  # a unit this process took: its calls and answers are already its own
+        return answer, 0, [[] for _ in model.SOLVER_MEMOS], second_opinion.handover()
     return answer, model.solver_calls - before, model.memo_since(mark), second_opinion.handover()
 
 
