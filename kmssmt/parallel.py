@@ -76,32 +76,47 @@ def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
 
 def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], pooled: int,
              progress: Callable[[int], None] | None) -> list[Result]:
-    """The units shared by this process and a pool of `pooled` workers: the pool is kept two units
-    ahead per worker from the front of the list, this process takes the next unit itself in between;
-    the results in the order of the units."""
-    from concurrent.futures import FIRST_COMPLETED, Future, wait
+    """The units shared by this process and a pool of `pooled` workers: the pool takes them from the
+    front, a few units ahead per worker and topped up as each finishes (a finished unit's callback
+    hands the next one over, so the pool never waits for this process), and this process takes them
+    from the back, until they meet; the results in the order of the units."""
+    import threading
+    from concurrent.futures import Future, wait
 
-    found: dict[int, Result] = {}
-    flying: dict[Future[Result], int] = {}
-    following = 0
+    lock = threading.Lock()
+    futures: dict[int, Future[Result]] = {}
+    mine: dict[int, Result] = {}
+    ends = [0, len(units)]  # [front, back): the units nobody has taken yet
 
-    def collect(done: Iterable[Future[Result]]) -> None:
-        for future in list(done):
-            found[flying.pop(future)] = future.result()
-            if progress:
-                progress(len(found))
+    def hand_over(_: Future[Result] | None = None) -> None:
+        with lock:
+            if ends[0] >= ends[1]:
+                return
+            index = ends[0]
+            ends[0] += 1
+            future = futures[index] = pool.submit(work, units[index])
+        future.add_done_callback(hand_over)
 
-    while following < len(units) or flying:
-        while following < len(units) and len(flying) < 2 * pooled:
-            flying[pool.submit(work, units[following])] = following
-            following += 1
-        if following < len(units):
-            found[following] = work(units[following])
-            following += 1
-            if progress:
-                progress(len(found))
-            collect([f for f in flying if f.done()])
-        elif flying:
-            collect(wait(flying, return_when=FIRST_COMPLETED).done)
-    return [found[n] for n in range(len(units))]
-
+    for _ in range(min(2 * pooled, len(units))):
+        hand_over()
+    while True:
+        with lock:
+            if ends[0] >= ends[1]:
+                break
+            ends[1] -= 1
+            index = ends[1]
+        mine[index] = work(units[index])
+        if progress:
+            progress(len(mine) + sum(f.done() for f in list(futures.values())))
+    while True:  # every unit is taken; a callback may still be handing its last one over
+        with lock:
+            pending = list(futures.values())
+        wait(pending)
+        with lock:
+            if len(futures) + len(mine) == len(units):
+                pending = list(futures.values())
+                if all(f.done() for f in pending):
+                    break
+    if progress:
+        progress(len(units))
+    return [mine[n] if n in mine else futures[n].result() for n in range(len(units))]

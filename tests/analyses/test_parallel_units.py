@@ -24,7 +24,9 @@ def test_results_in_unit_order(main_works: bool) -> None:
     seen: list[int] = []
     results = run_units(_square, list(range(12)), 2, progress=seen.append, main_works=main_works)
     assert [r for r, _ in results] == [n * n for n in range(12)]
-    assert seen == list(range(1, 13))
+    # as results arrive: one call per result in the pool's order; shared with this process, a
+    # count that never goes back and ends at every unit
+    assert seen == sorted(seen) and seen[-1] == 12 and (main_works or seen == list(range(1, 13)))
     where = {pid for _, pid in results}
     assert (PARENT in where) == main_works  # this process took units only when asked to
     assert where - {PARENT}  # and the pool took some
