@@ -88,8 +88,10 @@ def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], p
     mine: dict[int, Result] = {}
     ends = [0, len(units)]  # [front, back): the units nobody has taken yet
 
-    def hand_over(_: Future[Result] | None = None) -> None:
+    def hand_over(finished: Future[Result] | None = None) -> None:
         with lock:
+            if finished is not None and not finished.cancelled() and finished.exception() is not None:
+                ends[0] = ends[1]  # a unit failed: no more are handed out, the error is raised below
             if ends[0] >= ends[1]:
                 return
             index = ends[0]
@@ -105,18 +107,19 @@ def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], p
                 break
             ends[1] -= 1
             index = ends[1]
-        mine[index] = work(units[index])
+        try:
+            mine[index] = work(units[index])
+        except BaseException:
+            with lock:
+                ends[0] = ends[1]  # the pool finishes what it holds, takes nothing more
+            raise
         if progress:
             progress(len(mine) + sum(f.done() for f in list(futures.values())))
-    while True:  # every unit is taken; a callback may still be handing its last one over
-        with lock:
-            pending = list(futures.values())
-        wait(pending)
-        with lock:
-            if len(futures) + len(mine) == len(units):
-                pending = list(futures.values())
-                if all(f.done() for f in pending):
-                    break
+    with lock:  # nothing is left to take, so no callback hands over another unit: these are all
+        pending = list(futures.values())
+    wait(pending)
+    for future in pending:
+        future.result()  # a failed unit's error is raised here (after one, nothing more was handed out)
     if progress:
         progress(len(units))
     return [mine[n] if n in mine else futures[n].result() for n in range(len(units))]

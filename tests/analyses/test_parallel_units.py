@@ -37,3 +37,20 @@ def test_results_in_unit_order(main_works: bool) -> None:
 def test_a_unit_error_is_raised(main_works: bool) -> None:
     with pytest.raises(ValueError, match="unlucky"):
         run_units(_square, list(range(20)), 2, main_works=main_works)
+
+
+def _slow_then_fail(unit: int) -> int:
+    import time
+
+    if unit == 1:
+        raise RuntimeError("the pool's unit failed")
+    time.sleep(0.01)
+    return unit
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers are forked")
+def test_a_failed_pool_unit_stops_the_handing_out() -> None:
+    # The pool's second unit fails: the error is raised here, without the run handing out the rest
+    # (nor hanging on units nobody took).
+    with pytest.raises(RuntimeError, match="pool's unit"):
+        run_units(_slow_then_fail, list(range(400)), 2, main_works=True)
