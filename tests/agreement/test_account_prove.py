@@ -14,7 +14,6 @@ The long run of the same property is `python -m scripts.soak_account`.
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ from kmssmt.semantics.query import parse_query, query_contains
 from kmssmt.symbolic.account_model import AccountModel
 from kmssmt.symbolic.account_prove import prove_on_account
 from tests.support.accounts import accounts, accounts_with_queries, load_generated, request_set, schema_errors
-from tests.support.oracle import BruteForce, prove_agreement
+from tests.support.oracle import BruteForce, assert_audit_matrix_agrees, prove_agreement
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "account.json"
@@ -76,17 +75,7 @@ def test_closed_world_account_prove_agrees_with_brute_force(case: tuple[dict[str
 def test_audit_matrix_agrees_with_brute_force(snapshot: dict[str, Any]) -> None:
     """Each cell's yes/no: no access means no request of the category on the resource is allowed in the
     request set; access means a witness of the category that the evaluator allows."""
-    from kmssmt.audit.guardrails import CheckConfig
-    from kmssmt.audit.run import run_audit
-
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "account.json"
-        path.write_text(json.dumps(snapshot, indent=1))
-        report = run_audit(str(path), CheckConfig())
-        account = load_account(str(path))
-    problems, checked = BruteForce(account, request_set(account)).check_matrix(report)
-    assert checked == len(account.resources) * (len(account.principals) + 1) * 4
-    assert not problems, "\n".join(problems) + "\n\nsnapshot: " + json.dumps(snapshot)
+    assert_audit_matrix_agrees(snapshot)
 
 
 # -- regressions on examples/account.json (issue 12) -------------------------------------------------

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import json
 import random
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kmssmt.account.decide import decide
-from kmssmt.account.snapshot import load_account
 from kmssmt.semantics.query import parse_query
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import AccountModel
 from tests.support.accounts import accounts, accounts_with_queries, load_generated, request_set, schema_errors
-from tests.support.oracle import BruteForce, prove_agreement
+from tests.support.oracle import BruteForce, assert_audit_matrix_agrees, prove_agreement
 
 SETTINGS = settings(max_examples=30, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -73,14 +70,4 @@ def test_account_prove_with_control_policies_agrees_with_brute_force(case: tuple
 @settings(SETTINGS, max_examples=15)
 @given(accounts(control=True))
 def test_audit_matrix_with_control_policies_agrees_with_brute_force(snapshot: dict[str, Any]) -> None:
-    from kmssmt.audit.guardrails import CheckConfig
-    from kmssmt.audit.run import run_audit
-
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "account.json"
-        path.write_text(json.dumps(snapshot, indent=1))
-        report = run_audit(str(path), CheckConfig())
-        account = load_account(str(path))
-    problems, checked = BruteForce(account, request_set(account)).check_matrix(report)
-    assert checked == len(account.resources) * (len(account.principals) + 1) * 4
-    assert not problems, "\n".join(problems) + "\n\nsnapshot: " + json.dumps(snapshot)
+    assert_audit_matrix_agrees(snapshot)

@@ -237,3 +237,25 @@ def prove_agreement(account: Account, queries: Sequence[Query], worlds: Sequence
                 verdicts.add(proof.verdict)
                 verdicts.problems += brute.check_proof(query, mode, proof, closed_world)
     return verdicts
+
+
+def assert_audit_matrix_agrees(snapshot: dict[str, Any]) -> None:
+    """Audit a generated snapshot and check every cell of its matrix against the brute force: no
+    access means no request of the category on the resource is allowed in the request set, access
+    means a witness of the category that the evaluator allows."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from kmssmt.account.snapshot import load_account
+    from kmssmt.audit.guardrails import CheckConfig
+    from kmssmt.audit.run import run_audit
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "account.json"
+        path.write_text(json.dumps(snapshot, indent=1))
+        report = run_audit(str(path), CheckConfig())
+        account = load_account(str(path))
+    problems, checked = BruteForce(account, request_set(account)).check_matrix(report)
+    assert checked == len(account.resources) * (len(account.principals) + 1) * 4
+    assert not problems, "\n".join(problems) + "\n\nsnapshot: " + json.dumps(snapshot)
