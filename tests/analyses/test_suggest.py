@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,17 @@ from tests.support.paths import EXAMPLES
 
 APP = str(EXAMPLES / "policies" / "app-crypto.json")
 OUTSIDE_OFFICE = "can anyone kms:Decrypt on acs:kms:*:*:key/* when acs:SourceIp not in 192.168.0.0/16"
+
+
+def _document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "1", "Statement": list(statements)}, indent=2)
+
+
+def _policy_file(tmp_path: Path, text: str) -> list[Policy]:
+    """The policy of a file `p.json` holding `text`, read as users' files are."""
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    return [load_policy(str(path))]
 
 
 def check_suggestion(policies: list[Policy], query: str, mode: Mode, suggestion: Suggestion) -> None:
@@ -67,11 +79,9 @@ def test_always_adds_an_allow_scoped_to_the_query() -> None:
 
 
 def test_always_takes_the_query_out_of_a_deny(tmp_path: Path) -> None:
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"Version": "1", "Statement": [
+    policies = _policy_file(tmp_path, _document(
         {"Effect": "Allow", "Action": "kms:*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}]}, indent=2))
-    policies = [load_policy(str(path))]
+        {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}))
     query = "can anyone kms:Decrypt on acs:kms:*:*:key/* when acs:SourceIp in 10.0.0.0/8"
     result = suggest(policies, query, "always")
     assert result.suggestions, result.notes
@@ -80,11 +90,9 @@ def test_always_takes_the_query_out_of_a_deny(tmp_path: Path) -> None:
 
 
 def test_a_statement_that_only_grants_the_query_is_removed(tmp_path: Path) -> None:
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"Version": "1", "Statement": [
+    policies = _policy_file(tmp_path, _document(
         {"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"},
-        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}, indent=2))
-    policies = [load_policy(str(path))]
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}))
     query = "can anyone kms:Decrypt on *"
     result = suggest(policies, query, "never")
     narrowed = next(s for s in result.suggestions if s.kind == "narrow-actions")
@@ -108,10 +116,9 @@ def test_system_policies_are_never_edited() -> None:
 
 
 def test_a_damaged_statement_is_not_edited_but_a_deny_still_helps(tmp_path: Path) -> None:
-    path = tmp_path / "p.json"
-    path.write_text('{"Version": "1", "Statement": [\n  {"Effect": "Allow", "Action": "kms:*", "Resource": "*",},\n'
-                    '  {"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}\n]}\n')
-    policies = [load_policy(str(path))]
+    policies = _policy_file(tmp_path, '{"Version": "1", "Statement": [\n'
+                                      '  {"Effect": "Allow", "Action": "kms:*", "Resource": "*",},\n'
+                                      '  {"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}\n]}\n')
     result = suggest(policies, "can anyone kms:Decrypt on *", "never")
     assert [s.kind for s in result.suggestions] == ["add-deny"]
     check_suggestion(policies, "can anyone kms:Decrypt on *", "never", result.suggestions[0])
@@ -145,9 +152,8 @@ def test_undecided_collateral_is_never_called_nothing_else(monkeypatch: pytest.M
 
 
 def test_a_lone_statement_object_is_not_edited_into_a_broken_document(tmp_path: Path) -> None:
-    path = tmp_path / "p.json"
-    path.write_text('{"Version": "1", "Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}\n')
-    policies = [load_policy(str(path))]
+    policies = _policy_file(tmp_path,
+                            '{"Version": "1", "Statement": {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}}\n')
     result = suggest(policies, "can anyone kms:Decrypt on *", "never")
     for suggestion in result.suggestions:
         check_suggestion(policies, "can anyone kms:Decrypt on *", "never", suggestion)
@@ -157,10 +163,8 @@ def test_a_lone_statement_object_is_not_edited_into_a_broken_document(tmp_path: 
 
 
 def test_closed_world_collateral_ranges_over_catalog_actions(tmp_path: Path) -> None:
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}, indent=2))
-    policies = [load_policy(str(path))]
+    policies = _policy_file(tmp_path, _document(
+        {"Effect": "Allow", "Action": "kms:*", "Resource": "*"}))
     query = "can anyone kms:Decrypt on *"
     open_world = suggest(policies, query, "never")
     closed = suggest(policies, query, "never", closed_world=True)
