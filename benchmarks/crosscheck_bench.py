@@ -48,9 +48,7 @@ class ProveRow:
     alone: Times = field(default_factory=Times)
     checked: Times = field(default_factory=Times)
     questions: int = 0
-    agree: int = 0
-    disagree: int = 0
-    cvc5_unknown: int = 0
+    pair: Tally = field(default_factory=Tally)  # the compiled question, Z3 against cvc5
     proves: int = 0
 
 
@@ -71,12 +69,7 @@ def prove_rows(generators: list[str], sizes: dict[str, list[int]], seeds: list[i
                         with Clock() as clock:
                             cvc5_status = Cvc5Session(preamble, RESOURCE_LIMIT, DEFAULT_TIMEOUT).decide(assertions)
                         row.cvc5.add(clock)
-                        if cvc5_status == "unknown":
-                            row.cvc5_unknown += 1
-                        elif cvc5_status == z3_status:
-                            row.agree += 1
-                        else:
-                            row.disagree += 1
+                        row.pair.record(cvc5_status, z3_status)
                         with Clock() as clock:
                             prove([policy], text, mode, explain=False)  # type: ignore[arg-type]
                         row.alone.add(clock)
@@ -190,8 +183,8 @@ def render(run: Run, args: argparse.Namespace, proves: list[ProveRow], diffs: li
     for row in proves:
         lines.append(f"| {LABELS[row.generator]} | {row.size} | {len(row.z3.wall)} | {row.z3.cell(.5)} | "
                      f"{row.z3.cell(.99)} | {row.cvc5.cell(.5)} | {row.cvc5.cell(.99)} | "
-                     f"{ratio(row.cvc5.p(.5), row.z3.p(.5))} | {row.agree} / {row.cvc5_unknown} / "
-                     f"**{row.disagree}** |")
+                     f"{ratio(row.cvc5.p(.5), row.z3.p(.5))} | {row.pair.agreements} / {row.pair.unknown} / "
+                     f"**{row.pair.disagreements}** |")
     lines += ["", "The question is the formula `prove()` solves for the (policy, query), from its SMT-LIB text: Z3 "
               "`solver.check(preamble, assertions)` in a fresh context; cvc5 a fresh `Cvc5Session(preamble)` and "
               "`decide(assertions)`. Both times include reading the text.", "",
@@ -265,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     soaked = soak(args.soak_cases, args.soak_seed, log) if args.soak_cases > 0 else None
     run.finish()
     publish(run, render(run, args, proves, diffs, soaked), figures(proves, diffs), not args.no_write)
-    bad = sum(r.disagree for r in proves) + sum(d.tally.disagreements for d in diffs)
+    bad = sum(r.pair.disagreements for r in proves) + sum(d.tally.disagreements for d in diffs)
     bad += soaked["solver_disagreements"] + soaked["exit"] if soaked is not None else 0
     return 1 if bad else 0
 

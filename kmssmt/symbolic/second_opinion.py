@@ -60,6 +60,16 @@ class Tally:
     asked: int = 0
     seconds: float = field(default=0.0, compare=False)
 
+    def record(self, answer: str, status: str) -> None:
+        """One question both solvers were asked: the second's `answer` against Z3's `status`."""
+        self.questions += 1
+        if answer == "unknown":
+            self.unknown += 1
+        elif answer == status:
+            self.agreements += 1
+        else:
+            self.disagreements += 1
+
     def add(self, other: Tally) -> None:
         self.questions += other.questions
         self.agreements += other.agreements
@@ -376,16 +386,7 @@ class Cvc5Session:
             return
         answer = self.decide(names)
 
-        def update(tally: Tally) -> None:
-            tally.questions += 1
-            if answer == "unknown":
-                tally.unknown += 1
-            elif answer == status:
-                tally.agreements += 1
-            else:
-                tally.disagreements += 1
-
-        index = _count(update)
+        index = _count(lambda tally: tally.record(answer, status))
         if answer not in ("unknown", status):
             assumptions = " ".join(names)
             question = "\n".join([*self.script, f"(check-sat-assuming ({assumptions}))" if names else "(check-sat)"])
