@@ -150,13 +150,13 @@ class ApiLabeller:
             others = self._need_places(needs)
             written: dict[tuple[object, ...], tuple[tuple[str, str], int]] = {}
             grant_ids = {grant: n for n, grant in enumerate(result.grants)}
+            classes = self.engine.classes_of
             for position, (pindex, question, grant_index, refs) in enumerate(result.cells):
                 grant = result.grants[grant_index]
                 if question != column or grant.access == "unknown":
                     continue
                 combination: tuple[object, ...] | None = None
                 if others is not None:
-                    classes = self.engine.classes_of
                     combination = (api, column, classes(index, pindex)[column], grant,
                                    tuple(classes(place, pindex)[q] for place, q in others))
                 found = written.get(combination) if combination is not None else None

@@ -453,11 +453,6 @@ class MatrixEngine:
         own = ResourceResult(index, result.grants)  # the walked principals' rows, numbering grants on
         walked = sorted(place.named | left_out)
         self._walk(place, own, [*walked, self.external])
-        if not walked:
-            result.cells = shared.cells + own.cells
-            result.decrypters = shared.decrypters + own.decrypters
-            result.no_network = shared.no_network + own.no_network
-            return result
         result.cells = _replace_principals(shared.cells, own.cells, walked)
         result.decrypters = sorted((set(shared.decrypters) - set(walked)) | set(own.decrypters))
         result.no_network = _replace_principals(shared.no_network, own.no_network, walked)
