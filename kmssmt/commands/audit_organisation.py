@@ -37,7 +37,8 @@ def is_organisation(args: argparse.Namespace) -> bool:
         return False
     from kmssmt.organisation.inputs import find_snapshots
 
-    return len(find_snapshots([path])) > 1
+    args.snapshots = find_snapshots([path])  # read once: `run` audits these
+    return len(args.snapshots) > 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     timeout = args.unit_timeout if args.unit_timeout > 0 else None
     execution = Execution(max(1, args.jobs), timeout, args.scheduler, render=render_audit)
     common = dict(config=config, fmt=args.format, timeout=args.timeout, closed_world=args.closed_world,
-                  out_dir=args.out_dir, resume=args.resume)
+                  out_dir=args.out_dir, resume=args.resume, snapshots=getattr(args, "snapshots", None))
     if sys.stderr.isatty():
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -192,15 +192,17 @@ class _Audit:
 def run_organisation(inputs: Sequence[str], execution: Execution | None = None, config: CheckConfig | None = None,
                      fmt: str | None = None, timeout: float = 30.0, closed_world: bool = False,
                      out_dir: str | None = None, resume: bool = False,
-                     progress: Progress | None = None) -> OrganisationReport:
+                     progress: Progress | None = None, snapshots: list[SnapshotFile] | None = None
+                     ) -> OrganisationReport:
     """Audit the snapshots of `inputs` (files, or directories of snapshots) as one organisation. `fmt`:
-    the format of each account's own report, written to `out_dir` (none without one)."""
+    the format of each account's own report, written to `out_dir` (none without one). `snapshots`:
+    those of `inputs` when they were already found (`find_snapshots`)."""
     from kmssmt.audit.guardrails import CheckConfig
 
     started = time.perf_counter()
     execution = execution or Execution()
     config = config or CheckConfig()
-    snapshots = find_snapshots(inputs)
+    snapshots = find_snapshots(inputs) if snapshots is None else snapshots
     by_id = {s.account: s for s in snapshots}
     audit = _Audit(snapshots, execution, Store(out_dir) if out_dir else None, resume, fmt if out_dir else None,
                    progress, total=len(snapshots))
