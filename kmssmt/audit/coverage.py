@@ -112,16 +112,18 @@ def assess(gaps: Sequence[GapLike], checks: Sequence[tuple[str, str]]) -> Covera
     custom = {check_id for check_id, source in checks if source != "built-in"}
     affected: set[str] = set(custom)
     areas: dict[str, str] = {}
-    subjects: list[str] = []
+    subjects: dict[str, None] = {}  # in the order met
     for gap in gaps:
-        what, reads = AREAS.get(gap.api, ("part of the account", ALL))
-        affected |= set(reads) & set(ran)
-        names = [c for c in ran if c in reads or c in custom]
-        areas.setdefault(gap.api, f"{gap.api}: {what} not fully known; may affect "
-                                  f"{', '.join(names) if names else 'no check of this run'}")
         subject = _subject(gap.resource) or (f"region {gap.resource}" if gap.resource not in ("account", "") else None)
-        if subject and subject not in subjects:
-            subjects.append(subject)
+        if subject:
+            subjects.setdefault(subject)
+        if gap.api in areas:  # one area per API: what it reads is known already
+            continue
+        what, reads = AREAS.get(gap.api, ("part of the account", ALL))
+        affected |= set(reads).intersection(ran)
+        names = [c for c in ran if c in reads or c in custom]
+        areas[gap.api] = (f"{gap.api}: {what} not fully known; may affect "
+                          f"{', '.join(names) if names else 'no check of this run'}")
     entries = tuple({"api": g.api, "resource": g.resource, **({"region": g.region} if g.region else {}),
                      "error": g.error} for g in gaps)
     return Coverage(False, entries, tuple(c for c in ran if c in affected), tuple(areas.values()), tuple(subjects))

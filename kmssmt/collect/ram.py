@@ -114,11 +114,8 @@ def collect_ram(ctx: Context, include_system: bool, system_in_catalog: Any) -> R
 
     user_parts = ctx.map(user_part, users)
     # A group a user is in is a group of the account even when ListGroups could not list it.
-    group_names = [text(g.group_name) for g in groups]
-    for member, _ in user_parts:
-        for name in member or []:
-            if name not in group_names:
-                group_names.append(name)
+    group_names = list(dict.fromkeys([*(text(g.group_name) for g in groups),
+                                      *(name for member, _ in user_parts for name in member or [])]))
 
     def group_part(name: str) -> list[PolicyRef] | None:
         refs = _attached(ctx, "ListPoliciesForGroup", "list_policies_for_group_with_options", "group_name", name,

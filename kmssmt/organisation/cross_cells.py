@@ -24,25 +24,17 @@ from kmssmt.audit.cells import cell_answer, describe_cell
 from kmssmt.audit.matrix import category_actions
 from kmssmt.audit.model import CATEGORIES
 from kmssmt.errors import ReplayError
-from kmssmt.language.glob import glob_match, has_wildcard
+from kmssmt.language.glob import glob_match
 from kmssmt.organisation.model import NOT_COLLECTED, OrgCell
 from kmssmt.policy.ast import Statement
 from kmssmt.semantics.evaluate import StatementRef, principal_matches
 from kmssmt.semantics.request import Request
 from kmssmt.symbolic.account_model import AccountModel
-from kmssmt.symbolic.cross_account import CrossQuestions, kept_rewrite
+from kmssmt.symbolic.cross_account import CrossQuestions, account_field, kept_rewrite
 
 
 def _refs(statements: Sequence[Statement]) -> tuple[StatementRef, ...]:
     return tuple(StatementRef.of(s) for s in statements)
-
-
-def _account_field(pattern: str) -> str | None:
-    """The account a principal pattern names literally (`acs:ram::ACCOUNT:...`), else None."""
-    parts = pattern.split(":")
-    if len(parts) != 5 or has_wildcard(parts[3]):
-        return None
-    return parts[3]
 
 
 # -- what an account's resource policies may grant to other accounts (for planning the pairs) --------------
@@ -58,7 +50,7 @@ def profile(account: Account) -> dict[str, Any]:
             if statement.effect != "Allow":
                 continue
             for text in ("*",) if statement.principals is None else (v.text for v in statement.principals):
-                if _account_field(text) != account.id:
+                if account_field(text) != account.id:
                     patterns.add(text)
     return {"account": account.id, "principals": [p.arn for p in account.principals] + [root_arn(account)],
             "patterns": sorted(patterns)}
@@ -72,7 +64,7 @@ def reaches(owner: dict[str, Any], caller: dict[str, Any]) -> bool:
 
 def named_accounts(owner: dict[str, Any]) -> set[str]:
     """The accounts the owner's resource-policy patterns name literally."""
-    return {a for a in (_account_field(p) for p in owner["patterns"]) if a is not None}
+    return {a for a in (account_field(p) for p in owner["patterns"]) if a is not None}
 
 
 def grants_outside(owner: dict[str, Any]) -> bool:

@@ -10,7 +10,8 @@ import jinja2
 from kmssmt.audit.model import CATEGORIES, CATEGORY_TITLES, AuditReport
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja environment of the HTML reports (the package's templates, autoescaped)."""
     return jinja2.Environment(loader=jinja2.PackageLoader("kmssmt", "report/templates"),
                               autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
                               lstrip_blocks=True)
@@ -22,6 +23,6 @@ def render(report: AuditReport) -> str:
         rows = [{"principal": ", ".join(principals), "count": len(principals), "cells": cells}
                 for principals, cells in report.matrix.table(index)]
         matrix.append({"resource": resource, "rows": rows})
-    template = _environment().get_template("audit.html.j2")
+    template = environment().get_template("audit.html.j2")
     return template.render(report=report, matrix=matrix, categories=[CATEGORY_TITLES[c] for c in CATEGORIES],
                            dumps=lambda obj: json.dumps(obj, sort_keys=True))

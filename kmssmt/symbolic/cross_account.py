@@ -54,14 +54,14 @@ def kept_rewrite(model: AccountModel, statement: Statement, owner: Resource | No
         return table[key]
     rewritten = AccountStatements.rewrite(statement, owner, keep_principal) if owner is not None else statement
     if rewritten is not None and drop_accounts and rewritten.principals is not None:
-        kept = tuple(v for v in rewritten.principals if _account_field(v.text) not in drop_accounts)
+        kept = tuple(v for v in rewritten.principals if account_field(v.text) not in drop_accounts)
         rewritten = replace(rewritten, principals=kept) if kept else None
     table[key] = rewritten
     table[("original", id(statement))] = statement  # the original stays alive with its id
     return rewritten
 
 
-def _account_field(pattern: str) -> str | None:
+def account_field(pattern: str) -> str | None:
     """The account a principal pattern names literally (`acs:ram::ACCOUNT:...`), else None."""
     from kmssmt.language.glob import has_wildcard
 
