@@ -435,8 +435,10 @@ def arn_signatures(arn: ArnDimension, ids: Mapping[str, int], bound: int) -> dic
     rows: list[tuple[str, tuple[frozenset[int], ...]]] = []
     for text, pid in ids.items():
         for row in arn._tuples[pid]:
-            classes = tuple(dim.classes(cid) for dim, cid in zip(arn.components, row, strict=True))
+            classes = [dim.classes(cid) for dim, cid in zip(arn.components, row, strict=True)]
+            # Every component is in the exact encoding (the caller counts no other): a set per component.
             rows.append((text, tuple(c for c in classes if c is not None)))
+            assert len(rows[-1][1]) == len(arn.components)
     weights: list[list[int]] = []
     for index, dim in enumerate(arn.components):
         if index == 0:  # the first component is always the ARN prefix
