@@ -127,14 +127,9 @@ def append_statement(text: str, policy: Policy, value: JsonObject) -> str:
 def remove_statement(text: str, statement: Statement) -> str:
     """`text` without `statement`'s object and the comma that separated it from its neighbour."""
     place = statement_text(text, statement)
-    after = place.end
-    while after < len(text) and text[after] in " \t\r\n":
-        after += 1
+    after = skip_space(text, place.end)
     if after < len(text) and text[after] == ",":  # not the last: drop it and the comma after it
-        end = after + 1
-        while end < len(text) and text[end] in " \t\r\n":
-            end += 1
-        return text[:place.start] + text[end:]
+        return text[:place.start] + text[skip_space(text, after + 1):]
     before = place.start
     while before > 0 and text[before - 1] in " \t\r\n":
         before -= 1
@@ -144,6 +139,5 @@ def remove_statement(text: str, statement: Statement) -> str:
 
 
 def statement_value(text: str, statement: Statement) -> JsonObject:
-    """A copy of the statement's JSON object, to edit."""
-    copy: JsonObject = json.loads(json.dumps(statement_text(text, statement).value))
-    return copy
+    """The statement's JSON object, decoded afresh from `text` (the caller's to edit)."""
+    return statement_text(text, statement).value
