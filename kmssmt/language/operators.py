@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import get_close_matches
+from fractions import Fraction
 from typing import Literal, TypeVar
 
 from kmssmt.language.glob import fold, glob_match
@@ -32,10 +33,11 @@ class Operator:
         return _TESTS[(self.family, self.comparison)](request_value, policy_value)
 
 
-_Ordered = TypeVar("_Ordered", Decimal, int)
+_Ordered = TypeVar("_Ordered", Decimal, int, Fraction)
 
 
-def _order_holds(comparison: Comparison, left: _Ordered, right: _Ordered) -> bool:
+def order_holds(comparison: Comparison, left: _Ordered, right: _Ordered) -> bool:
+    """`left` stands in `comparison` (eq, lt, le, gt, ge) to `right`."""
     if comparison == "eq":
         return left == right
     if comparison == "lt":
@@ -52,7 +54,7 @@ def _order_holds(comparison: Comparison, left: _Ordered, right: _Ordered) -> boo
 def _ordered(parse: Callable[[str], _Ordered | None], comparison: Comparison) -> Callable[[str, str], bool]:
     def test(request_value: str, policy_value: str) -> bool:
         left, right = parse(request_value), parse(policy_value)
-        return left is not None and right is not None and _order_holds(comparison, left, right)
+        return left is not None and right is not None and order_holds(comparison, left, right)
 
     return test
 

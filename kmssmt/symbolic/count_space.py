@@ -30,10 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Literal
 
 from kmssmt.language.glob import fold
-from kmssmt.language.operators import Operator, lookup_operator, operator_named
+from kmssmt.language.operators import Comparison, Operator, lookup_operator, operator_named, order_holds
 from kmssmt.language.values import IpRange, number_between, parse_cidr, parse_date, parse_number
 from kmssmt.policy.ast import ConditionClause, Statement
 from kmssmt.semantics.query import And, Compare, Condition, Not, Presence, Query
@@ -216,9 +216,10 @@ class CountSpace:
         first = 2  # the atoms of the numbers, in the order of `samples`
         bases = {}
         for (op, value), number in numbers.items():
-            test = _ORDER_TESTS[operator_named(op).comparison]
+            comparison = operator_named(op).comparison
             bases[(op, value)] = 0 if number is None else sum(
-                1 << (first + i) for i, sample in enumerate(samples) if test(sample, Fraction(number)))
+                1 << (first + i) for i, sample in enumerate(samples)
+                if order_holds(comparison, sample, Fraction(number)))
         return axis, bases
 
     def _string_axis(self, key: StringKey, uses: list[tuple[str, str]]) -> tuple[Axis, dict[tuple[str, str], int]]:
@@ -411,20 +412,14 @@ def _conjoin(a: _Term, b: _Term) -> _Term | None:
     return out
 
 
-_ORDER_TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": lambda t, m: t == m, "lt": lambda t, m: t < m, "le": lambda t, m: t <= m,
-    "gt": lambda t, m: t > m, "ge": lambda t, m: t >= m}
-
-
 def _inside_block(block: IpRange) -> Callable[[Atom], bool]:
     kind = "ipv4" if block.version == 4 else "ipv6"
     return lambda atom: atom.kind == kind and block.low <= atom.low and atom.high <= block.high
 
 
-def _ordered(comparison: str, moment: int) -> Callable[[Atom], bool]:
+def _ordered(comparison: Comparison, moment: int) -> Callable[[Atom], bool]:
     """Time atoms whose instants stand in `comparison` to `moment` (an atom lies on one side of it)."""
-    test = _ORDER_TESTS[comparison]
-    return lambda atom: atom.kind == "time" and test(atom.low, moment)
+    return lambda atom: atom.kind == "time" and order_holds(comparison, atom.low, moment)
 
 
 def arn_signatures(arn: ArnDimension, ids: Mapping[str, int], bound: int) -> dict[frozenset[str], int]:
