@@ -4,7 +4,6 @@ checks, 2 bad input)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from kmssmt.commands import audit_organisation, cross_check
 from kmssmt.commands.helptext import HelpFormatter
@@ -54,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.audit.run import run_audit
     from kmssmt.collector import fewer_collections
+    from kmssmt.commands.progress import progress_bar
     from kmssmt.report.formats import render_audit
 
     if audit_organisation.is_organisation(args):
@@ -61,19 +61,8 @@ def run(args: argparse.Namespace) -> int:
     args.account = args.account[0]
     config = load_checks(args.checks)
     jobs = max(1, args.jobs)
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("auditing"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), transient=True) as bar:
-            task = bar.add_task("audit", total=None)
-
-            def tick(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = run_audit(args.account, config, jobs, args.timeout, tick, args.closed_world)
-    else:
-        report = run_audit(args.account, config, jobs, args.timeout, closed_world=args.closed_world)
+    with progress_bar("auditing") as update:
+        report = run_audit(args.account, config, jobs, args.timeout, update, args.closed_world)
     with fewer_collections():  # a large report is millions of small objects, none in a cycle
         text = render_audit(report, args.format)
     write_output(text, args.output)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from kmssmt.commands.output import write_output
 from kmssmt.errors import InputError
@@ -43,6 +42,7 @@ def is_organisation(args: argparse.Namespace) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
+    from kmssmt.commands.progress import progress_bar
     from kmssmt.organisation.run import Execution, run_organisation
     from kmssmt.report.formats import render_audit, render_organisation
 
@@ -57,19 +57,8 @@ def run(args: argparse.Namespace) -> int:
     execution = Execution(max(1, args.jobs), timeout, args.scheduler, render=render_audit)
     common = dict(config=config, fmt=args.format, timeout=args.timeout, closed_world=args.closed_world,
                   out_dir=args.out_dir, resume=args.resume, snapshots=getattr(args, "snapshots", None))
-    if sys.stderr.isatty():
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        with Progress(TextColumn("auditing the organisation"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total} units"), TimeElapsedColumn(), transient=True) as bar:
-            task = bar.add_task("organisation", total=None)
-
-            def tick(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = run_organisation(args.account, execution, progress=tick, **common)
-    else:
-        report = run_organisation(args.account, execution, **common)
+    with progress_bar("auditing the organisation", "{task.completed}/{task.total} units") as update:
+        report = run_organisation(args.account, execution, progress=update, **common)
     text = render_organisation(report, args.format)
     if args.out_dir:
         from kmssmt.files import write_atomically

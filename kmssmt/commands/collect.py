@@ -6,13 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kmssmt.commands.helptext import HelpFormatter
-
-if TYPE_CHECKING:
-    from kmssmt.collect.clients import Clients
-    from kmssmt.collect.collect import CollectOptions
 
 # one line each: the help wraps them to the terminal
 CREDENTIALS = ("credentials: the SDK's default chain (ALIBABA_CLOUD_ACCESS_KEY_ID and _SECRET, an OIDC role, the CLI's "
@@ -74,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from kmssmt.collect.collect import CollectError, CollectOptions, collect_account
     from kmssmt.collect.redact import Redactor
     from kmssmt.collect.snapshot_writer import write_snapshot
+    from kmssmt.commands.progress import progress_bar
 
     if args.jobs < 1:
         raise InputError("--jobs", "must be at least 1")
@@ -87,31 +84,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         clients = Clients(credential_client(args.profile), redact, endpoints)
         options = CollectOptions(_regions(args.regions), args.jobs, args.include_system_policies)
-        if sys.stderr.isatty() and not os.environ.get("CI"):
-            snapshot = _with_progress(clients, options)
-        else:
-            snapshot = collect_account(clients, options)
+        with progress_bar("collecting {task.description}", first="RAM", enabled=not os.environ.get("CI")) as update:
+            snapshot = collect_account(clients, options, progress=None if update is None else
+                                       lambda step, done, total: update(done, total or None, step))
     except CollectError as exc:
         print(f"kmssmt collect: {redact(str(exc))}", file=sys.stderr)
         return 3
     write_snapshot(args.output, snapshot)
     print(redact(_summary(args.output, snapshot)), file=sys.stderr)
     return 1 if snapshot["gaps"] else 0
-
-
-def _with_progress(clients: Clients, options: CollectOptions) -> dict[str, Any]:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from kmssmt.collect.collect import collect_account
-
-    with Progress(TextColumn("collecting {task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), transient=True) as bar:
-        task = bar.add_task("RAM", total=None)
-
-        def tick(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total or None)
-
-        return collect_account(clients, options, progress=tick)
 
 
 def _summary(path: str, snapshot: dict[str, Any]) -> str:
