@@ -15,7 +15,7 @@ account (`read_control` gives None), exactly as before control policies were rea
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,18 +160,6 @@ def check_control(control: ControlPolicies, request: Request, context: Mapping[s
 
 # -- reading a snapshot ------------------------------------------------------------------------------
 
-def _objects(value: Any, path: str, loader: SnapshotText) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise loader.error("must be a list of objects", path)
-    return value
-
-
-def _fields(item: Mapping[str, Any], allowed: Sequence[str], path: str, loader: SnapshotText) -> None:
-    unknown = sorted(set(item) - set(allowed))
-    if unknown:
-        raise loader.error(f"unknown field(s) {', '.join(unknown)}", path)
-
-
 def _catalog_policy(name: str) -> ControlPolicy | None:
     from kmssmt.catalog import load_catalog
     from kmssmt.policy.reading import parse_policy
@@ -185,9 +173,9 @@ def _catalog_policy(name: str) -> ControlPolicy | None:
 
 def _defined(data: Mapping[str, Any], loader: SnapshotText) -> dict[str, ControlPolicy]:
     out: dict[str, ControlPolicy] = {}
-    for i, item in enumerate(_objects(data.get("control_policies", []), "control_policies", loader)):
+    for i, item in enumerate(loader.objects(data.get("control_policies", []), "control_policies")):
         path = f"control_policies[{i}]"
-        _fields(item, ("name", "description", "type", "document"), path, loader)
+        loader.check_fields(item, ("name", "description", "type", "document"), path)
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise loader.error('"name" must be a non-empty string', path)
@@ -222,14 +210,14 @@ def _shipped() -> tuple[str, ...]:
 
 def _levels(directory: Mapping[str, Any], account_id: str, management: bool,
             loader: SnapshotText) -> Iterator[tuple[str, Level]]:
-    items = _objects(directory.get("levels", []), "resource_directory.levels", loader)
+    items = loader.objects(directory.get("levels", []), "resource_directory.levels")
     if not items and not management:
         raise loader.error("is empty: list the account itself, then its folders, up to the root folder "
                            "(or set \"management_account\": true)", "resource_directory.levels")
     seen: set[str] = set()
     for i, item in enumerate(items):
         path = f"resource_directory.levels[{i}]"
-        _fields(item, ("target", "policies"), path, loader)
+        loader.check_fields(item, ("target", "policies"), path)
         target = item.get("target")
         if not isinstance(target, str) or not target:
             raise loader.error('"target" must be a non-empty string', path)
@@ -267,7 +255,7 @@ def read_control(data: Mapping[str, Any], account_id: str, loader: SnapshotText)
         return None
     if not isinstance(directory, dict):
         raise loader.error("must be an object", "resource_directory")
-    _fields(directory, ("management_account", "levels"), "resource_directory", loader)
+    loader.check_fields(directory, ("management_account", "levels"), "resource_directory")
     management = directory.get("management_account", False)
     if not isinstance(management, bool):
         raise loader.error('"management_account" must be true or false', "resource_directory")

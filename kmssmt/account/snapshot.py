@@ -235,16 +235,7 @@ def _tags(data: Mapping[str, Any], path: str, loader: SnapshotText) -> dict[str,
 
 
 def _objects(data: Mapping[str, Any], name: str, loader: SnapshotText) -> list[dict[str, Any]]:
-    value = data.get(name, [])
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise loader.error(f'"{name}" must be a list of objects', name)
-    return value
-
-
-def _check_fields(item: Mapping[str, Any], allowed: Sequence[str], path: str, loader: SnapshotText) -> None:
-    unknown = sorted(set(item) - set(allowed))
-    if unknown:
-        raise loader.error(f"unknown field(s) {', '.join(unknown)}", path)
+    return loader.objects(data.get(name, []), name, f'"{name}" must be a list of objects')
 
 
 def looks_like_snapshot(data: object) -> bool:
@@ -269,8 +260,8 @@ def parse_account(text: str, file: str) -> Account:
     if "Statement" in data and "account_id" not in data:
         raise InputError(file, "is a policy document, not an account snapshot (an account snapshot has "
                                '"account_id", "policies", "users", ...: schemas/account.schema.json)', 1, 1)
-    _check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS, *COLLECTION_FIELDS,
-                         *CONTROL_FIELDS), "snapshot", loader)
+    loader.check_fields(data, ("$schema", "kind", "version", "collected_at", *SNAPSHOT_FIELDS, *COLLECTION_FIELDS,
+                               *CONTROL_FIELDS), "snapshot")
     version = data.get("version", 1)
     if version not in SNAPSHOT_VERSIONS or isinstance(version, bool):
         raise loader.error(f"snapshot version {version!r} is not one this kmssmt reads "
@@ -284,7 +275,7 @@ def parse_account(text: str, file: str) -> Account:
     policies: dict[str, NamedPolicy] = {}
     for i, item in enumerate(_objects(data, "policies", loader)):
         path = f"policies[{i}]"
-        _check_fields(item, ("name", "document", "file", "description", "type"), path, loader)
+        loader.check_fields(item, ("name", "document", "file", "description", "type"), path)
         name = _str(item, "name", path, loader)
         policy_type = item.get("type", "Custom")
         if policy_type not in ("Custom", "System"):
@@ -328,7 +319,7 @@ def parse_account(text: str, file: str) -> Account:
     groups: dict[str, Group] = {}
     for i, item in enumerate(_objects(data, "groups", loader)):
         path = f"groups[{i}]"
-        _check_fields(item, ("name", "policies", "description"), path, loader)
+        loader.check_fields(item, ("name", "policies", "description"), path)
         name = _str(item, "name", path, loader)
         groups[name] = Group(name, resolve(_strs(item, "policies", path, loader), path), span_of(path, name))
 
@@ -338,7 +329,7 @@ def parse_account(text: str, file: str) -> Account:
         for i, item in enumerate(_objects(data, section, loader)):
             path = f"{section}[{i}]"
             extra = ("trust_policy",) if kind == "role" else ()
-            _check_fields(item, ("name", "policies", "groups", "description", "arn", *extra), path, loader)
+            loader.check_fields(item, ("name", "policies", "groups", "description", "arn", *extra), path)
             name = _str(item, "name", path, loader)
             if name in seen:
                 raise loader.error(f"{kind} {name!r} is listed twice", path)
@@ -363,8 +354,8 @@ def parse_account(text: str, file: str) -> Account:
     keys: list[Key] = []
     for i, item in enumerate(_objects(data, "keys", loader)):
         path = f"keys[{i}]"
-        _check_fields(item, ("id", "region", "aliases", "tags", "policy", "deletion_protection", "rotation",
-                             "description", "spec", "usage", "state"), path, loader)
+        loader.check_fields(item, ("id", "region", "aliases", "tags", "policy", "deletion_protection", "rotation",
+                                   "description", "spec", "usage", "state"), path)
         key_id = _str(item, "id", path, loader)
         region = _str(item, "region", path, loader)
         aliases = _strs(item, "aliases", path, loader)
@@ -391,8 +382,7 @@ def parse_account(text: str, file: str) -> Account:
     secrets: list[Secret] = []
     for i, item in enumerate(_objects(data, "secrets", loader)):
         path = f"secrets[{i}]"
-        _check_fields(item, ("name", "region", "encryption_key", "tags", "policy", "description", "type"), path,
-                      loader)
+        loader.check_fields(item, ("name", "region", "encryption_key", "tags", "policy", "description", "type"), path)
         name = _str(item, "name", path, loader)
         region = _str(item, "region", path, loader)
         enc = item.get("encryption_key")
@@ -412,7 +402,7 @@ def _gaps(data: Mapping[str, Any], loader: SnapshotText) -> tuple[Gap, ...]:
     out = []
     for i, item in enumerate(_objects(data, "gaps", loader)):
         path = f"gaps[{i}]"
-        _check_fields(item, ("api", "resource", "error", "region"), path, loader)
+        loader.check_fields(item, ("api", "resource", "error", "region"), path)
         out.append(Gap(_str(item, "api", path, loader), _str(item, "resource", path, loader),
                        _str(item, "error", path, loader), _str(item, "region", path, loader, required=False)))
     if "collected_by" in data and not isinstance(data["collected_by"], str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -51,6 +51,18 @@ class SnapshotText:
         nearest enclosing value that is written."""
         line, column = self.positions.line_col(value_offset(self.text, path))
         return InputError(self.file, f"{path}: {reason}", line, column)
+
+    def objects(self, value: Any, path: str, reason: str = "must be a list of objects") -> list[dict[str, Any]]:
+        """`value`, the list of objects at `path`; else an error saying `reason`."""
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.error(reason, path)
+        return value
+
+    def check_fields(self, item: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
+        """An error naming the fields of the object at `path` that are not `allowed`."""
+        unknown = sorted(set(item) - set(allowed))
+        if unknown:
+            raise self.error(f"unknown field(s) {', '.join(unknown)}", path)
 
     def inline_policy(self, document: Any, key: str, path: str, name: str | None) -> Policy:
         """Parse an inline document from its own text in the snapshot, so that its statements carry
