@@ -9,6 +9,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from kmssmt.language.values import format_date
+from kmssmt.semantics import ipsets
 from kmssmt.symbolic.action_sets import ActionSpace
 from kmssmt.symbolic.count_space import SECOND, Atom, Axis, CountSpace
 from kmssmt.symbolic.keys import StringKey
@@ -264,5 +265,5 @@ def _blocks(ranges: list[tuple[int, int]], kind: str) -> list[str]:
     address = ipaddress.IPv4Address if kind == "ipv4" else ipaddress.IPv6Address
     for low, high in ranges:
         for block in ipaddress.summarize_address_range(address(low), address(high)):
-            out.append(str(block.network_address) if block.num_addresses == 1 else str(block))
+            out.append(ipsets.text(block))
     return out
