@@ -23,6 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from kmssmt import __version__
@@ -57,8 +58,15 @@ def config_of(data: Mapping[str, Any]) -> CheckConfig:
 def snapshot_json(snapshot: SnapshotFile, with_text: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"account": snapshot.account, "path": snapshot.path, "sha256": snapshot.sha256}
     if with_text:
-        out["text"] = read_snapshot_text(snapshot.path)
+        out["text"] = _text_of(snapshot.path, snapshot.sha256)
     return out
+
+
+@lru_cache(maxsize=256)
+def _text_of(path: str, sha256: str) -> str:
+    """A snapshot's text for the units that carry it (read once for the account's unit and its pairs;
+    the worker checks it against `sha256`)."""
+    return read_snapshot_text(path)
 
 
 def settings_hash(kind: str, *parts: object) -> str:
