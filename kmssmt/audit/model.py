@@ -117,6 +117,7 @@ class Matrix:
     statements: list[StatementRef]  # by statement number
     rows: list[list[CellRow]]  # per resource, grant indices into `grants`
     _index: dict[tuple[str, str, str], Cell | None] | None = field(default=None, repr=False)
+    _numbers: tuple[dict[tuple[int, ...], tuple[int, ...]], list[int]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return sum(len(r) for r in self.rows)
@@ -162,23 +163,36 @@ class Matrix:
                 group.principals.append(self.principals[pindex])
         return list(groups.values())
 
-    def to_json(self) -> dict[str, Any]:
+    def statement_numbers(self) -> tuple[dict[tuple[int, ...], tuple[int, ...]], list[int]]:
+        """The report's statement numbering: each statement a cell points to, numbered in order of
+        first use. Returns the renumbered form of each distinct statement list of the cells (cells
+        share few of them) and the statement numbers in their new order."""
+        if self._numbers is not None:
+            return self._numbers
+        used: dict[int, int] = {}
+        renumbered: dict[tuple[int, ...], tuple[int, ...]] = {}
+        for rows in self.rows:
+            for row in rows:
+                refs = row[3]
+                if refs not in renumbered:
+                    renumbered[refs] = tuple(used.setdefault(n, len(used)) for n in refs)
+        self._numbers = renumbered, list(used)
+        return self._numbers
+
+    def to_json(self, cells: bool = True) -> dict[str, Any]:
         """Sparse JSON: `grants` and `statements` are tables the cells point into. A cell
         `[p, c, g, [s...]]` of a resource: principal `principals[p]`, category `categories[c]`,
         grant `grants[g]`, granted by `statements[s]`. Its witness request is the grant's
         witness with the resource's ARN and the principal's ARN (`principal_arns[p]`; for another
-        account, the grant's own witness principal)."""
-        used: dict[int, int] = {}
-        renumbered: dict[tuple[int, ...], tuple[int, ...]] = {}  # cells share few statement lists
+        account, the grant's own witness principal). `cells=False`: the resources without their
+        cells (a writer that writes them itself, with `statement_numbers`)."""
+        renumbered, used = self.statement_numbers()
         resources = []
         for (label, _), rows in zip(self.resources, self.rows, strict=True):
-            cells = []
-            for pindex, category, grant, refs in rows:
-                mine = renumbered.get(refs)
-                if mine is None:
-                    mine = renumbered[refs] = tuple(used.setdefault(n, len(used)) for n in refs)
-                cells.append((pindex, category, grant, mine))  # a JSON array, as a list would be
-            resources.append({"resource": label, "cells": cells})
+            resource: dict[str, Any] = {"resource": label}
+            if cells:  # a cell is a JSON array, as a list would be
+                resource["cells"] = [(p, c, g, renumbered[refs]) for p, c, g, refs in rows]
+            resources.append(resource)
         grants = []
         for access, conditions, action, other, context in self.grants:
             witness = None if action is None else {"principal": other, "action": action, "context": dict(context)}
@@ -268,9 +282,11 @@ class AuditReport:
     def cell(self, principal: str, resource: str, category: str) -> Cell | None:
         return self.matrix.cell(principal, resource, category)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, cells: bool = True) -> dict[str, Any]:
+        """The report as JSON data; `cells=False`: the matrix's resources without their cells
+        (`Matrix.to_json`)."""
         return {"coverage": self.coverage.to_json(), "account": self.account, "file": self.file,
                 "principals": self.principals,
                 "resources": [r.to_json() for r in self.resources], "categories": list(CATEGORIES),
-                "matrix": self.matrix.to_json(), "checks": [c.to_json() for c in self.checks],
+                "matrix": self.matrix.to_json(cells), "checks": [c.to_json() for c in self.checks],
                 "findings": [f.to_json() for f in self.findings], "stats": self.stats.to_json()}
