@@ -344,6 +344,11 @@ class MatrixEngine:
         return found
 
     # -- one resource ----------------------------------------------------------------------------
+    def group_of(self, index: int) -> tuple[object, ...]:
+        """The group of a resource (`_Place.group`): resources of one group share the rows of the
+        principals their own policies do not name (computed once per process, on the first met)."""
+        return self._place(index).group
+
     def _place(self, index: int) -> _Place:
         """What every pair of one resource shares (cached per resource)."""
         place = self._places.get(index)

@@ -39,7 +39,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kmssmt.account.snapshot import Account, load_account
 from kmssmt.audit.api_calls import ApiLabeller, ApiOutcome, has_api_columns
@@ -48,8 +48,8 @@ from kmssmt.audit.coverage import assess
 from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
 from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
-from kmssmt.collector import fewer_collections
-from kmssmt.parallel import can_fork, run_units, worker_count
+from kmssmt.collector import paused
+from kmssmt.parallel import Exchange, can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
 from kmssmt.symbolic import second_opinion
 from kmssmt.symbolic.account_filter import EXTERNAL
@@ -63,7 +63,7 @@ def run_audit(path: str, config: CheckConfig | None = None, jobs: int = 1, timeo
               progress: Progress | None = None, closed_world: bool = False) -> AuditReport:
     """Audit the snapshot at `path`."""
     started = time.perf_counter()
-    with fewer_collections():
+    with paused():
         account = load_account(path)
     return audit_account(account, path, config, jobs, timeout, progress, closed_world, started)
 
@@ -73,7 +73,7 @@ def audit_account(account: Account, path: str, config: CheckConfig | None = None
                   started: float | None = None) -> AuditReport:
     """Audit a snapshot already read (`path` names it in the report); `started`: when the run began
     (default now), for the report's seconds."""
-    with fewer_collections():
+    with paused():
         return _audit(account, path, config, jobs, timeout, progress, closed_world, started)
 
 
@@ -140,7 +140,7 @@ class _Run:
             early = early_checks()
             units: list[_Unit] = [("guardrail", (g,)) for g in range(guardrails)]
             units += [("early", (n,)) for n in range(len(early))]
-            units += [("classes", block) for block in blocks]
+            units += [("classes", block) for block in _ends_first(blocks, lambda b: b[1] - b[0])]
             for unit, answer in zip(units, _pooled(self, units, keys), strict=True):
                 if unit[0] == "classes":
                     self.engine.adopt(answer)
@@ -158,15 +158,38 @@ class _Run:
         count = len(self.account.resources)
         if worker_count(self.jobs, count) > 1:
             results: list[ResourceResult] = []
-            for block in _pooled(self, [("rows", block) for block in _blocks(count, self.jobs * 16)], []):
+            for block in _pooled(self, [("rows", block) for block in self._row_blocks(self.jobs * 16)], []):
                 results += block
                 self.tick(len(results))
+            results.sort(key=lambda result: result.index)
             return results
         results = []
         for index in range(count):
             results.append(self.row(index))
             self.tick(index + 1)
         return results
+
+    def _row_blocks(self, parts: int) -> list[tuple[int, ...]]:
+        """The resources as about `parts` blocks of indices for the pool, each resource group
+        (`MatrixEngine.group_of`) in one block, so that no two processes compute a group's shared
+        rows; the heaviest blocks at both ends (`_ends_first`). A resource with API columns counts
+        as about four times the work of another."""
+        count = len(self.account.resources)
+        weight = [4 if has_api_columns(self.account, index) else 1 for index in range(count)]
+        groups: dict[tuple[object, ...], list[int]] = {}
+        for index in range(count):
+            groups.setdefault(self.engine.group_of(index), []).append(index)
+        least = max(1, sum(weight) // max(1, parts))
+        blocks: list[tuple[int, ...]] = []
+        block: list[int] = []
+        for members in groups.values():
+            block += members
+            if sum(weight[i] for i in block) >= least:
+                blocks.append(tuple(block))
+                block = []
+        if block:
+            blocks.append(tuple(block))
+        return _ends_first(blocks, lambda b: sum(weight[i] for i in b))
 
     def row(self, index: int) -> ResourceResult:
         """One resource's matrix row, its API columns labelled (`ApiLabeller`)."""
@@ -178,21 +201,20 @@ class _Run:
         return result
 
 
-# ("classes" | "rows", (first, stop)) | ("guardrail" | "early", (n,))
+# ("classes", (first, stop)) | ("rows", resource indices) | ("guardrail" | "early", (n,))
 _Unit = tuple[str, tuple[int, ...]]
+_Block = TypeVar("_Block", bound=tuple[int, ...])
 _STATE: tuple[_Run, list[ClassKey], int] | None = None  # what forked workers inherit, and the parent's pid
+# A unit's outcome: its answer, the solver calls it took, the solver answers it found, its cross-check counts
+_Outcome = tuple[Any, int, list[list[tuple[object, object]]], second_opinion.Tally]
 
 
-def _blocks(count: int, parts: int) -> list[tuple[int, int]]:
-    """`count` items as at most `parts` contiguous (first, stop) blocks of near-equal size."""
-    parts = max(1, min(parts, count))
-    size, extra = divmod(count, parts)
-    out, first = [], 0
-    for n in range(parts):
-        stop = first + size + (1 if n < extra else 0)
-        out.append((first, stop))
-        first = stop
-    return out
+def _ends_first(blocks: list[_Block], weight: Callable[[_Block], int]) -> list[_Block]:
+    """The blocks with the heaviest at both ends of the list and the lightest in the middle: the pool
+    takes units from the front and this process from the back (`run_units(main_works=True)`), so both
+    start with heavy units and meet where a unit is short (neither waits long for the other's last)."""
+    ordered = sorted(blocks, key=weight, reverse=True)
+    return ordered[0::2] + ordered[1::2][::-1]
 
 
 def _family_blocks(engine: MatrixEngine, keys: list[ClassKey], parts: int
@@ -225,7 +247,8 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     _STATE = (run, keys, os.getpid())
     try:
         outcomes = run_units(_work, units, run.jobs, initializer=second_opinion.adopt,
-                             initargs=(second_opinion.setting(),), main_works=True)
+                             initargs=(second_opinion.setting(),), main_works=True,
+                             exchange=_answer_exchange(run.model))
     finally:
         _STATE = None
     answers = []
@@ -237,7 +260,32 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     return answers
 
 
-def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], second_opinion.Tally]:
+def _answer_exchange(model: AccountModel) -> Exchange[_Outcome]:
+    """Solver answers shared while the pool runs: what this process finds goes to the workers with
+    their next units, and what a worker found is adopted here as soon as its unit is back, so that a
+    question asked on both sides (classes of different families meet in describe questions, secrets
+    of different blocks in API questions) is mostly solved once."""
+    mark = [model.memo_mark()]
+
+    def found() -> list[list[tuple[object, object]]] | None:
+        since = model.memo_since(mark[0])
+        mark[0] = model.memo_mark()
+        return since if any(since) else None
+
+    def absorb(outcome: _Outcome) -> None:
+        model.memo_adopt(outcome[2])
+        mark[0] = model.memo_mark()  # adopted answers are not this process's to send
+
+    return Exchange(found, _take_answers, absorb)
+
+
+def _take_answers(found: list[list[tuple[object, object]]]) -> None:
+    """In a worker, before its unit: solver answers the parent process found (`_answer_exchange`)."""
+    assert _STATE is not None
+    _STATE[0].model.memo_adopt(found)
+
+
+def _work(unit: _Unit) -> _Outcome:
     """One unit in a worker: its answer, the solver calls it took, the solver answers it found (the
     parent adopts them, so later steps, and the workers forked for them, never solve them again) and
     its cross-check counts."""
@@ -250,7 +298,7 @@ def _work(unit: _Unit) -> tuple[Any, int, list[list[tuple[object, object]]], sec
     if kind == "classes":
         answer = run.engine.solve_classes(keys[args[0]:args[1]])[0]
     elif kind == "rows":
-        answer = [run.row(index) for index in range(args[0], args[1])]
+        answer = [run.row(index) for index in args]
     elif kind == "guardrail":
         answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
     elif kind == "early":

@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from kmssmt.audit.guardrails import load_checks
     from kmssmt.audit.run import run_audit
-    from kmssmt.collector import fewer_collections
+    from kmssmt.collector import paused
     from kmssmt.commands.progress import progress_bar
     from kmssmt.report.formats import render_audit
 
@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
     args.account = args.account[0]
     config = load_checks(args.checks)
     jobs = max(1, args.jobs)
-    with progress_bar("auditing") as update:
-        report = run_audit(args.account, config, jobs, args.timeout, update, args.closed_world)
-    with fewer_collections():  # a large report is millions of small objects, none in a cycle
+    with paused():  # an audit and its report are millions of small objects, few in a cycle
+        with progress_bar("auditing") as update:
+            report = run_audit(args.account, config, jobs, args.timeout, update, args.closed_world)
         text = render_audit(report, args.format)
     write_output(text, args.output)
     return 1 if report.failed else 0

@@ -1,13 +1,15 @@
 """`kmssmt.parallel.run_units`: results in the order of the units whoever computed them, with this
-process taking units beside the pool (`main_works`) or not, and a unit's error raised here."""
+process taking units beside the pool (`main_works`) or not, a unit's error raised here, and what the
+processes tell each other while they run (`Exchange`)."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from kmssmt.parallel import can_fork, run_units
+from kmssmt.parallel import Exchange, can_fork, run_units
 
 PARENT = os.getpid()
 
@@ -54,3 +56,75 @@ def test_a_failed_pool_unit_stops_the_handing_out() -> None:
     # (nor hanging on units nobody took).
     with pytest.raises(RuntimeError, match="pool's unit"):
         run_units(_slow_then_fail, list(range(400)), 2, main_works=True)
+
+
+_TAKEN: list[str] = []  # in a pool worker: the parts this process sent along (`Exchange.take`)
+
+
+def _take(part: str) -> None:
+    _TAKEN.append(part)
+
+
+def _marked(unit: tuple[str, int]) -> tuple[int, int, tuple[str, ...]]:
+    """This process marks each unit it does; a pool unit waits until this process has done two (so
+    what it found after its first has been noted before the pool hands over another unit)."""
+    import time
+
+    folder, number = unit
+    if os.getpid() == PARENT:
+        with open(os.path.join(folder, f"done-{len(os.listdir(folder))}"), "w", encoding="utf-8"):
+            pass
+    else:
+        for _ in range(60_000):  # a bound, not a timing: the parent marks its units right away
+            if len(os.listdir(folder)) >= 2:
+                break
+            time.sleep(0.001)
+    return number, os.getpid(), tuple(_TAKEN)
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers are forked")
+def test_an_exchange_carries_what_this_process_found_to_the_pool_and_absorbs_the_pool_results(
+        tmp_path: Path) -> None:
+    found: list[str] = []
+    absorbed: list[int] = []
+
+    def find() -> str:
+        found.append(f"part-{len(found)}")
+        return found[-1]
+
+    exchange = Exchange(find, _take, lambda result: absorbed.append(result[0]))
+    units = [(str(tmp_path), n) for n in range(40)]
+    results = run_units(_marked, units, 2, main_works=True, exchange=exchange)
+    assert [number for number, _, _ in results] == list(range(40))
+    pooled = [r for r in results if r[1] != PARENT]
+    assert pooled and len(pooled) < 40
+    # each pool result absorbed here exactly once, none of this process's own
+    assert sorted(absorbed) == sorted(number for number, _, _ in pooled)
+    # the worker took parts in the order they were found, each once, and some before its later units
+    taken = max((r[2] for r in pooled), key=len)
+    assert list(taken) == found[:len(taken)] and taken
+    assert found == [f"part-{n}" for n in range(40 - len(pooled))]
+
+
+class _Held:
+    """Stands for the data an exchange's functions hold (a solver's answers, an account)."""
+
+    def found(self) -> None:
+        return None
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers are forked")
+def test_a_shared_run_leaves_no_cycle_holding_its_data(tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    from kmssmt.collector import paused
+
+    held = _Held()
+    alive = weakref.ref(held)
+    exchange = Exchange(held.found, _take, lambda result: None)
+    with paused():  # freed by reference counts alone, as in a run with the collector off
+        run_units(_marked, [(str(tmp_path), n) for n in range(12)], 2, main_works=True, exchange=exchange)
+        del exchange, held
+        assert alive() is None
+    gc.collect()

@@ -386,3 +386,29 @@ def test_replace_principals_keeps_principal_order() -> None:
     assert _replace_principals(shared, own, [1, 2, 4]) == [(0, "a"), (1, "B"), (2, "X"), (3, "d"), (5, "e"),
                                                            (9, "ext")]
     assert _replace_principals(shared, [], [0, 5]) == [(1, "b"), (1, "c"), (3, "d")]
+
+
+def test_pool_blocks_put_the_heaviest_at_both_ends_and_keep_resource_groups_whole() -> None:
+    from benchmarks.audit_bench import generate_account
+    from kmssmt.audit.matrix import MatrixEngine
+    from kmssmt.audit.run import _ends_first, _Run
+
+    blocks = [(0, 1), (1, 5), (5, 7), (7, 15), (15, 18)]
+    ordered = _ends_first(blocks, lambda b: b[1] - b[0])
+    assert sorted(ordered) == blocks
+    sizes = [b[1] - b[0] for b in ordered]
+    assert sizes[0] == 8 and sizes[-1] == 4 and min(sizes) == sizes[len(sizes) // 2]
+
+    account = parse_account(json.dumps(generate_account(0.1, seed=5)), "generated.json")
+    model = AccountModel(account, 30.0)
+    engine = MatrixEngine(account, model)
+    run = _Run(account, model, engine, CheckConfig(), False, 2, None)
+    row_blocks = run._row_blocks(8)
+    listed = [index for block in row_blocks for index in block]
+    assert sorted(listed) == list(range(len(account.resources)))  # every resource once
+    where = {index: n for n, block in enumerate(row_blocks) for index in block}
+    groups: dict[tuple[object, ...], set[int]] = {}
+    for index in range(len(account.resources)):
+        groups.setdefault(engine.group_of(index), set()).add(where[index])
+    assert all(len(blocks_of) == 1 for blocks_of in groups.values())  # a group's rows computed once
+    assert len(row_blocks) > 1 and len(groups) < len(account.resources)

@@ -6,19 +6,22 @@ import gc
 
 import pytest
 
-from kmssmt.collector import YOUNG_THRESHOLD, fewer_collections, frozen_for_fork, paused
+from kmssmt.collector import frozen_for_fork, paused
 
 
-def test_fewer_collections_raises_the_young_threshold_and_restores_it() -> None:
-    before = gc.get_threshold()
-    with fewer_collections():
-        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
-    assert gc.get_threshold() == before
+def test_paused_turns_the_collector_off_and_back_on() -> None:
+    assert gc.isenabled()
+    with paused():
+        assert not gc.isenabled()
+        with paused():  # nested: the outer pause decides
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
 
 
 def test_settings_come_back_after_an_error() -> None:
     before, enabled = gc.get_threshold(), gc.isenabled()
-    with pytest.raises(RuntimeError), fewer_collections(), paused(), frozen_for_fork():
+    with pytest.raises(RuntimeError), paused(), frozen_for_fork():
         assert not gc.isenabled()
         raise RuntimeError("boom")
     assert gc.get_threshold() == before and gc.isenabled() == enabled and gc.get_freeze_count() == 0
