@@ -23,14 +23,16 @@ one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
 2. the classes are solved, each once, split over the workers; the guardrails
    (kmssmt/audit/guardrails.py) and the built-in checks that read no cell (`early_checks`), which
    depend on nothing else, run beside them;
-3. the matrix rows of every resource are written from the class answers, in contiguous blocks of
-   resources over the workers (no solver work is left for the permission cells, only the replays of
-   witnesses through the account evaluator); each secret's API columns are labelled with its row
-   (kmssmt/audit/api_calls.py). The rows are merged into one matrix here, then the built-in checks
-   (kmssmt/audit/builtin.py) run here.
+3. the matrix rows of every resource are written from the class answers, in blocks of resources
+   over the workers, each resource group (resources that share rows) in one block (no solver work is
+   left for the permission cells, only the replays of witnesses through the account evaluator); each
+   secret's API columns are labelled with its row (kmssmt/audit/api_calls.py). The rows are merged
+   into one matrix here, then the built-in checks (kmssmt/audit/builtin.py) run here.
 
 Workers are forked after the step before theirs, so they hold everything it computed; what they
-send back is plain data. The report is the same for any `--jobs`.
+send back is plain data. While a step runs, this process and the workers share the solver answers
+they find (`kmssmt.parallel.Exchange`), so a question met on both sides is mostly solved once. The
+report is the same for any `--jobs`.
 """
 
 from __future__ import annotations
