@@ -95,40 +95,6 @@ def run_units(work: Callable[[Unit], Result], units: Sequence[Unit], jobs: int,
     return results
 
 
-class Background(Generic[Result]):
-    """Units that one forked worker process runs while this process goes on with other work (work
-    that needs only what exists now, beside work that needs more); `results()` waits for them, in the
-    order of the units. Where workers cannot be forked they run in this process, at `results()`."""
-
-    def __init__(self, work: Callable[[Unit], Result], units: Sequence[Unit],
-                 initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()):
-        self._work: Callable[[Any], Result] = work
-        self._units: list[Any] = list(units)
-        self._pool: Any = None
-        self._futures: list[Any] = []
-        self._results: list[Result] | None = None
-        if can_fork() and self._units:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            with frozen_for_fork():  # the worker is forked at the first unit handed over
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"),
-                                                 initializer=initializer, initargs=initargs)
-                self._futures = [self._pool.submit(work, unit) for unit in self._units]
-
-    def results(self) -> list[Result]:
-        if self._results is None:
-            if self._pool is None:
-                self._results = [self._work(unit) for unit in self._units]
-            else:
-                try:
-                    self._results = [future.result() for future in self._futures]
-                finally:
-                    self._pool.shutdown(wait=True, cancel_futures=True)
-                    self._pool, self._futures = None, []
-        return self._results
-
-
 def _take_then_work(work: Callable[[Unit], Result], take: Callable[[Any], None], parts: list[Any],
                     unit: Unit) -> Result:
     """A pool unit of a run with an `Exchange`: what this process sent along first, then the unit."""

@@ -51,7 +51,7 @@ from kmssmt.audit.guardrails import CheckConfig, GuardrailOutcome, run_guardrail
 from kmssmt.audit.matrix import CellRow, ClassKey, Grant, MatrixEngine, ResourceResult
 from kmssmt.audit.model import AuditFinding, AuditReport, AuditStats, Matrix, ResourceInfo, ResourceName
 from kmssmt.collector import paused
-from kmssmt.parallel import Background, Exchange, can_fork, run_units, worker_count
+from kmssmt.parallel import Exchange, can_fork, run_units, worker_count
 from kmssmt.semantics.evaluate import StatementRef
 from kmssmt.symbolic import second_opinion
 from kmssmt.symbolic.account_filter import EXTERNAL
@@ -84,7 +84,8 @@ def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, t
     config = config or CheckConfig()
     started = time.perf_counter() if started is None else started
     model = AccountModel(account, timeout)
-    run = _Run(account, model, config, closed_world, jobs if can_fork() else 1, progress)
+    run = _Run(account, model, MatrixEngine(account, model), config, closed_world,
+               jobs if can_fork() else 1, progress)
     results, outcomes = run.matrix_and_guardrails()
     matrix = _merge(account, run.engine, results)
     api = {(result.index, principal): ApiOutcome(status, why)
@@ -114,6 +115,7 @@ def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, t
 class _Run:
     account: Account
     model: AccountModel
+    engine: MatrixEngine
     config: CheckConfig
     closed_world: bool
     jobs: int
@@ -121,15 +123,6 @@ class _Run:
     worker_solver_calls: int = 0  # solver calls made in worker processes
     labeller: ApiLabeller | None = None  # made at the first row with API columns
     early: dict[str, list[AuditFinding]] = field(default_factory=dict)  # early built-in checks run on the pool
-    _engine: MatrixEngine | None = None
-
-    @property
-    def engine(self) -> MatrixEngine:
-        """The matrix engine, made on first use (a worker forked before that, for the guardrails, never
-        needs it)."""
-        if self._engine is None:
-            self._engine = MatrixEngine(self.account, self.model)
-        return self._engine
 
     @property
     def total(self) -> int:
@@ -145,18 +138,15 @@ class _Run:
         guardrails = len(self.config.guardrails)
         outcomes: list[GuardrailOutcome] = []
         if worker_count(self.jobs, len(resources) + guardrails) > 1:
-            # The guardrails and the early checks need only the model: one worker forked now runs them
-            # while this process makes the matrix engine and the plan, then solves classes with the pool.
-            early = early_checks()
-            side: list[_Unit] = [("guardrail", (g,)) for g in range(guardrails)]
-            side += [("early", (n,)) for n in range(len(early))]
-            beside = _beside(self, side)
             keys, blocks = _family_blocks(self.engine, self.engine.plan(resources), self.jobs * 16)
-            units: list[_Unit] = [("classes", block) for block in _ends_first(blocks, lambda b: b[1] - b[0])]
-            for answer in _pooled(self, units, keys):
-                self.engine.adopt(answer)
-            for unit, answer in zip(side, _absorb(self, beside.results()), strict=True):
-                if unit[0] == "early":
+            early = early_checks()
+            units: list[_Unit] = [("guardrail", (g,)) for g in range(guardrails)]
+            units += [("early", (n,)) for n in range(len(early))]
+            units += [("classes", block) for block in _ends_first(blocks, lambda b: b[1] - b[0])]
+            for unit, answer in zip(units, _pooled(self, units, keys), strict=True):
+                if unit[0] == "classes":
+                    self.engine.adopt(answer)
+                elif unit[0] == "early":
                     self.early[early[unit[1][0]]] = answer
                 else:
                     outcomes.append(answer)
@@ -263,22 +253,6 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
                              exchange=_answer_exchange(run.model))
     finally:
         _STATE = None
-    return _absorb(run, outcomes)
-
-
-def _beside(run: _Run, units: list[_Unit]) -> Background[_Outcome]:
-    """`units` started on one worker forked now (`kmssmt.parallel.Background`), for `_absorb` later."""
-    global _STATE
-    _STATE = (run, [], os.getpid())
-    try:
-        return Background(_work, units, initializer=second_opinion.adopt, initargs=(second_opinion.setting(),))
-    finally:
-        _STATE = None
-
-
-def _absorb(run: _Run, outcomes: list[_Outcome]) -> list[Any]:
-    """The answers of units' outcomes, their solver calls counted and their solver answers adopted by
-    this process, their cross-check counts added to this process's."""
     answers = []
     for answer, calls, found, checked in outcomes:
         answers.append(answer)

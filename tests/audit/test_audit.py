@@ -390,6 +390,7 @@ def test_replace_principals_keeps_principal_order() -> None:
 
 def test_pool_blocks_put_the_heaviest_at_both_ends_and_keep_resource_groups_whole() -> None:
     from benchmarks.audit_bench import generate_account
+    from kmssmt.audit.matrix import MatrixEngine
     from kmssmt.audit.run import _ends_first, _Run
 
     blocks = [(0, 1), (1, 5), (5, 7), (7, 15), (15, 18)]
@@ -399,8 +400,9 @@ def test_pool_blocks_put_the_heaviest_at_both_ends_and_keep_resource_groups_whol
     assert sizes[0] == 8 and sizes[-1] == 4 and min(sizes) == sizes[len(sizes) // 2]
 
     account = parse_account(json.dumps(generate_account(0.1, seed=5)), "generated.json")
-    run = _Run(account, AccountModel(account, 30.0), CheckConfig(), False, 2, None)
-    engine = run.engine
+    model = AccountModel(account, 30.0)
+    engine = MatrixEngine(account, model)
+    run = _Run(account, model, engine, CheckConfig(), False, 2, None)
     row_blocks = run._row_blocks(8)
     listed = [index for block in row_blocks for index in block]
     assert sorted(listed) == list(range(len(account.resources)))  # every resource once
