@@ -66,19 +66,25 @@ def _take(part: str) -> None:
 
 
 def _marked(unit: tuple[str, int]) -> tuple[int, int, tuple[str, ...]]:
-    """This process marks each unit it does; a pool unit waits until this process has done two (so
-    what it found after its first has been noted before the pool hands over another unit)."""
+    """Each process marks the units it does in a folder. A pool unit waits until this process has
+    done two (so what it found after its first is noted before the pool hands over another unit),
+    and this process's units after its second wait until the pool has done three (so the pool gets
+    units handed over after that)."""
     import time
 
     folder, number = unit
-    if os.getpid() == PARENT:
-        with open(os.path.join(folder, f"done-{len(os.listdir(folder))}"), "w", encoding="utf-8"):
-            pass
-    else:
-        for _ in range(60_000):  # a bound, not a timing: the parent marks its units right away
-            if len(os.listdir(folder)) >= 2:
-                break
-            time.sleep(0.001)
+
+    def marks(who: str) -> int:
+        return sum(name.startswith(who) for name in os.listdir(folder))
+
+    here = os.getpid() == PARENT
+    mine = marks("parent") if here else 0
+    for _ in range(60_000):  # a bound, not a timing: the other side marks its units right away
+        if (marks("parent") >= 2) if not here else (mine < 2 or marks("pool") >= 3):
+            break
+        time.sleep(0.001)
+    with open(os.path.join(folder, f"{'parent' if here else 'pool'}-{number}"), "w", encoding="utf-8"):
+        pass
     return number, os.getpid(), tuple(_TAKEN)
 
 
