@@ -84,6 +84,8 @@ class AccountDiff:
     changes: list[AccessChange] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     checked: int = 0
+    # solver_calls, and with `--cross-check` the second solver's counts (`cross_check`)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -113,7 +115,7 @@ class AccountDiff:
                       for who, mine in self.by_principal().items()}
         return {"relation": self.relation, "reason": self.reason, "checked": self.checked,
                 "by_principal": principals, "by_resource": self.by_resource(),
-                "changes": [c.to_json() for c in self.changes], "unknown": self.unknown}
+                "changes": [c.to_json() for c in self.changes], "unknown": self.unknown, "stats": self.stats}
 
 
 def _phantom(principal: Principal) -> Principal:
@@ -176,6 +178,7 @@ def account_diff(old_path: str, new_path: str, timeout: float = DEFAULT_TIMEOUT)
         _outside_changes(models, principal, every, result)
     proven = relation_of({c.direction for c in result.changes})
     result.relation = proven if proven == "incomparable" or not result.unknown else "unknown"
+    result.stats["solver_calls"] = sum(m.solver_calls for m in models)
     return result
 
 
@@ -281,6 +284,7 @@ def _solve(model: AccountModel, external: bool, actions: tuple[str, ...], more: 
         if external:
             parts += ["prn_present", not_(problem.principal_term(model.in_account_glob))]
         outcome = check(problem.preamble(), [and_(parts)], model.timeout)
+        model.solver_calls += 1
         if outcome.status != "sat":
             found = _Found(outcome.status, reason=outcome.reason)
         else:

@@ -4,7 +4,7 @@ keys, aliases and secrets and every resource outside them (`symbolic.account_pro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kmssmt.account.snapshot import Account, load_account
@@ -25,6 +25,8 @@ class AccountProveResult:
     proof: AccountProof
     warnings: tuple[str, ...] = ()  # the query's warnings against the account (unknown names, malformed ARNs)
     closed_world: bool = False
+    # solver_calls, and with `--cross-check` the second solver's counts (`cross_check`)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Verdict:
@@ -36,7 +38,7 @@ class AccountProveResult:
                 "counterexample": proof.witness.to_json() if proof.witness else None,
                 "statements": [ref.to_json() for ref in proof.statements], "reason": proof.reason,
                 "notes": list(proof.notes), "warnings": list(self.warnings), "closed_world": self.closed_world,
-                "because": self.because()}
+                "because": self.because(), "stats": self.stats}
 
     def because(self) -> list[str]:
         """Why a proven property holds, one sentence per pair shape (`kmssmt.symbolic.account_why`)."""
@@ -51,11 +53,13 @@ def prove_account(path: str, query: Query, mode: Mode, timeout: float = DEFAULT_
     """Prove `mode` of `query` on the snapshot at `path`."""
     account = load_account(path)
     warnings = lint_query(query, account)
-    proof = prove_on_account(AccountModel(account, timeout), query, mode, closed_world)
+    model = AccountModel(account, timeout)
+    proof = prove_on_account(model, query, mode, closed_world)
     notes = _assumptions(account, query, mode, proof)
     if notes:
         proof = replace(proof, notes=proof.notes + notes)
-    return AccountProveResult(account.id, mode, query.text, proof, warnings, closed_world)
+    return AccountProveResult(account.id, mode, query.text, proof, warnings, closed_world,
+                              {"solver_calls": model.solver_calls})
 
 
 OTHER_ACCOUNTS = ("another account: its principals' own identity policies are not in the snapshot and are taken "

@@ -60,6 +60,17 @@ def test_prove_json_carries_the_counts_and_the_line_goes_to_stderr() -> None:
                       "disagreements": 0, "unknown": 0, "not_cross_checked": 0}
 
 
+def test_account_prove_and_diff_json_carry_the_counts() -> None:
+    query = "can principal acs:ram::*:role/* kms:ScheduleKeyDeletion on *"
+    for argv in (["prove", ACCOUNT, "--never", query], ["diff", ACCOUNT, ACCOUNT]):
+        code, out, err = run([*argv, "--cross-check", "cvc5", "--format", "json"])
+        stats = json.loads(out)["stats"]
+        questions = said(err)[0]
+        assert questions > 0 and stats["solver_calls"] > 0
+        assert stats["cross_check"] == {"solver": "cvc5", "questions": questions, "agreements": questions,
+                                        "disagreements": 0, "unknown": 0, "not_cross_checked": 0}
+
+
 def test_questions_on_z3_strings_are_said_to_be_not_cross_checked() -> None:
     code, out, _ = run(["prove", APP, "--never", QUERY, "--engine", "naive", "--cross-check", "cvc5"])
     assert code == 0
