@@ -1,7 +1,9 @@
 """A gate's answer as SARIF 2.1.0 (through the shared SARIF writer): one rule, the gate; one result
 per finding, located at the first statement that grants its witness (or at the input it is about),
 with the witness and every granting statement in its properties; a passing gate is one result of
-kind "pass"; an undecided or vacuous gate is one result of level error saying so (never a pass)."""
+kind "pass"; an undecided or vacuous gate is one result of level error saying so (never a pass). A gate
+is a security property, so its rule is a security rule (`security-severity`, the `security` tag: GitHub
+ranks its results as security alerts)."""
 
 from __future__ import annotations
 
@@ -20,11 +22,12 @@ def _finding(result: GateResult, finding: GateFinding) -> Finding:
     evidence: dict[str, object] = {"witness": finding.witness.to_json(), "replayed": True,
                                    "statements": [ref.to_json() for ref in finding.statements],
                                    "detail": finding.detail}
-    return Finding(result.rule_id, "error", span, finding.description, None, first.sid if first else None, evidence)
+    return Finding(result.rule_id, "security", span, finding.description, None, first.sid if first else None,
+                   evidence)
 
 
 def render(result: GateResult, tool_version: str) -> str:
-    rules = {result.rule_id: Rule(result.rule_id, "error", result.title,
+    rules = {result.rule_id: Rule(result.rule_id, "security", result.title,
                                   f"kmssmt check {result.gate}: {result.title} (proven, or a replayed witness)")}
     findings = [_finding(result, f) for f in result.findings]
     about = result.inputs[-1] if result.inputs else "<input>"

@@ -98,6 +98,8 @@ def test_sarif_failing(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "no-new-access", "old", "new", "--format", "sarif")
     results = sarif(out)["results"]
     assert code == 1 and isinstance(results, list) and len(results) == 2
+    rules = sarif(out)["tool"]["driver"]["rules"]  # type: ignore[index]
+    assert rules[0]["properties"]["tags"] == ["security"] and float(rules[0]["properties"]["security-severity"]) >= 7
     for result in results:
         assert result["ruleId"] == "GATE001" and result["level"] == "error"
         location = result["locations"][0]["physicalLocation"]
