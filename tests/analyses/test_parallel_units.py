@@ -98,7 +98,8 @@ def test_an_exchange_carries_what_this_process_found_to_the_pool_and_absorbs_the
         found.append(f"part-{len(found)}")
         return found[-1]
 
-    exchange = Exchange(find, _take, lambda result: absorbed.append(result[0]))
+    exchange: Exchange[tuple[int, int, tuple[str, ...]]] = Exchange(find, _take,
+                                                                    lambda result: absorbed.append(result[0]))
     units = [(str(tmp_path), n) for n in range(40)]
     results = run_units(_marked, units, 2, main_works=True, exchange=exchange)
     assert [number for number, _, _ in results] == list(range(40))
@@ -128,7 +129,7 @@ def test_a_shared_run_leaves_no_cycle_holding_its_data(tmp_path: Path) -> None:
 
     held = _Held()
     alive = weakref.ref(held)
-    exchange = Exchange(held.found, _take, lambda result: None)
+    exchange: Exchange[tuple[int, int, tuple[str, ...]]] = Exchange(held.found, _take, lambda result: None)
     with paused():  # freed by reference counts alone, as in a run with the collector off
         run_units(_marked, [(str(tmp_path), n) for n in range(12)], 2, main_works=True, exchange=exchange)
         del exchange, held
