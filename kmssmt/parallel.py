@@ -145,12 +145,13 @@ def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], p
         with lock:
             if finished is not None and not finished.cancelled() and finished.exception() is not None:
                 ends[0] = ends[1]  # a unit failed: no more are handed out, the error is raised below
-            if ends[0] >= ends[1]:
+            if ends[0] >= ends[1] or not callbacks:
                 return
             index = ends[0]
             ends[0] += 1
             future = futures[index] = submit(index)
-        future.add_done_callback(callbacks[0])
+            callback = callbacks[0]
+        future.add_done_callback(callback)
 
     # The callback hands itself to the next future through this list (emptied at the end: a function
     # naming itself would be a cycle keeping the futures, their results and the exchange's data alive)
@@ -165,12 +166,7 @@ def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], p
                     break
                 ends[1] -= 1
                 index = ends[1]
-            try:
-                mine[index] = work(units[index])
-            except BaseException:
-                with lock:
-                    ends[0] = ends[1]  # the pool finishes what it holds, takes nothing more
-                raise
+            mine[index] = work(units[index])
             if exchange is not None:
                 found = exchange.found()
                 if found is not None:
@@ -188,6 +184,11 @@ def _sharing(pool: Any, work: Callable[[Unit], Result], units: Sequence[Unit], p
         if progress:
             progress(len(units))
         return [mine[n] if n in mine else futures[n].result() for n in range(len(units))]
+    except BaseException:
+        with lock:
+            ends[0] = ends[1]  # whatever failed here: the pool finishes what it holds, takes nothing more
+        raise
     finally:
-        futures.clear()
-        callbacks.clear()
+        with lock:
+            futures.clear()
+            callbacks.clear()

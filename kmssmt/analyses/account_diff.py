@@ -229,6 +229,7 @@ def _outside_changes(models: tuple[AccountModel, AccountModel], principal: Princ
         more, less = (allowed[1], allowed[0]) if direction == "new-more" else (allowed[0], allowed[1])
         term = and_([actions, outside, more, not_(less)])
         outcome = check(problem.preamble(), [term], old.timeout)
+        old.solver_calls += 1
         if outcome.status == "unknown":
             result.unknown.append(f"{principal.label} on {OUTSIDE}: {outcome.reason}")
             continue

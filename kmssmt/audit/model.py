@@ -116,8 +116,9 @@ class Matrix:
     grants: list[Grant]
     statements: list[StatementRef]  # by statement number
     rows: list[list[CellRow]]  # per resource, grant indices into `grants`
-    _index: dict[tuple[str, str, str], Cell | None] | None = field(default=None, repr=False)
-    _numbers: tuple[dict[tuple[int, ...], tuple[int, ...]], list[int]] | None = field(default=None, repr=False)
+    _index: dict[tuple[str, str, str], Cell | None] | None = field(default=None, repr=False, compare=False)
+    _numbers: tuple[dict[tuple[int, ...], tuple[int, ...]], list[int]] | None = field(default=None, repr=False,
+                                                                                      compare=False)
 
     def __len__(self) -> int:
         return sum(len(r) for r in self.rows)

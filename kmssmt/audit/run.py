@@ -30,16 +30,16 @@ one batch for the worker pool (`kmssmt.parallel`) when `jobs > 1`:
    into one matrix here, then the built-in checks (kmssmt/audit/builtin.py) run here.
 
 Workers are forked after the step before theirs, so they hold everything it computed; what they
-send back is plain data. While a step runs, this process and the workers share the solver answers
-they find (`kmssmt.parallel.Exchange`), so a question met on both sides is mostly solved once. The
-report is the same for any `--jobs`.
+send back is plain data. While a step runs, this process and the workers tell each other the solver
+answers they find (`kmssmt.parallel.Exchange`; fully with one worker, as at `--jobs 2`), so a question
+met on both sides is mostly solved once. The report is the same for any `--jobs`.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -156,7 +156,8 @@ class _Run:
 
     def rows(self) -> list[ResourceResult]:
         """Step 3: the matrix rows of every resource, in resource order. No solver work is left (the
-        classes are answered); on the pool, contiguous blocks of resources (neighbours share pairs)."""
+        classes are answered); on the pool, blocks of resources that keep resource groups together
+        (`_row_blocks`)."""
         count = len(self.account.resources)
         if worker_count(self.jobs, count) > 1:
             results: list[ResourceResult] = []
@@ -173,24 +174,17 @@ class _Run:
 
     def _row_blocks(self, parts: int) -> list[tuple[int, ...]]:
         """The resources as about `parts` blocks of indices for the pool, each resource group
-        (`MatrixEngine.group_of`) in one block, so that no two processes compute a group's shared
-        rows; the heaviest blocks at both ends (`_ends_first`). A resource with API columns counts
-        as about four times the work of another."""
+        (`MatrixEngine.group_of`: resources that share the rows of most principals, computed once per
+        process) in one block unless it alone would outweigh two blocks; the heaviest blocks at both
+        ends (`_ends_first`). A resource with API columns counts as about four times the work of
+        another."""
         count = len(self.account.resources)
         weight = [4 if has_api_columns(self.account, index) else 1 for index in range(count)]
         groups: dict[tuple[object, ...], list[int]] = {}
         for index in range(count):
             groups.setdefault(self.engine.group_of(index), []).append(index)
         least = max(1, sum(weight) // max(1, parts))
-        blocks: list[tuple[int, ...]] = []
-        block: list[int] = []
-        for members in groups.values():
-            block += members
-            if sum(weight[i] for i in block) >= least:
-                blocks.append(tuple(block))
-                block = []
-        if block:
-            blocks.append(tuple(block))
+        blocks = [tuple(block) for block in _packed(groups.values(), weight.__getitem__, least, split=True)]
         return _ends_first(blocks, lambda b: sum(weight[i] for i in b))
 
     def row(self, index: int) -> ResourceResult:
@@ -206,6 +200,7 @@ class _Run:
 # ("classes", (first, stop)) | ("rows", resource indices) | ("guardrail" | "early", (n,))
 _Unit = tuple[str, tuple[int, ...]]
 _Block = TypeVar("_Block", bound=tuple[int, ...])
+_Item = TypeVar("_Item")
 _STATE: tuple[_Run, list[ClassKey], int] | None = None  # what forked workers inherit, and the parent's pid
 # A unit's outcome: its answer, the solver calls it took, the solver answers it found, its cross-check counts
 _Outcome = tuple[Any, int, list[list[tuple[object, object]]], second_opinion.Tally]
@@ -222,23 +217,37 @@ def _ends_first(blocks: list[_Block], weight: Callable[[_Block], int]) -> list[_
 def _family_blocks(engine: MatrixEngine, keys: list[ClassKey], parts: int
                    ) -> tuple[list[ClassKey], list[tuple[int, int]]]:
     """The classes reordered into about `parts` contiguous (first, stop) blocks, each family
-    (`MatrixEngine.family`: classes that share solver work) inside one block, the largest families
-    first (the pool hands blocks out as workers free up, so the small ones even out the end)."""
+    (`MatrixEngine.family`: classes that share solver work) inside one block."""
     families: dict[tuple[object, ...], list[ClassKey]] = {}
     for key in keys:
         families.setdefault(engine.family(key), []).append(key)
-    least = max(1, len(keys) // max(1, parts))
     ordered: list[ClassKey] = []
     blocks: list[tuple[int, int]] = []
-    first = 0
-    for members in sorted(families.values(), key=len, reverse=True):
-        ordered += members
-        if len(ordered) - first >= least:
-            blocks.append((first, len(ordered)))
-            first = len(ordered)
-    if first < len(ordered):
-        blocks.append((first, len(ordered)))
+    for block in _packed(families.values(), lambda _: 1, max(1, len(keys) // max(1, parts)), split=False):
+        blocks.append((len(ordered), len(ordered) + len(block)))
+        ordered += block
     return ordered, blocks
+
+
+def _packed(groups: Iterable[list[_Item]], weight: Callable[[_Item], int], least: int, split: bool
+            ) -> list[list[_Item]]:
+    """The groups' items, in order, as blocks each weighing at least `least` (the last one may weigh
+    less), every group inside one block; with `split`, a group that alone weighs more than two
+    blocks is cut into pieces of about `least` instead."""
+    blocks: list[list[_Item]] = []
+    block: list[_Item] = []
+    load = 0
+    for members in groups:
+        pieces = [[item] for item in members] if split and sum(map(weight, members)) > 2 * least else [members]
+        for piece in pieces:
+            block += piece
+            load += sum(map(weight, piece))
+            if load >= least:
+                blocks.append(block)
+                block, load = [], 0
+    if block:
+        blocks.append(block)
+    return blocks
 
 
 def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
@@ -257,16 +266,17 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     for answer, calls, found, checked in outcomes:
         answers.append(answer)
         run.worker_solver_calls += calls
-        run.model.memo_adopt(found)
+        run.model.memo_adopt(found)  # absorbed already as the units came back (a no-op then); kept for any path
         second_opinion.absorb(checked)
     return answers
 
 
 def _answer_exchange(model: AccountModel) -> Exchange[_Outcome]:
-    """Solver answers shared while the pool runs: what this process finds goes to the workers with
-    their next units, and what a worker found is adopted here as soon as its unit is back, so that a
-    question asked on both sides (classes of different families meet in describe questions, secrets
-    of different blocks in API questions) is mostly solved once."""
+    """Solver answers shared while the pool runs: what this process finds goes to a worker with its
+    next unit (each part to one worker: with one pool worker, as at --jobs 2, to it), and what a worker
+    found is adopted here as soon as its unit is back (and goes on from here only with what this
+    process finds itself), so that a question met on both sides (classes of different families meet
+    in describe questions, secrets of different blocks in API questions) is mostly solved once."""
     mark = [model.memo_mark()]
 
     def found() -> list[list[tuple[object, object]]] | None:

@@ -135,3 +135,24 @@ def test_a_shared_run_leaves_no_cycle_holding_its_data(tmp_path: Path) -> None:
         del exchange, held
         assert alive() is None
     gc.collect()
+
+
+def _found_fails() -> None:
+    raise RuntimeError("what this process found could not be noted")
+
+
+@pytest.mark.skipif(not can_fork(), reason="workers are forked")
+def test_an_error_beside_the_units_stops_the_handing_out(caplog: pytest.LogCaptureFixture) -> None:
+    # Not a unit but the exchange fails here: the error is raised, and no callback of the pool goes on
+    # handing out units (nor fails trying) after the run has stopped.
+    exchange: Exchange[int] = Exchange(_found_fails, _take, lambda result: None)
+    with caplog.at_level("ERROR", logger="concurrent.futures"), pytest.raises(RuntimeError, match="could not be"):
+        run_units(_slow_then_fail_later, list(range(200)), 2, main_works=True, exchange=exchange)
+    assert not [r for r in caplog.records if r.name == "concurrent.futures"]
+
+
+def _slow_then_fail_later(unit: int) -> int:
+    import time
+
+    time.sleep(0.002)
+    return unit

@@ -390,8 +390,9 @@ def test_replace_principals_keeps_principal_order() -> None:
 
 def test_pool_blocks_put_the_heaviest_at_both_ends_and_keep_resource_groups_whole() -> None:
     from benchmarks.audit_bench import generate_account
+    from kmssmt.audit.api_calls import has_api_columns
     from kmssmt.audit.matrix import MatrixEngine
-    from kmssmt.audit.run import _ends_first, _Run
+    from kmssmt.audit.run import _ends_first, _packed, _Run
 
     blocks = [(0, 1), (1, 5), (5, 7), (7, 15), (15, 18)]
     ordered = _ends_first(blocks, lambda b: b[1] - b[0])
@@ -407,8 +408,32 @@ def test_pool_blocks_put_the_heaviest_at_both_ends_and_keep_resource_groups_whol
     listed = [index for block in row_blocks for index in block]
     assert sorted(listed) == list(range(len(account.resources)))  # every resource once
     where = {index: n for n, block in enumerate(row_blocks) for index in block}
-    groups: dict[tuple[object, ...], set[int]] = {}
+    groups: dict[tuple[object, ...], list[int]] = {}
     for index in range(len(account.resources)):
-        groups.setdefault(engine.group_of(index), set()).add(where[index])
-    assert all(len(blocks_of) == 1 for blocks_of in groups.values())  # a group's rows computed once
+        groups.setdefault(engine.group_of(index), []).append(index)
+    weight = [4 if has_api_columns(account, index) else 1 for index in range(len(account.resources))]
+    least = max(1, sum(weight) // 8)
+    for members in groups.values():  # a group's rows computed once, unless it alone outweighs two blocks
+        if sum(weight[i] for i in members) <= 2 * least:
+            assert len({where[i] for i in members}) == 1
     assert len(row_blocks) > 1 and len(groups) < len(account.resources)
+    # the packing itself: groups kept whole, or (split) a group heavier than two blocks cut in pieces
+    assert _packed([[1, 2], [3], [4, 5, 6, 7, 8, 9]], lambda _: 1, 2, split=False) == [[1, 2], [3, 4, 5, 6, 7, 8, 9]]
+    assert _packed([[1, 2], [3], [4, 5, 6, 7, 8, 9]], lambda _: 1, 2, split=True) == [[1, 2], [3, 4], [5, 6], [7, 8],
+                                                                                         [9]]
+
+
+def test_resource_lines_are_the_compact_json_of_the_resources() -> None:
+    from kmssmt.audit.matrix import CellRow
+    from kmssmt.audit.model import Matrix, ResourceName
+    from kmssmt.report.audit_json import _resource_lines
+    from kmssmt.semantics.evaluate import StatementRef
+
+    labels = ["plain", 'quote " and \\ backslash', "clé-ünïcode", "line\u2028separator", "\ud800 lone surrogate"]
+    rows = [[CellRow(0, 1, 0, (4, 2)), CellRow(1, 0, 0, ())], [], [CellRow(1, 3, 0, (2,))],
+            [CellRow(0, 2, 0, (9, 4, 2))], [CellRow(0, 0, 0, (4, 2))]]
+    statements = [StatementRef("p.json", n + 1, 1, n, "Allow", None) for n in range(10)]
+    matrix = Matrix(["a", "b"], [None, None], [ResourceName(label, f"arn:{n}") for n, label in enumerate(labels)],
+                    [], statements, rows)
+    expected = [json.dumps(resource, separators=(",", ":")) for resource in matrix.to_json()["resources"]]
+    assert _resource_lines(matrix) == expected
