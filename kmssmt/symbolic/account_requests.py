@@ -101,6 +101,10 @@ class RequestQuestions(AccountStatements):
         self.in_account_glob = f"*:*:*:{account.id}:*"
         self._cache: dict[tuple[object, ...], Solved] = {}
         self._allows: dict[tuple[str, tuple[str, ...]], list[Statement]] = {}
+        # per list of principals (kept, so its id stays its own): the answers of `may_allow_each` by
+        # what they depend on for principals of the snapshot (None when some principal is not one)
+        self._may_rows: dict[int, tuple[Sequence[Who], list[int | None],
+                                        dict[tuple[int, frozenset[str], bool], list[bool]] | None]] = {}
         self._anchors: dict[int, tuple[Statement, Statement, str]] = {}
         self._describe_cache: dict[tuple[object, ...], list[list[CubeLiteral]] | None] = {}
 
@@ -146,18 +150,34 @@ class RequestQuestions(AccountStatements):
         index = self.index
         reach = self._allow_mask(actions) & index.resource_mask(resource_arn)
         named = frozenset().union(*(self.principals_named(s) for s in granting))
+        # Resources whose reaching statements and named principals are the same get the same answers
+        # (for principals of the snapshot: a mask AND and a name lookup each), computed once.
+        rows = self._may_rows.get(id(principals))
+        if rows is None or rows[0] is not principals:
+            masks = [0 if who is None else index.principal_mask(who) for who in principals]
+            if len(self._may_rows) > 1_000:
+                self._may_rows.clear()
+            rows = self._may_rows[id(principals)] = (principals, masks, {} if None not in masks else None)
+        _, masks, memo = rows
+        if memo is not None:
+            key = (reach, named, bool(granting))
+            found = memo.get(key)
+            if found is None:
+                if len(memo) > 10_000:
+                    memo.clear()
+                found = memo[key] = [bool(granting) if who is None else bool((mask or 0) & reach) or who.arn in named
+                                     for who, mask in zip(principals, masks, strict=True)]
+            return list(found)
         out = []
-        for who in principals:
+        for who, mine in zip(principals, masks, strict=True):
             if who is None:
                 out.append(bool(granting))
-                continue
-            mine = index.principal_mask(who)
-            if mine is None:  # not one of the snapshot's principals: its statements one by one
+            elif mine is None:  # not one of the snapshot's principals: its statements one by one
                 mine_granting = self._reaching(who.arn, self.account.identity_statements(who), actions)
                 out.append(any(self.resource_hit(s, resource_arn) for s in mine_granting)
                            or any(principal_matches(s, who.arn) for s in granting))
-                continue
-            out.append(bool(mine & reach) or who.arn in named)
+            else:
+                out.append(bool(mine & reach) or who.arn in named)
         return out
 
     def _allow_mask(self, actions: tuple[str, ...]) -> int:
