@@ -155,7 +155,7 @@ class RequestQuestions(AccountStatements):
         rows = self._may_rows.get(id(principals))
         if rows is None or rows[0] is not principals:
             masks = [0 if who is None else index.principal_mask(who) for who in principals]
-            if len(self._may_rows) > 1_000:
+            if len(self._may_rows) > 8:  # one list per proof: only the latest are asked again
                 self._may_rows.clear()
             rows = self._may_rows[id(principals)] = (principals, masks, {} if None not in masks else None)
         _, masks, memo = rows
@@ -163,7 +163,7 @@ class RequestQuestions(AccountStatements):
             key = (reach, named, bool(granting))
             found = memo.get(key)
             if found is None:
-                if len(memo) > 10_000:
+                if len(memo) > 4_096:  # bounded: at most this many answer lists per list of principals
                     memo.clear()
                 found = memo[key] = [bool(granting) if who is None else bool((mask or 0) & reach) or who.arn in named
                                      for who, mask in zip(principals, masks, strict=True)]
