@@ -159,15 +159,9 @@ class RequestQuestions(AccountStatements):
                 self._may_rows.clear()
             rows = self._may_rows[id(principals)] = (principals, masks, {} if None not in masks else None)
         _, masks, memo = rows
-        if memo is not None:
-            key = (reach, named, bool(granting))
-            found = memo.get(key)
-            if found is None:
-                if len(memo) > 4_096:  # bounded: at most this many answer lists per list of principals
-                    memo.clear()
-                found = memo[key] = [bool(granting) if who is None else bool((mask or 0) & reach) or who.arn in named
-                                     for who, mask in zip(principals, masks, strict=True)]
-            return list(found)
+        key = (reach, named, bool(granting))
+        if memo is not None and key in memo:
+            return list(memo[key])
         out = []
         for who, mine in zip(principals, masks, strict=True):
             if who is None:
@@ -178,6 +172,11 @@ class RequestQuestions(AccountStatements):
                            or any(principal_matches(s, who.arn) for s in granting))
             else:
                 out.append(bool(mine & reach) or who.arn in named)
+        if memo is not None:  # only principals of the snapshot: the answers depend on nothing else
+            if len(memo) > 4_096:  # bounded: at most this many answer lists per list of principals
+                memo.clear()
+            memo[key] = out
+            return list(out)
         return out
 
     def _allow_mask(self, actions: tuple[str, ...]) -> int:
