@@ -251,9 +251,10 @@ def _packed(groups: Iterable[list[_Item]], weight: Callable[[_Item], int], least
 
 
 def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
-    """The answers of `units` from the pool, in order; the workers' solver calls counted and their
-    solver answers adopted by this process. The workers cross-check as this process does (the setting
-    is handed to them explicitly) and their cross-check counts are added to this process's."""
+    """The answers of `units` from the pool, in order; the workers' solver calls counted (their solver
+    answers are adopted by this process as their units come back: `_answer_exchange`). The workers
+    cross-check as this process does (the setting is handed to them explicitly) and their
+    cross-check counts are added to this process's."""
     global _STATE
     _STATE = (run, keys, os.getpid())
     try:
@@ -263,10 +264,9 @@ def _pooled(run: _Run, units: list[_Unit], keys: list[ClassKey]) -> list[Any]:
     finally:
         _STATE = None
     answers = []
-    for answer, calls, found, checked in outcomes:
+    for answer, calls, _, checked in outcomes:
         answers.append(answer)
         run.worker_solver_calls += calls
-        run.model.memo_adopt(found)  # absorbed already as the units came back (a no-op then); kept for any path
         second_opinion.absorb(checked)
     return answers
 
