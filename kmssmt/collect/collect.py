@@ -74,9 +74,13 @@ def collect_account(clients: Clients, options: CollectOptions = CollectOptions()
             raise CollectError("the account could not be identified: GetCallerIdentity gave no account id")
         ctx.account_id = account
         ram = collect_ram(ctx, options.include_system_policies, _catalog_has)
+        ctx.phase += 1
         directory = collect_resource_directory(ctx, options.include_system_policies, _catalog_has_control)
+        ctx.phase += 1
         regions = _regions(ctx, options.regions)
+        ctx.phase += 1
         keys, secrets = _collect_kms(ctx, regions)
+    ctx.phase += 1
     _check_encryption_keys(ctx, keys, secrets)
     snapshot: dict[str, Any] = {
         "kind": "kmssmt/account-snapshot", "version": SNAPSHOT_VERSION, "account_id": account,
@@ -88,7 +92,7 @@ def collect_account(clients: Clients, options: CollectOptions = CollectOptions()
         snapshot["control_policies"] = directory.control_policies
     if directory.resource_directory is not None:
         snapshot["resource_directory"] = directory.resource_directory
-    snapshot["gaps"] = ctx.gaps
+    snapshot["gaps"] = ctx.ordered_gaps()
     return snapshot
 
 

@@ -30,7 +30,9 @@ class Context:
     account_id: str = ""
     page_size: int = 100
     progress: Progress | None = None
-    gaps: list[dict[str, str]] = field(default_factory=list)
+    gaps: list[dict[str, str]] = field(default_factory=list)  # in the order found (`ordered_gaps`: the snapshot's)
+    phase: int = 0  # the collection step running (its calls run side by side; the steps one after another)
+    _phases: list[int] = field(default_factory=list, repr=False)  # the step each gap was found in
     calls: Counter[str] = field(default_factory=Counter)
     _done: Counter[str] = field(default_factory=Counter, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -48,6 +50,15 @@ class Context:
         entry["error"] = self.redact(error.text)
         with self._lock:
             self.gaps.append(entry)
+            self._phases.append(self.phase)
+
+    def ordered_gaps(self) -> list[dict[str, str]]:
+        """The gaps by collection step, then by API, region, resource and error: the same for every
+        run that meets the same failures (calls of one step finish in any order)."""
+        found = sorted(zip(self._phases, self.gaps, strict=True),
+                       key=lambda pair: (pair[0], pair[1]["api"], pair[1].get("region", ""), pair[1]["resource"],
+                                         pair[1]["error"]))
+        return [gap for _, gap in found]
 
     def attempt(self, api: str, resource: str, region: str | None, function: Callable[[], T]) -> T | None:
         """`call`, or None with a gap when it fails for good."""

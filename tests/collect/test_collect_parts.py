@@ -247,3 +247,25 @@ def test_endpoint_overrides_cover_resource_manager() -> None:
     assert parsed.resourcemanager == "127.0.0.1:9" and parsed.overridden and parsed.ram is None
     with pytest.raises(ValueError, match="host:port"):
         Endpoints.parse('{"resourcemanager": 9}')
+
+
+def test_gaps_are_ordered_by_step_then_api_and_resource_whatever_order_calls_finish() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Any, cast
+
+    from kmssmt.collect.context import Context
+
+    def denied(api: str) -> ApiError:
+        return ApiError(api, "denied", "Forbidden", "no")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ctx = Context(cast(Any, None), RetryPolicy(), Redactor(), pool)
+        ctx.gap(denied("ListPoliciesForUser"), "acs:ram::1:user/bob")  # the first step's calls, finished
+        ctx.gap(denied("ListPoliciesForUser"), "acs:ram::1:user/alice")  # in any order
+        ctx.gap(denied("GetPolicy"), "acs:ram::1:policy/p")
+        ctx.phase += 1
+        ctx.gap(denied("GetKeyPolicy"), "acs:kms:r:1:key/k", "r")  # a later step stays after it
+    order = [(g["api"], g["resource"]) for g in ctx.ordered_gaps()]
+    assert order == [("GetPolicy", "acs:ram::1:policy/p"), ("ListPoliciesForUser", "acs:ram::1:user/alice"),
+                     ("ListPoliciesForUser", "acs:ram::1:user/bob"), ("GetKeyPolicy", "acs:kms:r:1:key/k")]
+    assert [g["api"] for g in ctx.gaps][0] == "ListPoliciesForUser"  # as found, unchanged
