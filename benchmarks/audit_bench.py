@@ -89,7 +89,8 @@ def run_once(path: str, scale: float, jobs: int) -> dict[str, Any]:
             "cells": report["stats"]["cells"], "findings": len(report["findings"]),
             "solver_calls": report["stats"]["solver_calls"], "principals": report["stats"]["principals"],
             "keys": report["stats"]["keys"], "secrets": report["stats"]["secrets"],
-            "policies": report["stats"]["policies"], "report_bytes": os.path.getsize(out)}
+            "policies": report["stats"]["policies"], "report_bytes": os.path.getsize(out),
+            "steps": report["stats"]["steps"], "outside": clock.wall - report["stats"]["seconds"]}
 
 
 def run_scale(scale: float, jobs: int | Sequence[int], repeat: int) -> list[dict[str, Any]]:
@@ -111,6 +112,8 @@ def run_scale(scale: float, jobs: int | Sequence[int], repeat: int) -> list[dict
         row["cpu"] = statistics.median(r["cpu"] for r in runs[j])
         row["all_seconds"] = [round(r["seconds"], 2) for r in runs[j]]
         row["all_cpu"] = [round(r["cpu"], 2) for r in runs[j]]
+        row["steps"] = {step: statistics.median(r["steps"][step] for r in runs[j]) for step in row["steps"]}
+        row["outside"] = statistics.median(r["outside"] for r in runs[j])
         rows.append(row)
     return rows
 
@@ -162,10 +165,35 @@ def section(run: Run, rows: list[dict[str, Any]], repeat: int, before: str = "")
               "its own policy names), and per cell with access the work is one compact row. × previous size "
               "compares with the row of half the size and the same --jobs; the speed-up compares with --jobs 1 "
               "at the same size, the runs of both interleaved."]
+    lines += steps_table(rows)
     lines += goals(rows)
     if before:
         lines += ["", before]
     return "\n".join(lines)
+
+
+def steps_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Where the wall time of each row goes (medians per step, from the report's `stats.steps`), and per
+    size the bound that the steps --jobs does not spread put on the speed-up of --jobs 2 (Amdahl: the
+    --jobs 1 time with its matrix step halved and everything else as it is)."""
+    lines = ["", "Where the time goes (medians of the same runs; `outside`: interpreter start-up, imports, "
+             "writing the report and exit, i.e. the wall time minus the report's `stats.seconds`; the other "
+             "steps from `stats.steps`; only `matrix` is spread over processes by --jobs):", "",
+             "| size | jobs | outside | load | prepare | matrix | checks | not spread by --jobs | "
+             "matrix step × faster than --jobs 1 | bound on the --jobs 2 speed-up |", "|---" * 10 + "|"]
+    by = {(r["scale"], r["jobs"]): r for r in rows}
+    for row in rows:
+        steps = row["steps"]
+        alone = by.get((row["scale"], 1))
+        rest = row["seconds"] - steps["matrix"]
+        faster = f"{alone['steps']['matrix'] / steps['matrix']:.2f}" if alone and row["jobs"] != 1 else "–"
+        bound = "–"
+        if row["jobs"] == 1:
+            bound = f"{row['seconds'] / (rest + steps['matrix'] / 2):.2f}"
+        lines.append(f"| {row['scale']}x | {row['jobs']} | {row['outside']:.2f} | {steps['load']:.2f} | "
+                     f"{steps['prepare']:.2f} | {steps['matrix']:.2f} | {steps['checks']:.2f} | "
+                     f"{rest:.2f} ({rest / row['seconds']:.0%}) | {faster} | {bound} |")
+    return lines
 
 
 def goals(rows: list[dict[str, Any]]) -> list[str]:

@@ -250,6 +250,10 @@ class AuditStats:
     seconds: float
     jobs: int
     cross_check: dict[str, Any] | None = None  # the second solver's counts (`--cross-check`), else None
+    # Seconds per step, in order, adding up to `seconds`: "load" (reading the snapshot), "prepare" (the
+    # account's model and the matrix engine), "matrix" (every cell, the guardrails and the built-in checks
+    # that read no cell: what --jobs spreads over processes), "checks" (one grant table, the other checks)
+    steps: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)

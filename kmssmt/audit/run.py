@@ -82,11 +82,14 @@ def audit_account(account: Account, path: str, config: CheckConfig | None = None
 def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, timeout: float,
            progress: Progress | None, closed_world: bool, started: float | None) -> AuditReport:
     config = config or CheckConfig()
-    started = time.perf_counter() if started is None else started
+    watch = _Stopwatch(time.perf_counter() if started is None else started)
+    watch.lap("load")
     model = AccountModel(account, timeout)
     run = _Run(account, model, MatrixEngine(account, model), config, closed_world,
                jobs if can_fork() else 1, progress)
+    watch.lap("prepare")
     results, outcomes = run.matrix_and_guardrails()
+    watch.lap("matrix")
     matrix = _merge(account, run.engine, results)
     api = {(result.index, principal): ApiOutcome(status, why)
            for result in results for principal, status, why in result.api}
@@ -99,14 +102,31 @@ def _audit(account: Account, path: str, config: CheckConfig | None, jobs: int, t
             findings.append(outcome.finding)
     run.tick(run.total)
     findings.sort(key=AuditFinding.sort_key)
+    watch.lap("checks")
     stats = AuditStats(principals=len(account.principals), keys=len(account.keys), secrets=len(account.secrets),
                        policies=len(account.policies), cells=len(matrix), grants=len(matrix.grants),
                        solver_calls=model.solver_calls + run.worker_solver_calls,
-                       seconds=round(time.perf_counter() - started, 3), jobs=jobs,
-                       cross_check=second_opinion.counts())
+                       seconds=round(sum(watch.steps.values()), 3), jobs=jobs,
+                       cross_check=second_opinion.counts(), steps=watch.rounded())
     return AuditReport(account.id, path, [p.label for p in account.principals] + [EXTERNAL],
                        [ResourceInfo.of(r) for r in account.resources], matrix, findings, checks, stats,
                        assess(account.gaps, [(c.id, c.source) for c in checks]))
+
+
+@dataclass
+class _Stopwatch:
+    """Seconds per step of an audit, each from the end of the step before (the first from `since`)."""
+
+    since: float
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.steps[step] = now - self.since
+        self.since = now
+
+    def rounded(self) -> dict[str, float]:
+        return {step: round(seconds, 3) for step, seconds in self.steps.items()}
 
 
 # -- the steps, with the state the workers inherit ---------------------------------------------------------
@@ -122,7 +142,7 @@ class _Run:
     progress: Progress | None
     worker_solver_calls: int = 0  # solver calls made in worker processes
     labeller: ApiLabeller | None = None  # made at the first row with API columns
-    early: dict[str, list[AuditFinding]] = field(default_factory=dict)  # early built-in checks run on the pool
+    early: dict[str, list[AuditFinding]] = field(default_factory=dict)  # findings of the early built-in checks
 
     @property
     def total(self) -> int:
@@ -133,7 +153,8 @@ class _Run:
             self.progress(done, self.total)
 
     def matrix_and_guardrails(self) -> tuple[list[ResourceResult], list[GuardrailOutcome]]:
-        """Steps 1-3: the matrix rows of every resource (in resource order) and the guardrails."""
+        """Steps 1-3: the matrix rows of every resource (in resource order), the guardrails and the
+        built-in checks that read no cell (`early_checks`, kept in `early`)."""
         resources = range(len(self.account.resources))
         guardrails = len(self.config.guardrails)
         outcomes: list[GuardrailOutcome] = []
@@ -152,6 +173,8 @@ class _Run:
                     outcomes.append(answer)
         else:
             outcomes = [run_guardrail(g, self.model, self.closed_world) for g in self.config.guardrails]
+            context = ModelContext(self.account, self.model)
+            self.early = {check: run_early(check, context) for check in early_checks()}
         return self.rows(), outcomes
 
     def rows(self) -> list[ResourceResult]:

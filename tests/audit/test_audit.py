@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,7 +140,12 @@ def test_jobs_and_formats_are_deterministic(tmp_path: Path) -> None:
                                "--format", "json", "-o", str(out), "--jobs", jobs], env=env, cwd=ROOT).returncode
         assert code == 1
         data = json.loads(out.read_text())
-        data.pop("stats")
+        stats = data.pop("stats")
+        # Where the time went: every step, in order, adding up to the audit's seconds
+        assert list(stats["steps"]) == ["load", "prepare", "matrix", "checks"]
+        assert all(seconds >= 0 for seconds in stats["steps"].values())
+        assert stats["seconds"] == pytest.approx(sum(stats["steps"].values()), abs=0.005)
+        assert stats["steps"]["matrix"] > 0
         outputs.append(data)
     assert outputs[0] == outputs[1]
     for fmt in ("md", "html", "sarif"):
