@@ -273,7 +273,8 @@ class Run:
     def header(self) -> str:
         """Markdown bullets: commit, date, machine, command, load before and after, whole-run times."""
         info = self.info
-        lines = [f"- Commit: `{self.commit}` (`+dirty`: uncommitted changes under `kmssmt/`); date: {info['date']}",
+        dirty = " (`+dirty`: uncommitted changes under `kmssmt/`)" if self.commit.endswith("+dirty") else ""
+        lines = [f"- Commit: `{self.commit}`{dirty}; date: {info['date']}",
                  f"- Machine: `{info['uname']}`; `nproc` {info['nproc']}; CPU: {info['cpu']}; "
                  f"Python {info['python']}",
                  f"- Command: `{self.command}`",
