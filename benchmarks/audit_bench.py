@@ -186,7 +186,8 @@ def steps_table(rows: list[dict[str, Any]]) -> list[str]:
         steps = row["steps"]
         alone = by.get((row["scale"], 1))
         rest = row["seconds"] - steps["matrix"]
-        faster = f"{alone['steps']['matrix'] / steps['matrix']:.2f}" if alone and row["jobs"] != 1 else "–"
+        faster = f"{alone['steps']['matrix'] / steps['matrix']:.2f}" \
+            if alone and row["jobs"] != 1 and steps["matrix"] > 0 else "–"
         bound = "–"
         if row["jobs"] == 1:
             bound = f"{row['seconds'] / (rest + steps['matrix'] / 2):.2f}"

@@ -74,7 +74,8 @@ def audit_account(account: Account, path: str, config: CheckConfig | None = None
                   timeout: float = 30.0, progress: Progress | None = None, closed_world: bool = False,
                   started: float | None = None) -> AuditReport:
     """Audit a snapshot already read (`path` names it in the report); `started`: when the run began
-    (default now), for the report's seconds."""
+    (default now, and then the report's `load` step is about nil: the snapshot was read before), for the
+    report's seconds."""
     with paused():
         return _audit(account, path, config, jobs, timeout, progress, closed_world, started)
 

@@ -31,6 +31,6 @@ def comparable(report: OrganisationReport) -> dict[str, object]:
     for account in data["accounts"]:
         for name in ("seconds", "cpu", "resumed", "report"):
             account.pop(name)
-        account["stats"].pop("seconds")
-        account["stats"].pop("jobs")
+        for name in ("seconds", "jobs", "steps"):
+            account["stats"].pop(name)
     return data
