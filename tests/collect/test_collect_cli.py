@@ -39,12 +39,12 @@ def kmssmt(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comple
 
 
 def normalised(report: dict[str, Any]) -> Any:
-    """An audit's JSON without what names the file or the run's time: the file, and where each statement
+    """An audit's JSON without what names the file or the run's times: the file, and where each statement
     is written (the line and column of a document differ between two files that hold it)."""
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if k not in ("file", "line", "column", "location",
-                                                                        "seconds")}
+                                                                        "seconds", "steps")}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
