@@ -173,9 +173,8 @@ class _Run:
                 else:
                     outcomes.append(answer)
         else:
-            outcomes = [run_guardrail(g, self.model, self.closed_world) for g in self.config.guardrails]
-            context = ModelContext(self.account, self.model)
-            self.early = {check: run_early(check, context) for check in early_checks()}
+            outcomes = [self.guardrail(n) for n in range(guardrails)]
+            self.early = {check: self.early_check(check) for check in early_checks()}
         return self.rows(), outcomes
 
     def rows(self) -> list[ResourceResult]:
@@ -210,6 +209,13 @@ class _Run:
         least = max(1, sum(weight) // max(1, parts))
         blocks = [tuple(block) for block in _packed(groups.values(), weight.__getitem__, least, split=True)]
         return _ends_first(blocks, lambda b: sum(weight[i] for i in b))
+
+    def guardrail(self, number: int) -> GuardrailOutcome:
+        return run_guardrail(self.config.guardrails[number], self.model, self.closed_world)
+
+    def early_check(self, check: str) -> list[AuditFinding]:
+        """The findings of one built-in check that reads no cell (`early_checks`)."""
+        return run_early(check, ModelContext(self.account, self.model))
 
     def row(self, index: int) -> ResourceResult:
         """One resource's matrix row, its API columns labelled (`ApiLabeller`)."""
@@ -336,9 +342,9 @@ def _work(unit: _Unit) -> _Outcome:
     elif kind == "rows":
         answer = [run.row(index) for index in args]
     elif kind == "guardrail":
-        answer = run_guardrail(run.config.guardrails[args[0]], model, run.closed_world)
+        answer = run.guardrail(args[0])
     elif kind == "early":
-        answer = run_early(early_checks()[args[0]], ModelContext(run.account, model))
+        answer = run.early_check(early_checks()[args[0]])
     else:
         raise ValueError(f"unknown unit {kind}")
     if os.getpid() == parent:  # a unit this process took: its calls and answers are already its own
